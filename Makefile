@@ -1,0 +1,90 @@
+# titan-host — one Makefile. `make` builds ./titan-host; `make test` installs what is
+# missing, builds and runs every suite; `make SANITIZER=address|undefined` instruments.
+
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+# name of the pkg-config module -> Debian/Ubuntu package that provides it
+PKGS       := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev libcurl:libcurl4-openssl-dev \
+              libcrypto:libssl-dev sqlite3:libsqlite3-dev
+PKG_NAMES  := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
+
+VARIANT    := $(if $(SANITIZER),$(SANITIZER),release)
+BUILD      := build/$(VARIANT)
+
+WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+              -Wformat=2 -Wno-format-nonliteral -Werror
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARNINGS)
+ifneq ($(SANITIZER),)
+CFLAGS     += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZER)
+endif
+
+# Resolved lazily so `make deps`/`make clean` work before the libraries exist.
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKG_NAMES))
+DEP_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKG_NAMES)) -lm
+
+HOST_SRC   := $(filter-out host/main.c,$(wildcard host/*.c)) $(wildcard bindings/*.c)
+HOST_OBJ   := $(HOST_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ   := $(BUILD)/host/main.o
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC  := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test-deps check-deps test unit bench run clean FORCE
+
+all: titan-host
+
+check-deps:
+	@command -v $(PKG_CONFIG) >/dev/null 2>&1 || { echo "error: pkg-config not found; install it: sudo apt-get install pkg-config (or run 'make deps')" >&2; exit 1; }
+	@for p in $(PKGS); do mod=$${p%%:*}; deb=$${p#*:}; \
+	  $(PKG_CONFIG) --exists $$mod || { echo "error: $$mod not found by pkg-config; install it: sudo apt-get install $$deb (or run 'make deps')" >&2; exit 1; }; done
+
+deps:
+	@tools/install-deps build
+
+test-deps:
+	@tools/install-deps build test
+
+$(BUILD)/%.o: %.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -MMD -MP -c $< -o $@
+
+$(BUILD)/libtitan.a: $(HOST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/titan-host: $(MAIN_OBJ) $(BUILD)/libtitan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# ./titan-host is always the variant last asked for.
+titan-host: $(BUILD)/titan-host FORCE
+	@cmp -s $< $@ || cp $< $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libtitan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libtitan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
+
+unit: $(UNIT_BIN)
+
+test: test-deps
+	@$(MAKE) --no-print-directory titan-host unit
+	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host UNIT_DIR=$(CURDIR)/$(BUILD)/tests SANITIZER=$(SANITIZER) tests/run
+
+bench: test-deps
+	@$(MAKE) --no-print-directory titan-host $(BENCH_BIN)
+	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host BENCH_DIR=$(CURDIR)/$(BUILD)/tests tests/bench/run
+
+run: deps
+	@$(MAKE) --no-print-directory titan-host
+	./titan-host check strategies/default.lua
+
+clean:
+	rm -rf build titan-host
+
+-include $(HOST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

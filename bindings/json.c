@@ -1,0 +1,46 @@
+/* titan.json — lua-cjson, linked in, also reachable as require "cjson". Nesting is limited so
+ * a hostile body cannot exhaust the C stack; decode_safe turns bad JSON into nil, err. */
+#include <lauxlib.h>
+#include <lua-cjson.h>
+
+#include "bindings.h"
+
+#define JSON_MAX_DEPTH 64
+
+static const char json_registry_key[] = "titan.json.module";
+
+/* decode_safe(text) -> value | nil, err{code="json.invalid", message} */
+static int json_decode_safe(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));  /* [ text, decode ] */
+    lua_insert(L, 1);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        return bindings_push_error(L, "json.invalid", msg ? msg : "invalid JSON", 0);
+    }
+    return 1;
+}
+
+static void json_configure(lua_State *L, const char *setter, int value)
+{
+    lua_getfield(L, -1, setter);
+    lua_pushinteger(L, value);
+    lua_call(L, 1, 0);
+}
+
+int luaopen_titan_json(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, json_registry_key) == LUA_TTABLE) return 1;
+    lua_pop(L, 1);
+    luaopen_cjson(L);                                  /* [ cjson ] */
+    json_configure(L, "decode_max_depth", JSON_MAX_DEPTH);
+    json_configure(L, "encode_max_depth", JSON_MAX_DEPTH);
+    lua_getfield(L, -1, "decode");
+    lua_pushcclosure(L, json_decode_safe, 1);
+    lua_setfield(L, -2, "decode_safe");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, json_registry_key);
+    return 1;
+}

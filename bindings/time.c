@@ -1,0 +1,73 @@
+/* titan.time — the host's UTC clock (pinnable with TITAN_FAKE_NOW_MS), ISO-8601 and slots. */
+#include <lauxlib.h>
+
+#include "bindings.h"
+#include "clock.h"
+
+static const int time_kraken_intervals[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600};
+
+/* now_ms() -> integer milliseconds since the epoch, UTC */
+static int time_now_ms(lua_State *L)
+{
+    lua_pushinteger(L, clock_now_ms());
+    return 1;
+}
+
+/* iso([ms]) -> "2026-11-27T04:45:00.000Z" (now when ms is absent) */
+static int time_iso(lua_State *L)
+{
+    int64_t ms = lua_isnoneornil(L, 1) ? clock_now_ms() : (int64_t)luaL_checkinteger(L, 1);
+    char out[CLOCK_ISO_SIZE];
+    lua_pushstring(L, clock_iso(ms, out));
+    return 1;
+}
+
+/* parse_iso(text) -> ms | nil, err{code="time.bad_iso"} */
+static int time_parse_iso(lua_State *L)
+{
+    const char *text = luaL_checkstring(L, 1);
+    int64_t ms;
+    if (clock_parse_iso(text, &ms) != 0) {
+        lua_pushfstring(L, "'%s' is not an ISO-8601 UTC time like 2026-11-27T04:45:00Z", text);
+        return bindings_push_error(L, "time.bad_iso", lua_tostring(L, -1), 0);
+    }
+    lua_pushinteger(L, ms);
+    return 1;
+}
+
+/* slot(ms, minutes) -> start of the UTC slot of `minutes` containing ms */
+static int time_slot(lua_State *L)
+{
+    lua_Integer ms = luaL_checkinteger(L, 1);
+    lua_Integer minutes = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, minutes > 0 && minutes <= 21600, 2, "minutes must be between 1 and 21600");
+    lua_pushinteger(L, clock_slot_ms(ms, (int)minutes));
+    return 1;
+}
+
+/* intervals() -> the candle intervals Kraken serves, in minutes */
+static int time_intervals(lua_State *L)
+{
+    int n = (int)(sizeof time_kraken_intervals / sizeof time_kraken_intervals[0]);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushinteger(L, time_kraken_intervals[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static const luaL_Reg time_functions[] = {
+    {"intervals", time_intervals},
+    {"iso", time_iso},
+    {"now_ms", time_now_ms},
+    {"parse_iso", time_parse_iso},
+    {"slot", time_slot},
+    {NULL, NULL},
+};
+
+int luaopen_titan_time(lua_State *L)
+{
+    luaL_newlib(L, time_functions);
+    return 1;
+}

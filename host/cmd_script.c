@@ -1,0 +1,34 @@
+/* `titan-host script FILE.lua [ARGS...]`: a Lua file with the bindings, in the sandbox, no cycle. */
+#include <lauxlib.h>
+
+#include "commands.h"
+#include "console.h"
+#include "runtime.h"
+
+int cmd_script(int argc, char **argv)
+{
+    if (argc < 2) return commands_usage_error("usage: titan-host script FILE.lua [ARGS...]");
+    const char *path = argv[1];
+    runtime *rt = commands_open_runtime(path);
+    if (!rt) return EXIT_USAGE;
+    lua_State *L = runtime_lua(rt);
+    lua_createtable(L, argc - 2, 1);                   /* [ arg ] */
+    for (int i = 1; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - 1);
+    }
+    runtime_set_global(rt, "arg");
+    int code = EXIT_OK;
+    if (runtime_load_file(rt, path) != RUNTIME_OK) {
+        console_printf(stderr, "titan-host: %s\n", lua_tostring(L, -1));
+        code = EXIT_FAILED;
+    } else {
+        for (int i = 2; i < argc; i++) lua_pushstring(L, argv[i]);
+        if (runtime_call(rt, argc - 2, 0) != RUNTIME_OK) {
+            console_printf(stderr, "titan-host: %s\n", lua_tostring(L, -1));
+            code = EXIT_FAILED;
+        }
+    }
+    runtime_close(rt);
+    return code;
+}

@@ -1,0 +1,24 @@
+/* The subcommands of titan-host: one file per command (host/cmd_*.c). Each returns the
+ * process exit code documented in `titan-host help`: 0 ok, 1 failed, 2 usage/config, 3 in doubt. */
+#ifndef TITAN_COMMANDS_H
+#define TITAN_COMMANDS_H
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IN_DOUBT = 3 };
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *synopsis;               /* one line for `help` */
+    const char *help;                   /* the text of `help NAME` */
+} command;
+
+int cmd_script(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+extern const command commands_list[];
+
+/* Prints "titan-host: <message>" redacted on stderr and returns EXIT_USAGE. */
+int commands_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens a runtime for `script_path`; prints the reason and returns NULL on failure. */
+struct runtime *commands_open_runtime(const char *script_path);
+#endif

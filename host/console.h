@@ -1,0 +1,11 @@
+/* Everything titan-host prints to stdout/stderr goes through here, redacted. */
+#ifndef TITAN_CONSOLE_H
+#define TITAN_CONSOLE_H
+#include <stdio.h>
+#include <stddef.h>
+
+/* Writes text[0..len) to stream with every secret redacted. */
+void console_write(FILE *stream, const char *text, size_t len);
+/* printf-style, redacted. */
+void console_printf(FILE *stream, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif

@@ -1,0 +1,126 @@
+/* titan-host: entry point and command dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "blackbox.h"
+#include "commands.h"
+#include "console.h"
+#include "runtime.h"
+#include "secrets.h"
+#include "strbuf.h"
+#include "version.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+const command commands_list[] = {
+    {"check", cmd_check, "check STRATEGY.lua          load a strategy and validate it, without trading",
+     "usage: titan-host check STRATEGY.lua\n\n"
+     "Loads the strategy in the sandbox and checks its table: name, pair, interval (one of Kraken's\n"
+     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk fields positive\n"
+     "numbers. Prints a short report.\n\n"
+     "exit codes: 0 valid; 2 invalid (every problem is listed) or the file could not be loaded.\n"},
+    {"script", cmd_script, "script FILE.lua [ARGS...]   run a Lua file with the titan bindings, no cycle",
+     "usage: titan-host script FILE.lua [ARGS...]\n\n"
+     "Runs FILE.lua in the same sandbox and budgets as strategies, with the titan.* bindings and\n"
+     "no trading cycle. The global `arg` holds ARGS (arg[0] is the file).\n\n"
+     "exit codes: 0 the script finished; 1 a Lua error or a budget ran out (printed with a\n"
+     "traceback); 2 usage error.\n"},
+    {"version", cmd_version, "version                     print the version", "usage: titan-host version\n"},
+    {"help", cmd_help, "help [COMMAND]              this text, or one command's", "usage: titan-host help [COMMAND]\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char main_environment_help[] =
+    "environment:\n"
+    "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"
+    "  TITAN_LUA_CPU_S     CPU-time budget of each call into Lua, seconds (default 30)\n"
+    "  TITAN_LUA_MEM_MB    memory cap of the Lua state, MiB (default 256)\n"
+    "  TITAN_LOG_LEVEL     lowest level echoed on stderr: debug|info|warn|error (default info)\n"
+    "  TITAN_HOME          folder holding strategies/lib (default: found next to the binary)\n"
+    "  TITAN_FAKE_NOW_MS   pins the clock (tests and replays only)\n"
+    "  secret variables, never visible to Lua and redacted from all output:\n"
+    "  KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY\n";
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("titan-host %s (%s, %s)\n", TITAN_VERSION, LUA_RELEASE, curl_version());
+    return EXIT_OK;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc > 1) {
+        for (const command *c = commands_list; c->name; c++) {
+            if (strcmp(c->name, argv[1]) == 0) {
+                fputs(c->help, stdout);
+                return EXIT_OK;
+            }
+        }
+        return commands_usage_error("no command '%s' (see 'titan-host help')", argv[1]);
+    }
+    printf("titan-host %s — runs Lua trading strategies on Kraken, one cycle per slot\n\n", TITAN_VERSION);
+    printf("usage: titan-host COMMAND [ARGS...]\n\ncommands:\n");
+    for (const command *c = commands_list; c->name; c++) printf("  %s\n", c->synopsis);
+    printf("\n%s\n'titan-host help COMMAND' shows a command's options and exit codes.\n", main_environment_help);
+    return EXIT_OK;
+}
+
+int commands_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf b = {0};
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    strbuf_printf(&b, "titan-host: %s\n", msg);
+    console_write(stderr, strbuf_cstr(&b), b.len);
+    strbuf_free(&b);
+    return EXIT_USAGE;
+}
+
+struct runtime *commands_open_runtime(const char *script_path)
+{
+    char err[512];
+    runtime *rt = runtime_open(script_path, err, sizeof err);
+    if (!rt) console_printf(stderr, "titan-host: %s\n", err);
+    return rt;
+}
+
+int main(int argc, char **argv)
+{
+    /* UTC everywhere, whatever the machine's zone. */
+    setenv("TZ", "UTC", 1);
+    tzset();
+    secrets_init();
+    blackbox_init();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("titan-host: cannot initialise libcurl\n", stderr);
+        return EXIT_FAILED;
+    }
+    int code;
+    if (argc < 2) {
+        cmd_help(1, argv);
+        code = EXIT_USAGE;
+    } else {
+        const char *name = argv[1];
+        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) name = "help";
+        if (strcmp(name, "--version") == 0) name = "version";
+        const command *found = NULL;
+        for (const command *c = commands_list; c->name; c++)
+            if (strcmp(c->name, name) == 0) found = c;
+        code = found ? found->run(argc - 1, argv + 1)
+                     : commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
+    }
+    blackbox_close();
+    curl_global_cleanup();
+    secrets_shutdown();
+    return code;
+}

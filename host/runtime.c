@@ -1,0 +1,455 @@
+/* The sandboxed Lua runtime (after Redis's scripting engine and lua.c): allow-listed
+ * libraries, a require that only searches the script's folder and strategies/, a budgeted
+ * allocator, and an instruction-count hook that pcall cannot swallow. */
+#include "runtime.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "clock.h"
+#include "console.h"
+#include "modules.h"
+#include "secrets.h"
+#include "strbuf.h"
+
+#define RUNTIME_HOOK_EVERY 10000           /* instructions between budget checks */
+#define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
+
+typedef enum { KILL_NONE, KILL_CPU, KILL_MEMORY } runtime_kill;
+
+struct runtime {
+    lua_State *L;
+    size_t mem_used, mem_limit;
+    int64_t cpu_budget_ms, cpu_deadline_ms;
+    runtime_kill kill;
+    int in_call;
+    char *script_dir;
+    char *home;
+};
+
+static const char runtime_loaded_key[] = "titan.runtime.loaded";
+
+/* ---- memory budget ---------------------------------------------------------------- */
+
+static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    runtime *rt = ud;
+    if (ptr == NULL) osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        rt->mem_used -= osize;
+        return NULL;
+    }
+    size_t limit = rt->mem_limit + (rt->kill == KILL_MEMORY ? RUNTIME_MEM_RESERVE : 0);
+    if (nsize > osize && rt->mem_used - osize + nsize > limit) {
+        /* Only a call in progress is killed; the hook raises a named error from here on. */
+        if (rt->in_call && rt->kill == KILL_NONE) rt->kill = KILL_MEMORY;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) rt->mem_used = rt->mem_used - osize + nsize;
+    return p;
+}
+
+/* ---- CPU budget ------------------------------------------------------------------- */
+
+static runtime *runtime_of(lua_State *L) { return *(runtime **)lua_getextraspace(L); }
+
+runtime *runtime_from_lua(lua_State *L) { return runtime_of(L); }
+
+static void runtime_raise_kill(lua_State *L, runtime *rt)
+{
+    /* Re-arm on every instruction: a pcall inside the script catches the error, and the
+     * very next instruction raises it again, until the stack is unwound to the host. */
+    lua_sethook(L, lua_gethook(L), LUA_MASKCOUNT, 1);
+    if (rt->kill == KILL_CPU)
+        luaL_error(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
+                   (int)(rt->cpu_budget_ms / 1000));
+    luaL_error(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
+               (int)(rt->mem_limit / (1024 * 1024)));
+}
+
+static void runtime_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    runtime *rt = runtime_of(L);
+    if (!rt->in_call) return;
+    if (rt->kill == KILL_NONE && clock_cpu_ms() > rt->cpu_deadline_ms) rt->kill = KILL_CPU;
+    if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
+}
+
+/* ---- the one call helper ---------------------------------------------------------- */
+
+/* Message handler: adds a traceback; copes with non-string error objects (lua.c's msghandler). */
+static int runtime_traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+void runtime_set_cpu_budget(runtime *rt, int64_t cpu_ms) { rt->cpu_budget_ms = cpu_ms; }
+
+runtime_status runtime_call(runtime *rt, int nargs, int nresults)
+{
+    lua_State *L = rt->L;
+    int base = lua_gettop(L) - nargs;             /* index of the function */
+    lua_pushcfunction(L, runtime_traceback);
+    lua_insert(L, base);                          /* [ handler, fn, args... ] */
+    int outer = rt->in_call;
+    if (!outer) {
+        rt->kill = KILL_NONE;
+        rt->cpu_deadline_ms = clock_cpu_ms() + rt->cpu_budget_ms;
+        lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
+    }
+    rt->in_call = 1;
+    int status = lua_pcall(L, nargs, nresults, base);
+    rt->in_call = outer;
+    runtime_kill kill = rt->kill;
+    if (!outer) {
+        lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
+        rt->kill = KILL_NONE;
+    }
+    lua_remove(L, base);                          /* drop the handler */
+    if (status == LUA_OK) return RUNTIME_OK;
+    if (kill == KILL_CPU) return RUNTIME_ERR_CPU;
+    if (kill == KILL_MEMORY || status == LUA_ERRMEM) {
+        if (status == LUA_ERRMEM) {
+            /* The allocator refused before the hook could name the limit. */
+            lua_pop(L, 1);
+            lua_pushfstring(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
+                            (int)(rt->mem_limit / (1024 * 1024)));
+        }
+        lua_gc(L, LUA_GCCOLLECT);
+        return RUNTIME_ERR_MEMORY;
+    }
+    return RUNTIME_ERR_LUA;
+}
+
+/* ---- sandboxed globals ------------------------------------------------------------ */
+
+/* print: like Lua's, but through the redacting console. */
+static int runtime_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    strbuf b = {0};
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1) strbuf_append(&b, "\t", 1);
+        strbuf_append(&b, s, len);
+        lua_pop(L, 1);
+    }
+    strbuf_append(&b, "\n", 1);
+    if (!b.oom) console_write(stdout, b.data, b.len);
+    strbuf_free(&b);
+    return 0;
+}
+
+/* os.getenv: the secret variables do not exist as far as Lua can tell. */
+static int runtime_getenv(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *v = secrets_is_secret_name(name) ? NULL : getenv(name);
+    if (v) lua_pushstring(L, v);
+    else luaL_pushfail(L);
+    return 1;
+}
+
+/* load: text chunks only, whatever mode the caller asks for. */
+static int runtime_load(lua_State *L)
+{
+    int has_env = !lua_isnone(L, 4);
+    lua_settop(L, 4);
+    lua_pushvalue(L, lua_upvalueindex(1));  /* the original load */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    if (has_env) lua_pushvalue(L, 4);
+    lua_call(L, has_env ? 4 : 3, 2);
+    return 2;
+}
+
+static int runtime_denied(lua_State *L)
+{
+    return luaL_error(L, "%s is not available in the titan-host sandbox", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void runtime_deny(lua_State *L, int table, const char *field, const char *shown)
+{
+    lua_pushstring(L, shown);
+    lua_pushcclosure(L, runtime_denied, 1);
+    lua_setfield(L, table, field);
+}
+
+static int runtime_global_newindex(lua_State *L)
+{
+    return luaL_error(L, "assignment to undeclared global '%s' (declare it local)", luaL_tolstring(L, 2, NULL));
+}
+
+/* ---- require ---------------------------------------------------------------------- */
+
+static int runtime_file_exists(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
+/* Finds a module's file: the script's folder, then <home>/strategies and <home>/strategies/lib. */
+static int runtime_find_module(runtime *rt, const char *name, strbuf *found, strbuf *tried)
+{
+    strbuf rel = {0};
+    for (const char *p = name; *p; p++) strbuf_append(&rel, *p == '.' ? "/" : p, 1);
+    const char *dirs[3] = {rt->script_dir, NULL, NULL};
+    strbuf s1 = {0}, s2 = {0};
+    if (rt->home) {
+        strbuf_printf(&s1, "%s/strategies", rt->home);
+        strbuf_printf(&s2, "%s/strategies/lib", rt->home);
+        dirs[1] = strbuf_cstr(&s1);
+        dirs[2] = strbuf_cstr(&s2);
+    }
+    static const char *const patterns[] = {"%s/%s.lua", "%s/%s/init.lua"};
+    int ok = 0;
+    for (int d = 0; d < 3 && !ok; d++) {
+        if (!dirs[d]) continue;
+        for (int p = 0; p < 2 && !ok; p++) {
+            found->len = 0;
+            strbuf_printf(found, patterns[p], dirs[d], strbuf_cstr(&rel));
+            if (runtime_file_exists(strbuf_cstr(found))) ok = 1;
+            else strbuf_printf(tried, "\n\tno file '%s'", strbuf_cstr(found));
+        }
+    }
+    strbuf_free(&rel);
+    strbuf_free(&s1);
+    strbuf_free(&s2);
+    return ok;
+}
+
+static int runtime_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    runtime *rt = runtime_of(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, runtime_loaded_key);    /* [ name, loaded ] */
+    if (lua_getfield(L, 2, name) != LUA_TNIL) return 1;        /* [ name, loaded, mod ] */
+    lua_pop(L, 1);
+    for (const modules_entry *m = modules_list; m->name; m++) {
+        if (strcmp(m->name, name) == 0) {
+            luaL_requiref(L, name, m->open, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, name);
+            return 1;
+        }
+    }
+    luaL_argcheck(L, strstr(name, "..") == NULL && strchr(name, '/') == NULL && name[0] != '.', 1,
+                  "module names are dotted paths like 'lib.ta'");
+    strbuf path = {0}, tried = {0};
+    if (!runtime_find_module(rt, name, &path, &tried)) {
+        lua_pushfstring(L, "module '%s' not found:%s", name, strbuf_cstr(&tried));
+        strbuf_free(&path);
+        strbuf_free(&tried);
+        return lua_error(L);
+    }
+    strbuf_free(&tried);
+    lua_pushstring(L, strbuf_cstr(&path));                     /* [ name, loaded, path ] */
+    strbuf_free(&path);
+    const char *p = lua_tostring(L, -1);
+    if (luaL_loadfilex(L, p, "t") != LUA_OK)
+        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, p, lua_tostring(L, -1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 3);
+    lua_call(L, 2, 1);                                         /* [ name, loaded, path, mod ] */
+    if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_pushboolean(L, 1); }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int runtime_env_number(const char *name, long def, long max, long *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) { *out = def; return 0; }
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || !end || *end || n <= 0 || n > max) {
+        snprintf(err, errlen, "%s=%s is not a whole number between 1 and %ld", name, v, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* The folder that holds strategies/lib: TITAN_HOME, else the executable's folder or one of
+ * its parents (the binary may live in build/<variant>/). */
+static char *runtime_find_home(void)
+{
+    const char *env = getenv("TITAN_HOME");
+    if (env && *env) return strdup(env);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = '\0';
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash) break;
+        *slash = '\0';
+        strbuf probe = {0};
+        strbuf_printf(&probe, "%s/strategies/lib", exe);
+        FILE *f = fopen(strbuf_cstr(&probe), "r");
+        strbuf_free(&probe);
+        if (f) { fclose(f); return strdup(exe); }
+    }
+    return NULL;
+}
+
+static void runtime_open_sandbox(lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},         {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_OSLIBNAME, luaopen_os},       {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushglobaltable(L);                                    /* [ G ] */
+    lua_getfield(L, -1, "load");
+    lua_pushcclosure(L, runtime_load, 1);
+    lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, runtime_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, runtime_require);
+    lua_setfield(L, -2, "require");
+    lua_getfield(L, -1, "string");                             /* [ G, string ] */
+    lua_pushnil(L); lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "os");                                 /* [ G, os ] */
+    int os = lua_gettop(L);
+    runtime_deny(L, os, "execute", "os.execute");
+    runtime_deny(L, os, "exit", "os.exit");
+    runtime_deny(L, os, "remove", "os.remove");
+    runtime_deny(L, os, "rename", "os.rename");
+    runtime_deny(L, os, "tmpname", "os.tmpname");
+    runtime_deny(L, os, "setlocale", "os.setlocale");
+    lua_pushcfunction(L, runtime_getenv);
+    lua_setfield(L, os, "getenv");
+    lua_pop(L, 1);                                             /* [ G ] */
+    /* io, debug, package and io.popen are simply never opened; the names explain themselves. */
+    runtime_deny(L, lua_gettop(L), "dofile", "dofile");
+    runtime_deny(L, lua_gettop(L), "loadfile", "loadfile");
+    lua_pop(L, 1);
+}
+
+/* The global `titan` table: every built-in module that names a field. */
+static void runtime_open_titan(lua_State *L)
+{
+    lua_newtable(L);                                           /* [ titan ] */
+    for (const modules_entry *m = modules_list; m->name; m++) {
+        if (!m->field) continue;
+        lua_getglobal(L, "require");
+        lua_pushstring(L, m->name);
+        lua_call(L, 1, 1);                                     /* [ titan, mod ] */
+        lua_setfield(L, -2, m->field);
+    }
+    lua_setglobal(L, "titan");
+}
+
+static int runtime_setup(lua_State *L)
+{
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, runtime_loaded_key);
+    runtime_open_sandbox(L);
+    runtime_open_titan(L);
+    /* Strict globals: assigning an undeclared global raises (catches typos in strategies). */
+    lua_pushglobaltable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, runtime_global_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int runtime_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    console_printf(stderr, "titan-host: unprotected Lua error: %s\n", msg ? msg : "?");
+    abort();
+}
+
+runtime *runtime_open(const char *script_path, char *err, size_t errlen)
+{
+    long cpu_s, mem_mb;
+    if (runtime_env_number("TITAN_LUA_CPU_S", 30, 86400, &cpu_s, err, errlen) ||
+        runtime_env_number("TITAN_LUA_MEM_MB", 256, 65536, &mem_mb, err, errlen))
+        return NULL;
+    runtime *rt = calloc(1, sizeof *rt);
+    if (!rt) { snprintf(err, errlen, "out of memory"); return NULL; }
+    rt->cpu_budget_ms = (int64_t)cpu_s * 1000;
+    rt->mem_limit = (size_t)mem_mb * 1024 * 1024;
+    rt->home = runtime_find_home();
+    const char *slash = script_path ? strrchr(script_path, '/') : NULL;
+    rt->script_dir = slash ? strndup(script_path, (size_t)(slash - script_path == 0 ? 1 : slash - script_path))
+                           : strdup(".");
+    rt->L = lua_newstate(runtime_alloc, rt);
+    if (!rt->L || !rt->script_dir) {
+        snprintf(err, errlen, "cannot create the Lua state: out of memory");
+        runtime_close(rt);
+        return NULL;
+    }
+    lua_atpanic(rt->L, runtime_panic);
+    *(runtime **)lua_getextraspace(rt->L) = rt;
+    lua_pushcfunction(rt->L, runtime_setup);
+    if (runtime_call(rt, 0, 0) != RUNTIME_OK) {
+        snprintf(err, errlen, "cannot set up the Lua sandbox: %s", lua_tostring(rt->L, -1));
+        runtime_close(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+void runtime_close(runtime *rt)
+{
+    if (!rt) return;
+    if (rt->L) lua_close(rt->L);
+    free(rt->script_dir);
+    free(rt->home);
+    free(rt);
+}
+
+lua_State *runtime_lua(runtime *rt) { return rt->L; }
+
+const char *runtime_home(const runtime *rt) { return rt->home; }
+
+runtime_status runtime_load_file(runtime *rt, const char *path)
+{
+    if (luaL_loadfilex(rt->L, path, "t") != LUA_OK) return RUNTIME_ERR_LUA;
+    return RUNTIME_OK;
+}
+
+void runtime_set_global(runtime *rt, const char *name)
+{
+    lua_State *L = rt->L;
+    lua_pushglobaltable(L);                            /* [ value, G ] */
+    lua_pushstring(L, name);
+    lua_pushvalue(L, -3);                              /* [ value, G, name, value ] */
+    lua_rawset(L, -3);
+    lua_pop(L, 2);
+}

@@ -1,0 +1,41 @@
+/* The Lua runtime: one lua_State per run, sandboxed, with CPU and memory budgets.
+ * Every call into Lua goes through runtime_call. */
+#ifndef TITAN_RUNTIME_H
+#define TITAN_RUNTIME_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+typedef struct runtime runtime;
+
+typedef enum {
+    RUNTIME_OK = 0,
+    RUNTIME_ERR_LUA,    /* a Lua error (message + traceback on the stack) */
+    RUNTIME_ERR_CPU,    /* the CPU budget ran out */
+    RUNTIME_ERR_MEMORY, /* the memory budget ran out */
+} runtime_status;
+
+/* Budgets from TITAN_LUA_CPU_S (default 30) and TITAN_LUA_MEM_MB (default 256).
+ * `script_path` decides the require path (its folder first). On failure returns NULL and
+ * writes a message to err (size errlen). */
+runtime *runtime_open(const char *script_path, char *err, size_t errlen);
+void runtime_close(runtime *rt);
+lua_State *runtime_lua(runtime *rt);
+/* The runtime that owns L (any thread of it). */
+runtime *runtime_from_lua(lua_State *L);
+
+/* Loads a Lua source file (text only) and pushes it as a function; on failure pushes the
+ * error message and returns RUNTIME_ERR_LUA. */
+runtime_status runtime_load_file(runtime *rt, const char *path);
+/* Calls the function below nargs arguments with budgets armed and a traceback handler.
+ * On success leaves nresults values; on failure leaves one string: the message and
+ * traceback (budget errors name the limit). */
+runtime_status runtime_call(runtime *rt, int nargs, int nresults);
+/* Sets the CPU budget (ms) for later calls, e.g. a backtest's larger allowance. */
+void runtime_set_cpu_budget(runtime *rt, int64_t cpu_ms);
+/* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
+void runtime_set_global(runtime *rt, const char *name);
+/* The folder holding strategies/ (where lib/ modules come from). */
+const char *runtime_home(const runtime *rt);
+#endif

@@ -1,0 +1,26 @@
+/* The secret environment variables (design section 3): read once at start-up, kept in C,
+ * and redacted from every byte titan-host writes (blackbox, stdout, stderr). */
+#ifndef TITAN_SECRETS_H
+#define TITAN_SECRETS_H
+#include <stddef.h>
+
+#define SECRETS_COUNT 6
+extern const char *const secrets_names[SECRETS_COUNT];
+
+/* Captures the values of the secret variables from the environment. Call once, first. */
+void secrets_init(void);
+/* Drops captured values (wiped) — for tests and at exit. */
+void secrets_shutdown(void);
+/* Registers an extra value to redact (tests; or a value derived from a secret). */
+void secrets_add_redaction(const char *value);
+/* 1 when `name` is one of the six secret variable names. */
+int secrets_is_secret_name(const char *name);
+/* The value of a secret variable, or NULL when unset/empty or not a secret name.
+ * Never hand this to Lua. */
+const char *secrets_value(const char *name);
+
+/* Redacts every occurrence of every secret value (raw and JSON-escaped forms) in
+ * text[0..len). Overlapping matches are merged into one `[redacted]`. Returns a malloc'd,
+ * NUL-terminated string (caller frees) and its length in *out_len; NULL on out-of-memory. */
+char *secrets_redact(const char *text, size_t len, size_t *out_len);
+#endif

@@ -1,0 +1,117 @@
+/* Strategy loading and the contract check shared by `check` and `run`. */
+#include "strategy.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+const char *const strategy_risk_fields[] = {
+    "max_order_quote", "max_position_quote", "max_orders_per_cycle", "max_daily_loss_quote", NULL,
+};
+
+static const int strategy_intervals[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600};
+
+static int strategy_name_ok(const char *s)
+{
+    if (!*s || strlen(s) > 64) return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static void strategy_check_string(lua_State *L, int t, const char *field, strbuf *problems, int (*ok)(const char *))
+{
+    int type = lua_getfield(L, t, field);
+    if (type != LUA_TSTRING) {
+        strbuf_printf(problems, "%s must be a string (got %s)\n", field, lua_typename(L, type));
+    } else if (ok && !ok(lua_tostring(L, -1))) {
+        strbuf_printf(problems, "%s '%s' must be 1-64 characters of letters, digits, '_', '-' or '.'\n", field,
+                      lua_tostring(L, -1));
+    } else if (!*lua_tostring(L, -1)) {
+        strbuf_printf(problems, "%s must not be empty\n", field);
+    }
+    lua_pop(L, 1);
+}
+
+static void strategy_check_interval(lua_State *L, int t, strbuf *problems)
+{
+    lua_getfield(L, t, "interval");
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isnum);
+    int known = 0;
+    for (size_t i = 0; isnum && i < sizeof strategy_intervals / sizeof strategy_intervals[0]; i++)
+        if (v == strategy_intervals[i]) known = 1;
+    if (!known)
+        strbuf_printf(problems,
+                      "interval %s is not one of Kraken's candle intervals in minutes: "
+                      "1, 5, 15, 30, 60, 240, 1440, 10080, 21600\n",
+                      luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
+    lua_pop(L, 1);
+}
+
+static void strategy_check_risk(lua_State *L, int t, strbuf *problems)
+{
+    int type = lua_getfield(L, t, "risk");
+    if (type == LUA_TNIL) { lua_pop(L, 1); return; }
+    if (type != LUA_TTABLE) {
+        strbuf_printf(problems, "risk must be a table (got %s)\n", lua_typename(L, type));
+        lua_pop(L, 1);
+        return;
+    }
+    int risk = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, risk)) {                        /* [ risk, key, value ] */
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        int known = 0;
+        for (int i = 0; key && strategy_risk_fields[i]; i++)
+            if (strcmp(key, strategy_risk_fields[i]) == 0) known = 1;
+        if (!known) {
+            lua_pushvalue(L, -2);
+            strbuf_printf(problems, "risk.%s is not a known risk field (known: max_order_quote, "
+                                    "max_position_quote, max_orders_per_cycle, max_daily_loss_quote)\n",
+                          luaL_tolstring(L, -1, NULL));
+            lua_pop(L, 2);
+        } else {
+            double v = lua_tonumber(L, -1);
+            if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v) || v <= 0)
+                strbuf_printf(problems, "risk.%s must be a positive number (got %s)\n", key,
+                              luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
+        }
+        lua_pop(L, 1);                                 /* [ risk, key ] */
+    }
+    lua_pop(L, 1);
+}
+
+strategy_result strategy_load(runtime *rt, const char *path, strbuf *problems)
+{
+    lua_State *L = runtime_lua(rt);
+    int top = lua_gettop(L);
+    if (runtime_load_file(rt, path) != RUNTIME_OK || runtime_call(rt, 0, 1) != RUNTIME_OK) {
+        strbuf_printf(problems, "%s\n", lua_tostring(L, -1));
+        lua_settop(L, top);
+        return STRATEGY_LOAD_FAILED;
+    }
+    if (!lua_istable(L, -1)) {
+        strbuf_printf(problems, "the file must return the strategy table (it returned %s)\n", luaL_typename(L, -1));
+        lua_settop(L, top);
+        return STRATEGY_INVALID;
+    }
+    int t = lua_gettop(L);
+    strategy_check_string(L, t, "name", problems, strategy_name_ok);
+    strategy_check_string(L, t, "pair", problems, NULL);
+    strategy_check_interval(L, t, problems);
+    if (lua_getfield(L, t, "on_cycle") != LUA_TFUNCTION)
+        strbuf_printf(problems, "on_cycle must be a function (got %s)\n", luaL_typename(L, -1));
+    lua_pop(L, 1);
+    strategy_check_risk(L, t, problems);
+    if (problems->len > 0) {
+        lua_settop(L, top);
+        return STRATEGY_INVALID;
+    }
+    return STRATEGY_VALID;
+}

@@ -1,0 +1,93 @@
+/* strbuf: append-only buffer with JSON and URL encoders. */
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void strbuf_free(strbuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+static int strbuf_reserve(strbuf *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (b->len + extra + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) { b->oom = 1; return -1; }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void strbuf_append(strbuf *b, const char *data, size_t len)
+{
+    if (strbuf_reserve(b, len)) return;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void strbuf_puts(strbuf *b, const char *s) { strbuf_append(b, s, strlen(s)); }
+
+void strbuf_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n > 0 && strbuf_reserve(b, (size_t)n) == 0) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void strbuf_json_string(strbuf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    strbuf_append(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': strbuf_append(b, "\\\"", 2); break;
+        case '\\': strbuf_append(b, "\\\\", 2); break;
+        case '\n': strbuf_append(b, "\\n", 2); break;
+        case '\r': strbuf_append(b, "\\r", 2); break;
+        case '\t': strbuf_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                strbuf_append(b, esc, 6);
+            } else {
+                strbuf_append(b, (const char *)&s[i], 1);
+            }
+        }
+    }
+    strbuf_append(b, "\"", 1);
+}
+
+void strbuf_urlencode(strbuf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '_' || c == '.' || c == '~') {
+            strbuf_append(b, (const char *)&s[i], 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            strbuf_append(b, esc, 3);
+        }
+    }
+}
+
+const char *strbuf_cstr(const strbuf *b) { return b->data ? b->data : ""; }

@@ -1,0 +1,23 @@
+/* A growable byte buffer for building JSON lines, form bodies and URLs in C. */
+#ifndef TITAN_STRBUF_H
+#define TITAN_STRBUF_H
+#include <stddef.h>
+
+typedef struct strbuf {
+    char *data;   /* always NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t cap;
+    int oom;      /* set once an allocation failed; later appends are ignored */
+} strbuf;
+
+void strbuf_free(strbuf *b);
+void strbuf_append(strbuf *b, const char *data, size_t len);
+void strbuf_puts(strbuf *b, const char *s);
+void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+void strbuf_json_string(strbuf *b, const char *s, size_t len);
+/* Appends s percent-encoded for a URL query or form body (RFC 3986 unreserved kept). */
+void strbuf_urlencode(strbuf *b, const char *s, size_t len);
+/* The contents ("" when empty). */
+const char *strbuf_cstr(const strbuf *b);
+#endif
