@@ -9,7 +9,7 @@ PKGS       := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev libcurl:libcurl4-o
 PKG_NAMES  := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
 
 VARIANT    := $(if $(SANITIZER),$(SANITIZER),release)
-BUILD      := build/$(VARIANT)
+BUILD      ?= build/$(VARIANT)
 
 WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wformat=2 -Wno-format-nonliteral -Werror
