@@ -1,0 +1,84 @@
+/* Paper fills. Cost basis is carried in quote currency so realized PnL needs no fill history:
+ * a sell releases the held basis in proportion to the volume sold. */
+#include "paper.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int paper_env(const char *name, double def, int allow_zero, double *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    *out = def;
+    if (!v || !*v) return 0;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || !end || *end || !isfinite(d) || d < 0 || (!allow_zero && d == 0)) {
+        snprintf(err, errlen, "%s=%s must be a %s number", name, v, allow_zero ? "non-negative" : "positive");
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+int paper_config_from_env(paper_config *cfg, char *err, size_t errlen)
+{
+    double fee_bps, slip_bps;
+    if (paper_env("TITAN_PAPER_FEE_BPS", 40, 1, &fee_bps, err, errlen) ||
+        paper_env("TITAN_PAPER_SLIPPAGE_BPS", 5, 1, &slip_bps, err, errlen) ||
+        paper_env("TITAN_PAPER_CASH", 10000, 0, &cfg->starting_cash, err, errlen))
+        return -1;
+    cfg->fee_rate = fee_bps / 10000;
+    cfg->slippage_rate = slip_bps / 10000;
+    return 0;
+}
+
+static void paper_book(const paper_config *cfg, order_side side, double volume, double price, double position,
+                       double cost_basis, paper_fill *out)
+{
+    out->filled = 1;
+    out->price = price;
+    out->volume = volume;
+    out->cost = volume * price;
+    out->fee = out->cost * cfg->fee_rate;
+    if (side == SIDE_BUY) {
+        out->realized_pnl = 0;
+        out->basis_delta = out->cost + out->fee;
+    } else {
+        double released = position > 0 ? cost_basis * fmin(volume / position, 1.0) : 0;
+        out->realized_pnl = out->cost - out->fee - released;
+        out->basis_delta = -released;
+    }
+}
+
+void paper_fill_market(const paper_config *cfg, order_side side, double volume, double price, double position,
+                       double cost_basis, paper_fill *out)
+{
+    memset(out, 0, sizeof *out);
+    double slipped = side == SIDE_BUY ? price * (1 + cfg->slippage_rate) : price * (1 - cfg->slippage_rate);
+    paper_book(cfg, side, volume, slipped, position, cost_basis, out);
+    snprintf(out->note, sizeof out->note, "market %s filled at %.10g (reference %.10g, slippage %.2f bps)",
+             side == SIDE_BUY ? "buy" : "sell", slipped, price, cfg->slippage_rate * 10000);
+}
+
+void paper_fill_limit(const paper_config *cfg, order_side side, double volume, double limit, double bid, double ask,
+                      double position, double cost_basis, paper_fill *out)
+{
+    memset(out, 0, sizeof *out);
+    double touch = side == SIDE_BUY ? ask : bid;
+    int marketable = touch > 0 && (side == SIDE_BUY ? limit >= touch : limit <= touch);
+    if (!marketable) {
+        snprintf(out->note, sizeof out->note,
+                 "limit %s at %.10g not marketable (touch %.10g): cancelled, paper limits are immediate-or-cancel",
+                 side == SIDE_BUY ? "buy" : "sell", limit, touch);
+        return;
+    }
+    double price = side == SIDE_BUY ? fmin(limit, touch * (1 + cfg->slippage_rate))
+                                    : fmax(limit, touch * (1 - cfg->slippage_rate));
+    paper_book(cfg, side, volume, price, position, cost_basis, out);
+    snprintf(out->note, sizeof out->note, "limit %s at %.10g filled at %.10g (touch %.10g)",
+             side == SIDE_BUY ? "buy" : "sell", limit, price, touch);
+}
