@@ -14,6 +14,9 @@ typedef struct {
 
 int cmd_script(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_locks(int argc, char **argv);
+int cmd_halt(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 extern const command commands_list[];
 

@@ -25,12 +25,45 @@ const command commands_list[] = {
      "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk fields positive\n"
      "numbers. Prints a short report.\n\n"
      "exit codes: 0 valid; 2 invalid (every problem is listed) or the file could not be loaded.\n"},
+    {"run", cmd_run, "run STRATEGY.lua [--cycle-id ID] [--dry-run]   one trading cycle (what cron calls)",
+     "usage: titan-host run STRATEGY.lua [--cycle-id ID] [--dry-run]\n\n"
+     "One cycle: compute the slot and cycle id (<strategy>@<slot start, UTC>), take the slot's lock in the\n"
+     "store, check the halt switch, read the market and the portfolio, call on_cycle(ctx) under the Lua\n"
+     "budgets, validate the intents, apply the risk gates, execute (PAPER: paper broker on the store's\n"
+     "ledger; LIVE: Kraken AddOrder, validated first, with a deterministic cl_ord_id), record the outcome.\n\n"
+     "  --cycle-id ID   use ID instead of the slot's id (re-running a released slot, tests)\n"
+     "  --dry-run       everything except placing orders and writing the store\n\n"
+     "SYSTEM_MODE=PAPER (default) or LIVE. LIVE needs KRAKEN_API_KEY and KRAKEN_SECRET, and inside GitHub\n"
+     "Actions also SUPABASE_URL and SUPABASE_KEY.\n\n"
+     "exit codes:\n"
+     "  0  the cycle ran, or was skipped on purpose: slot already executed, held by another runner, halted\n"
+     "  1  the cycle failed (recorded; no order left unrecorded): strategy error, Kraken or store unreachable\n"
+     "  2  usage or configuration error (nothing was done)\n"
+     "  3  orders in doubt: an order may have reached Kraken unconfirmed; the next run reconciles first\n"},
     {"script", cmd_script, "script FILE.lua [ARGS...]   run a Lua file with the titan bindings, no cycle",
      "usage: titan-host script FILE.lua [ARGS...]\n\n"
      "Runs FILE.lua in the same sandbox and budgets as strategies, with the titan.* bindings and\n"
      "no trading cycle. The global `arg` holds ARGS (arg[0] is the file).\n\n"
      "exit codes: 0 the script finished; 1 a Lua error or a budget ran out (printed with a\n"
      "traceback); 2 usage error.\n"},
+    {"locks", cmd_locks, "locks list | release CYCLE_ID  inspect / flush cycle locks in the store",
+     "usage: titan-host locks list [--limit N] [--status STATUS] [--json]\n"
+     "       titan-host locks release CYCLE_ID [--force]\n\n"
+     "list: the most recent cycles of the active store (Supabase when SUPABASE_URL and SUPABASE_KEY are\n"
+     "set, else SQLite at TITAN_DB, default ./titan.db) as a table: id, status, holder, started, finished\n"
+     "(or the lease of a running cycle), error. --json prints every column as a JSON array.\n"
+     "release: deletes one cycle's row so its slot can run again (rollback step: delete the stuck\n"
+     "cycle_id). A running cycle whose lease is still live is refused unless --force: only force it\n"
+     "when that runner is gone. Prints exactly what it deleted.\n\n"
+     "exit codes: 0 listed / released; 1 the store failed, the cycle does not exist, or release was\n"
+     "refused; 2 usage error or the store could not be opened (configuration).\n"},
+    {"halt", cmd_halt, "halt on|off|status          the remote kill switch in the store",
+     "usage: titan-host halt on|off|status\n\n"
+     "Sets, clears or shows the 'halt' control flag in the active store (the same store the cycles use,\n"
+     "so it works from any machine that can reach it). While it is on, every cycle records 'halted'\n"
+     "and trades nothing. TITAN_HALT=1 in a runner's environment has the same effect for that runner.\n\n"
+     "exit codes: 0 done (status: whatever the flag is); 1 the store failed; 2 usage error or the store\n"
+     "could not be opened.\n"},
     {"version", cmd_version, "version                     print the version", "usage: titan-host version\n"},
     {"help", cmd_help, "help [COMMAND]              this text, or one command's", "usage: titan-host help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},

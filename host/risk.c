@@ -112,6 +112,11 @@ void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_ru
         it->final_price = ref;
         double volume = it->volume > 0 ? it->volume : it->quote / ref;
         double asked = volume;
+        /* A sell of more than is held is refused outright, not trimmed into a smaller one. */
+        if (it->side == SIDE_SELL && risk_round_volume(volume, rules->lot_decimals) > position + 1e-12) {
+            risk_verdict(it, INTENT_REJECTED, "insufficient base balance: sell %.8g, holds %.8g", volume, position);
+            continue;
+        }
         volume = risk_round_volume(volume, rules->lot_decimals);
         if (volume * ref > caps->max_order_quote) {
             volume = risk_round_volume(caps->max_order_quote / ref, rules->lot_decimals);
@@ -134,9 +139,6 @@ void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_ru
                 risk_verdict(it, INTENT_REJECTED, "insufficient quote balance: needs %.2f with fees, has %.2f", need, cash);
                 continue;
             }
-        } else if (volume > position + 1e-12) {
-            risk_verdict(it, INTENT_REJECTED, "insufficient base balance: sell %.8g, holds %.8g", volume, position);
-            continue;
         }
         if (volume <= 0 || volume < rules->ordermin) {
             risk_verdict(it, INTENT_REJECTED, "volume %.8g under the pair's ordermin %.8g after rounding", volume,
