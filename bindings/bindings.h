@@ -8,9 +8,22 @@ int luaopen_titan_json(lua_State *L);
 int luaopen_titan_log(lua_State *L);
 int luaopen_titan_time(lua_State *L);
 
+int luaopen_titan_http(lua_State *L);
+int luaopen_titan_secret(lua_State *L);
+int luaopen_titan_kraken(lua_State *L);
+int luaopen_titan_lock(lua_State *L);
+
+/* The raw value of the titan.secret handle at idx, or NULL when idx is not a handle (or its
+ * variable is unset). For C only: never push it to Lua. */
+const char *bindings_secret_value(lua_State *L, int idx);
+/* The variable name of the titan.secret handle at idx, or NULL when idx is not a handle. */
+const char *bindings_secret_name(lua_State *L, int idx);
+
 /* Pushes nil and an error table {code=, message=, retryable=}; returns 2 — the
  * outside-world failure convention of every binding. */
 int bindings_push_error(lua_State *L, const char *code, const char *message, int retryable);
 /* Encodes the value at idx as JSON with lua-cjson (pushes the string). Raises on failure. */
 void bindings_json_encode(lua_State *L, int idx);
+/* Registry key of the original cjson.encode: scripts can replace titan.json.encode, not this. */
+#define BINDINGS_JSON_ENCODE_KEY "titan.json.encode"
 #endif

@@ -2,7 +2,8 @@
  * connection cache, single requests and concurrent batches (curl multi). TLS verification is
  * always on. Every transfer is logged to the blackbox (method, URL with secret query values
  * removed, status, bytes, elapsed, error code). Header values may carry secrets: they are
- * passed to curl and never logged. */
+ * passed to curl and never logged. Retries happen only for GET/HEAD or idempotent requests;
+ * any other request is sent at most once, on a fresh connection (never re-sent by libcurl). */
 #ifndef TITAN_HTTP_H
 #define TITAN_HTTP_H
 #include <stddef.h>

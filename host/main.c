@@ -10,6 +10,7 @@
 #include "blackbox.h"
 #include "commands.h"
 #include "console.h"
+#include "http.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "strbuf.h"
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
                      : commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
     }
     blackbox_close();
+    http_shutdown();
     curl_global_cleanup();
     secrets_shutdown();
     return code;
