@@ -31,6 +31,9 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC  := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+# helpers the e2e tests drive (built with `unit`, never run as suites themselves)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 .PHONY: all deps test-deps check-deps test unit bench run clean FORCE
 
@@ -70,7 +73,11 @@ $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
 
-unit: $(UNIT_BIN)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libtitan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
+
+unit: $(UNIT_BIN) $(TOOL_BIN)
 
 test: test-deps
 	@$(MAKE) --no-print-directory titan-host unit
@@ -80,9 +87,10 @@ bench: test-deps
 	@$(MAKE) --no-print-directory titan-host $(BENCH_BIN)
 	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host BENCH_DIR=$(CURDIR)/$(BUILD)/tests tests/bench/run
 
+# One PAPER cycle of the default strategy on the embedded SQLite store (./titan.db).
 run: deps
 	@$(MAKE) --no-print-directory titan-host
-	./titan-host check strategies/default.lua
+	SYSTEM_MODE=PAPER ./titan-host run strategies/default.lua
 
 clean:
 	rm -rf build titan-host
