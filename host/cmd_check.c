@@ -5,22 +5,30 @@
 
 #include "commands.h"
 #include "console.h"
+#include "preflight.h"
 #include "runtime.h"
 #include "strategy.h"
+
+/* Raw reads, as in the validation: a metamethod must not run outside a budgeted call. */
+static int check_rawfield(lua_State *L, int t, const char *field)
+{
+    lua_pushstring(L, field);
+    return lua_rawget(L, t);
+}
 
 static void check_print_report(lua_State *L, const char *path)
 {
     int t = lua_gettop(L);
-    lua_getfield(L, t, "name");
-    lua_getfield(L, t, "pair");
-    lua_getfield(L, t, "interval");
+    check_rawfield(L, t, "name");
+    check_rawfield(L, t, "pair");
+    check_rawfield(L, t, "interval");
     console_printf(stdout, "%s: valid strategy\n  name      %s\n  pair      %s\n  interval  %s min\n", path,
                    lua_tostring(L, -3), lua_tostring(L, -2), lua_tostring(L, -1));
     lua_pop(L, 3);
-    if (lua_getfield(L, t, "risk") == LUA_TTABLE) {
+    if (check_rawfield(L, t, "risk") == LUA_TTABLE) {
         console_printf(stdout, "  risk     ");
         for (int i = 0; strategy_risk_fields[i]; i++) {
-            if (lua_getfield(L, -1, strategy_risk_fields[i]) != LUA_TNIL)
+            if (check_rawfield(L, lua_gettop(L), strategy_risk_fields[i]) != LUA_TNIL)
                 console_printf(stdout, " %s=%s", strategy_risk_fields[i], luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
             lua_pop(L, 1);
         }
@@ -33,8 +41,14 @@ static void check_print_report(lua_State *L, const char *path)
 
 int cmd_check(int argc, char **argv)
 {
-    if (argc != 2) return commands_usage_error("usage: titan-host check STRATEGY.lua");
-    const char *path = argv[1];
+    const char *path = NULL;
+    int online = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--online") == 0) online = 1;
+        else if (argv[i][0] != '-' && !path) path = argv[i];
+        else return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
+    }
+    if (!path) return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
     runtime *rt = commands_open_runtime(path);
     if (!rt) return EXIT_USAGE;
     strbuf problems = {0};
@@ -42,6 +56,13 @@ int cmd_check(int argc, char **argv)
     int code = EXIT_OK;
     if (r == STRATEGY_VALID) {
         check_print_report(runtime_lua(rt), path);
+        if (online) {
+            lua_getfield(runtime_lua(rt), -1, "pair");
+            char pair[64];
+            snprintf(pair, sizeof pair, "%s", lua_tostring(runtime_lua(rt), -1));
+            lua_pop(runtime_lua(rt), 1);
+            code = preflight_run(rt, pair);
+        }
     } else {
         console_printf(stderr, "%s: %s\n", path, r == STRATEGY_INVALID ? "invalid strategy" : "cannot load strategy");
         /* one problem per line, each indented */

@@ -20,12 +20,17 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 const command commands_list[] = {
-    {"check", cmd_check, "check STRATEGY.lua          load a strategy and validate it, without trading",
-     "usage: titan-host check STRATEGY.lua\n\n"
+    {"check", cmd_check, "check STRATEGY.lua [--online]   validate a strategy; --online: the pre-LIVE preflight",
+     "usage: titan-host check STRATEGY.lua [--online]\n\n"
      "Loads the strategy in the sandbox and checks its table: name, pair, interval (one of Kraken's\n"
      "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk fields positive\n"
      "numbers. Prints a short report.\n\n"
-     "exit codes: 0 valid; 2 invalid (every problem is listed) or the file could not be loaded.\n"},
+     "--online adds the preflight to run before switching to LIVE, one line per check: Kraken reachable\n"
+     "and the clock skew against Kraken's Time under 5 s, the strategy's pair known, the keys accepted for\n"
+     "each private read the bot needs (Balance, OpenOrders, ClosedOrders), the store reachable with its\n"
+     "schema, the halt flag, and each configured AI key accepted (a model-list request). Read calls only.\n\n"
+     "exit codes: 0 valid (and, with --online, every requirement of SYSTEM_MODE met); 1 a preflight\n"
+     "check failed; 2 invalid (every problem is listed) or the file could not be loaded.\n"},
     {"run", cmd_run, "run STRATEGY.lua [--cycle-id ID] [--dry-run]   one trading cycle (what cron calls)",
      "usage: titan-host run STRATEGY.lua [--cycle-id ID] [--dry-run]\n\n"
      "One cycle: compute the slot and cycle id (<strategy>@<slot start, UTC>), take the slot's lock in the\n"
