@@ -17,6 +17,7 @@ int cmd_check(int argc, char **argv);
 int cmd_locks(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 extern const command commands_list[];
 

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""A small PostgREST-compatible HTTP server for the store tests, in front of a REAL PostgreSQL.
+
+It speaks the subset titan uses (protocols.md, "Supabase REST"): /rest/v1/<table> with
+insert (POST, Prefer return=representation|minimal, resolution=merge-duplicates|ignore-duplicates),
+filtered select (GET: eq neq gt gte lt lte like ilike in is, select, order, limit, offset),
+filtered PATCH/DELETE (return=representation), and POST /rest/v1/rpc/<fn> with named args.
+Each request runs in one transaction, so a conflict is the real unique constraint's 23505 (409).
+Errors are {code, message, details, hint}; a missing or wrong apikey is answered 401 like
+Supabase's gateway. Every request's header shape (never the key) goes to --log as JSON lines.
+
+Faults for tests: when --fault-file exists, its content decides the answer to every request:
+  "503" (or any 4xx/5xx number) -> that status with a PostgREST error body
+  "malformed"                   -> 200 with a body that is not JSON
+  "html500"                     -> 500 with an HTML body
+  "hang"                        -> no answer for 30 s
+Keys come from the environment (FAKE_SUPABASE_KEYS, comma-separated), never the command line.
+Uses python3's stdlib plus psycopg2 (python3-psycopg2).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg2
+from psycopg2 import sql
+
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+OPS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "like": "LIKE", "ilike": "ILIKE"}
+RESERVED = {"select", "order", "limit", "offset", "on_conflict", "columns"}
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, details=None, hint=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details, self.hint = status, code, message, details, hint
+
+    def body(self):
+        return {"code": self.code, "message": self.message, "details": self.details, "hint": self.hint}
+
+
+def pg_status(code):
+    """PostgREST's mapping of SQLSTATE to HTTP status (the part titan can meet)."""
+    if code is None:
+        return 500
+    if code in ("23505", "23503"):
+        return 409
+    if code.startswith("08") or code.startswith("53") or code.startswith("57"):
+        return 503
+    if code in ("42P01", "42883"):
+        return 404
+    if code == "42501":
+        return 403
+    if code.startswith("22") or code.startswith("23") or code in ("P0001", "42703", "42804", "21000"):
+        return 400
+    return 500
+
+
+class Backend:
+    def __init__(self, args):
+        self.args = args
+        self.meta = {}
+        self.lock = threading.Lock()
+
+    def connect(self):
+        try:
+            conn = psycopg2.connect(host=self.args.pg_host, port=self.args.pg_port, user=self.args.pg_user,
+                                    dbname=self.args.pg_db, connect_timeout=5)
+        except psycopg2.OperationalError as e:
+            raise ApiError(503, "PGRST000", "Database connection error. Retrying the connection.", str(e).strip())
+        with conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        return conn
+
+    def table_meta(self, cur, table):
+        with self.lock:
+            if table in self.meta:
+                return self.meta[table]
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = %s ORDER BY ordinal_position", (table,))
+        cols = [r[0] for r in cur.fetchall()]
+        if not cols:
+            raise ApiError(404, "42P01", 'relation "public.%s" does not exist' % table)
+        cur.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                    ("public." + table,))
+        pk = [r[0] for r in cur.fetchall()]
+        with self.lock:
+            self.meta[table] = (cols, pk)
+        return cols, pk
+
+
+def parse_prefer(header):
+    prefs = {}
+    for item in (header or "").split(","):
+        item = item.strip()
+        if "=" in item:
+            k, v = item.split("=", 1)
+            prefs[k.strip()] = v.strip()
+    return prefs
+
+
+def check_column(cols, name):
+    if not IDENT.match(name) or name not in cols:
+        raise ApiError(400, "PGRST204" if IDENT.match(name) else "PGRST100",
+                       "Could not find the '%s' column of the table in the schema cache" % name)
+    return sql.Identifier(name)
+
+
+def build_where(cols, params, alias):
+    """Filters from the query string -> (SQL, args)."""
+    parts, args = [], []
+    for name, expr in params:
+        if name in RESERVED:
+            continue
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, name))
+        if "." not in expr:
+            raise ApiError(400, "PGRST100", '"failed to parse filter (%s)" (line 1, column 1)' % expr)
+        op, value = expr.split(".", 1)
+        if op in OPS:
+            parts.append(sql.SQL("{} " + OPS[op] + " %s").format(col))
+            args.append(value)
+        elif op == "in":
+            if not (value.startswith("(") and value.endswith(")")):
+                raise ApiError(400, "PGRST100", '"failed to parse filter (in.%s)"' % value)
+            items = [v.strip().strip('"') for v in value[1:-1].split(",") if v.strip()]
+            if not items:
+                parts.append(sql.SQL("false"))
+            else:
+                parts.append(sql.SQL("{} IN ({})").format(col, sql.SQL(", ").join(sql.Placeholder() * len(items))))
+                args.extend(items)
+        elif op == "is":
+            word = {"null": "NULL", "true": "TRUE", "false": "FALSE"}.get(value.lower())
+            if not word:
+                raise ApiError(400, "PGRST100", '"failed to parse filter (is.%s)"' % value)
+            parts.append(sql.SQL("{} IS " + word).format(col))
+        else:
+            raise ApiError(400, "PGRST100", '"failed to parse filter (%s)" unknown operator' % op)
+    if not parts:
+        return sql.SQL(""), args
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts), args
+
+
+def build_order(cols, value, alias):
+    if not value:
+        return sql.SQL("")
+    items = []
+    for item in value.split(","):
+        bits = item.strip().split(".")
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, bits[0]))
+        words = []
+        for b in bits[1:]:
+            w = {"asc": "ASC", "desc": "DESC", "nullsfirst": "NULLS FIRST", "nullslast": "NULLS LAST"}.get(b)
+            if not w:
+                raise ApiError(400, "PGRST100", '"failed to parse order (%s)"' % item)
+            words.append(w)
+        items.append(col + sql.SQL(" " + " ".join(words)) if words else col)
+    return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(items)
+
+
+def build_select(cols, value, alias):
+    if not value or value == "*":
+        return sql.SQL("{}.*").format(sql.Identifier(alias))
+    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, c.strip()))
+                              for c in value.split(","))
+
+
+def as_int(value, what):
+    try:
+        n = int(value)
+        if n < 0:
+            raise ValueError
+        return n
+    except ValueError:
+        raise ApiError(400, "PGRST100", '"failed to parse %s (%s)"' % (what, value))
+
+
+def handle_table(backend, cur, method, table, params, prefs, body):
+    cols, pk = backend.table_meta(cur, table)
+    q = dict(params)
+    rel = sql.SQL("public.{}").format(sql.Identifier(table))
+    representation = prefs.get("return") == "representation"
+    if method == "GET":
+        where, args = build_where(cols, params, "_t")
+        stmt = sql.SQL("SELECT {} FROM {} AS _t").format(build_select(cols, q.get("select"), "_t"), rel) + where
+        stmt += build_order(cols, q.get("order"), "_t")
+        if "limit" in q:
+            stmt += sql.SQL(" LIMIT %s" % as_int(q["limit"], "limit"))
+        if "offset" in q:
+            stmt += sql.SQL(" OFFSET %s" % as_int(q["offset"], "offset"))
+        cur.execute(sql.SQL("SELECT coalesce(json_agg(_r), '[]'::json)::text FROM (") + stmt + sql.SQL(") _r"), args)
+        return 200, cur.fetchone()[0]
+    if method == "POST":
+        rows = body if isinstance(body, list) else [body]
+        if not rows or not all(isinstance(r, dict) for r in rows):
+            raise ApiError(400, "PGRST102", "All object keys must match")
+        names = []
+        for r in rows:
+            for k in r:
+                if k not in names:
+                    names.append(k)
+        idents = [check_column(cols, n) for n in names]
+        collist = sql.SQL(", ").join(idents)
+        stmt = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM json_populate_recordset(NULL::{}, %s::json)").format(
+            rel, collist, collist, rel)
+        resolution = prefs.get("resolution")
+        target = [check_column(cols, c) for c in q["on_conflict"].split(",")] if "on_conflict" in q else \
+            [sql.Identifier(c) for c in pk]
+        if resolution in ("merge-duplicates", "ignore-duplicates"):
+            if not target:
+                raise ApiError(400, "PGRST103", "on_conflict needs a primary key or unique columns")
+            stmt += sql.SQL(" ON CONFLICT ({}) ").format(sql.SQL(", ").join(target))
+            updates = [sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(n), sql.Identifier(n))
+                       for n in names if sql.Identifier(n) not in target]
+            if resolution == "ignore-duplicates" or not updates:
+                stmt += sql.SQL("DO NOTHING")
+            else:
+                stmt += sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)
+        stmt += sql.SQL(" RETURNING *")
+        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
+                    [json.dumps(rows)])
+        out = cur.fetchone()[0]
+        return 201, out if representation else None
+    if method == "PATCH":
+        if not isinstance(body, dict) or not body:
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        sets = [sql.SQL("{} = _p.{}").format(check_column(cols, k), sql.Identifier(k)) for k in body]
+        where, args = build_where(cols, params, "_t")
+        stmt = sql.SQL("UPDATE {} AS _t SET ").format(rel) + sql.SQL(", ").join(sets)
+        stmt += sql.SQL(" FROM (SELECT * FROM json_populate_record(NULL::{}, %s::json)) AS _p").format(rel)
+        stmt += where + sql.SQL(" RETURNING _t.*")
+        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
+                    [json.dumps(body)] + args)
+        out = cur.fetchone()[0]
+        return (200, out) if representation else (204, None)
+    if method == "DELETE":
+        where, args = build_where(cols, params, "_t")
+        stmt = sql.SQL("DELETE FROM {} AS _t").format(rel) + where + sql.SQL(" RETURNING _t.*")
+        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
+                    args)
+        out = cur.fetchone()[0]
+        return (200, out) if representation else (204, None)
+    raise ApiError(405, "PGRST117", "Unsupported HTTP method: %s" % method)
+
+
+def handle_rpc(cur, fn, body):
+    if not IDENT.match(fn):
+        raise ApiError(404, "PGRST202", "Could not find the function public.%s in the schema cache" % fn)
+    cur.execute("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND p.proname = %s", (fn,))
+    if cur.fetchone()[0] == 0:
+        raise ApiError(404, "PGRST202", "Could not find the function public.%s without parameters in the schema cache"
+                       % fn, None, "Perhaps you meant to call another function")
+    if not isinstance(body, dict):
+        raise ApiError(400, "PGRST102", "RPC arguments must be a JSON object")
+    named, args = [], []
+    for k, v in body.items():
+        if not IDENT.match(k):
+            raise ApiError(400, "PGRST102", "bad argument name %s" % k)
+        named.append(sql.SQL("{} := %s").format(sql.Identifier(k)))
+        args.append(json.dumps(v) if isinstance(v, (dict, list)) else v)
+    cur.execute(sql.SQL("SELECT to_json(public.{}({}))::text").format(sql.Identifier(fn), sql.SQL(", ").join(named)),
+                args)
+    return 200, cur.fetchone()[0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "postgrest-fake"
+
+    def log_message(self, fmt, *args):  # quiet: the JSON log below is the record
+        pass
+
+    def send(self, status, text, ctype="application/json; charset=utf-8"):
+        data = text.encode() if isinstance(text, str) else (text or b"")
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def record(self, status):
+        cfg = self.server.cfg
+        auth = self.headers.get("Authorization")
+        keys = cfg["keys"]
+        entry = {
+            "method": self.command,
+            "path": urllib.parse.urlsplit(self.path).path,
+            "apikey": self.headers.get("apikey") is not None,
+            "apikey_ok": self.headers.get("apikey") in keys,
+            "authorization": "none" if auth is None else ("bearer" if auth.startswith("Bearer ") else "other"),
+            "authorization_ok": auth is not None and auth.startswith("Bearer ") and auth[7:] in keys,
+            "prefer": self.headers.get("Prefer"),
+            "status": status,
+        }
+        if cfg["log"]:
+            with cfg["log_lock"]:
+                with open(cfg["log"], "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def fault(self):
+        path = self.server.cfg["fault_file"]
+        if not path or not os.path.exists(path):
+            return False
+        with open(path) as f:
+            what = f.read().strip()
+        if what == "hang":
+            time.sleep(30)
+            return True
+        if what == "malformed":
+            self.send(200, "<html>this is not json")
+        elif what == "html500":
+            self.send(500, "<html><body>Internal Server Error</body></html>", "text/html")
+        elif what.isdigit():
+            self.send(int(what), json.dumps({"code": "PGRST000", "message": "injected fault %s" % what,
+                                              "details": None, "hint": None}))
+        else:
+            return False
+        self.record(int(what) if what.isdigit() else 200)
+        return True
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.fault():
+            return
+        keys = self.server.cfg["keys"]
+        apikey = self.headers.get("apikey")
+        auth = self.headers.get("Authorization")
+        if apikey is None:
+            self.record(401)
+            return self.send(401, json.dumps({"message": "No API key found in request",
+                                              "hint": "No `apikey` request header or url param was found."}))
+        if apikey not in keys or (auth is not None and (not auth.startswith("Bearer ") or auth[7:] not in keys)):
+            self.record(401)
+            return self.send(401, json.dumps({"message": "Invalid API key",
+                                              "hint": "Double check your Supabase `anon` or `service_role` API key."}))
+        parts = urllib.parse.urlsplit(self.path)
+        segs = parts.path.split("/")
+        status, out = 500, None
+        try:
+            if len(segs) < 4 or segs[1] != "rest" or segs[2] != "v1" or not segs[3]:
+                raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+            body = None
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    raise ApiError(400, "PGRST102", "Empty or invalid json")
+            params = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+            prefs = parse_prefer(self.headers.get("Prefer"))
+            backend = self.server.backend
+            conn = backend.connect()
+            try:
+                with conn:
+                    with conn.cursor() as cur:
+                        if segs[3] == "rpc" and len(segs) == 5 and self.command == "POST":
+                            status, out = handle_rpc(cur, segs[4], body if body is not None else {})
+                        elif len(segs) == 4 and IDENT.match(segs[3]):
+                            status, out = handle_table(backend, cur, self.command, segs[3], params, prefs, body)
+                        else:
+                            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+            finally:
+                conn.close()
+        except ApiError as e:
+            status, out = e.status, json.dumps(e.body())
+        except psycopg2.Error as e:
+            d = e.diag
+            status = pg_status(e.pgcode)
+            out = json.dumps({"code": e.pgcode, "message": d.message_primary or str(e).strip(),
+                              "details": d.message_detail, "hint": d.message_hint})
+        self.record(status)
+        self.send(status, out)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--pg-host", required=True, help="unix socket folder or host of the PostgreSQL server")
+    p.add_argument("--pg-port", type=int, default=5432)
+    p.add_argument("--pg-user", default="postgres")
+    p.add_argument("--pg-db", default="postgres")
+    p.add_argument("--log", help="JSON lines of request header shapes")
+    p.add_argument("--fault-file", help="when this file exists its content injects a fault")
+    args = p.parse_args()
+    keys = [k for k in os.environ.get("FAKE_SUPABASE_KEYS", "").split(",") if k]
+    if not keys:
+        sys.exit("postgrest_fake: set FAKE_SUPABASE_KEYS")
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.backend = Backend(args)
+    server.cfg = {"keys": set(keys), "log": args.log, "log_lock": threading.Lock(), "fault_file": args.fault_file}
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
