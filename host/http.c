@@ -485,7 +485,7 @@ static void http_log(const http_request *req, const http_response *res)
         strbuf_printf(&f, ",\"sent\":%s", res->request_sent ? "true" : "false");
     }
     strbuf_puts(&f, "}");
-    blackbox_log(res->error_code ? BLACKBOX_WARN : BLACKBOX_INFO, "http.request", f.oom ? NULL : f.data);
+    blackbox_log(res->error_code ? BLACKBOX_WARN : BLACKBOX_DEBUG, "http.request", f.oom ? NULL : f.data);
     strbuf_free(&f);
     strbuf_free(&url);
 }

@@ -104,6 +104,16 @@ const command commands_list[] = {
 
 static const char main_environment_help[] =
     "environment:\n"
+    "  SYSTEM_MODE         PAPER (default) or LIVE\n"
+    "  TITAN_DB            SQLite store file (default ./titan.db), used unless Supabase is configured\n"
+    "  SUPABASE_URL        with SUPABASE_KEY: the Supabase (PostgREST) store instead of SQLite\n"
+    "  TITAN_HALT          1 = record the cycle as halted and trade nothing\n"
+    "  TITAN_MAX_ORDER_QUOTE, TITAN_MAX_POSITION_QUOTE, TITAN_MAX_ORDERS_PER_CYCLE, TITAN_MAX_DAILY_LOSS_QUOTE\n"
+    "                      host risk caps (defaults 100, 500, 2, 50); a strategy's risk table only tightens them\n"
+    "  TITAN_PAPER_CASH, TITAN_PAPER_FEE_BPS, TITAN_PAPER_SLIPPAGE_BPS\n"
+    "                      paper broker: starting cash (10000), taker fee (40 bps), slippage (5 bps)\n"
+    "  TITAN_LEASE_S       cycle lock lease in seconds (default 600)\n"
+    "  KRAKEN_API_URL, OPENAI_BASE_URL, GROQ_BASE_URL, GEMINI_BASE_URL   endpoint overrides (tests)\n"
     "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"
     "  TITAN_LUA_CPU_S     CPU-time budget of each call into Lua, seconds (default 30)\n"
     "  TITAN_LUA_MEM_MB    memory cap of the Lua state, MiB (default 256)\n"
