@@ -304,8 +304,10 @@ static int cycle_reconcile_orders(cycle *c, const char *orders_json, int *change
                     lua_setfield(L, order, copy[k]);
                 }
                 cycle_set_str(L, order, "reconciled", "looked up by cl_ord_id in a later run");
+                lua_getfield(L, order, "state");
                 cycle_log(BLACKBOX_WARN, "recovery.order", "\"cl_ord_id\":%s,\"state\":%s", cycle_q(cl),
-                          cycle_q(lua_tostring(L, -1) ? "resolved" : "?"));
+                          cycle_q(lua_tostring(L, -1)));
+                lua_pop(L, 1);
                 (*changed)++;
                 lua_pop(L, 1);
             } else {
@@ -348,8 +350,6 @@ static int cycle_recover(cycle *c, const store_cycle *taken_over)
         int unknown = cycle_reconcile_orders(c, rows[i].orders_json, &changed);
         if (unknown == 0) {
             char *orders = cycle_encode(L, -1);
-            int any_filled = 0;
-            (void)any_filled;
             store_rc rc = store_resolve_in_doubt(c->st, rows[i].cycle_id, STORE_STATUS_DONE, orders,
                                                  "orders reconciled by a later run", err, sizeof err);
             free(orders);
@@ -933,10 +933,10 @@ static int cycle_main_protected(lua_State *L)
     lua_pushvalue(L, ctx_idx);
     lua_insert(L, ctx_idx - 1);                          /* [ ..., ctx, on_cycle, ctx ] */
     ctx_idx--;
-    kraken_set_lua_writes_allowed(0);
+    int writes_were = kraken_set_lua_writes_allowed(0);   /* orders go through the risk gates only */
     int64_t t0 = clock_monotonic_ms();
     runtime_status rs = runtime_call(c->rt, 1, 1);
-    kraken_set_lua_writes_allowed(1);
+    kraken_set_lua_writes_allowed(writes_were);
     lua_getfield(L, ctx_idx, "decision");
     lua_setfield(L, c->decision_idx, "strategy");
     lua_pushinteger(L, clock_monotonic_ms() - t0);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "console.h"
 #include "http.h"
+#include "kraken.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "strbuf.h"
@@ -113,6 +114,7 @@ static const char main_environment_help[] =
     "  TITAN_PAPER_CASH, TITAN_PAPER_FEE_BPS, TITAN_PAPER_SLIPPAGE_BPS\n"
     "                      paper broker: starting cash (10000), taker fee (40 bps), slippage (5 bps)\n"
     "  TITAN_LEASE_S       cycle lock lease in seconds (default 600)\n"
+    "  TITAN_KRAKEN_LUA_WRITES  1 = `script` tools may place/cancel orders from Lua (never strategies)\n"
     "  KRAKEN_API_URL, OPENAI_BASE_URL, GROQ_BASE_URL, GEMINI_BASE_URL   endpoint overrides (tests)\n"
     "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"
     "  TITAN_LUA_CPU_S     CPU-time budget of each call into Lua, seconds (default 30)\n"
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
     blackbox_close();
     http_shutdown();
     curl_global_cleanup();
+    kraken_shutdown();        /* wipes the keyed signing state before the secrets go */
     secrets_shutdown();
     return code;
 }

@@ -1,0 +1,547 @@
+#!/usr/bin/env python3
+"""A loopback fake of Kraken's spot REST API for titan-host's tests (python3 stdlib only).
+
+Speaks the wire format of ../shared/protocols.md: {"error": [...], "result": ...} envelopes,
+public GET /0/public/<Method>?..., private POST /0/private/<Method> with a form body, API-Key and
+API-Sign headers. Every private call has its API-Sign verified independently (wrong ->
+EAPI:Invalid signature), its key checked (EAPI:Invalid key) and its nonce checked to be greater
+than the key's last one (EAPI:Invalid nonce).
+
+Usage: kraken_fake.py --port PORT [--data DIR ...] [--verbose]
+  The accepted credentials come from the environment: KRAKEN_API_KEY and KRAKEN_SECRET (the
+  same variables titan-host reads). Market data comes from the first --data folder holding
+  each file; by default ../shared/data/kraken (the recorded real responses) and then
+  tests/fixtures/kraken (fixtures of the same shape). GET /__info says which files were used.
+
+Public:  Time, Ticker, OHLC (interval, since), AssetPairs. The recorded payloads are for one
+         pair; they are served re-keyed under the internal name of the pair asked for:
+         XBTUSD|XBT/USD|XXBTZUSD -> XXBTZUSD, XBTUSDT|XBT/USDT -> XBTUSDT, ETHUSD -> XETHZUSD,
+         LTCUSDT -> LTCUSDT; anything else -> EQuery:Unknown asset pair.
+Private: Balance, TradeBalance, AddOrder (ordertype market|limit, type, volume, price, userref,
+         cl_ord_id, validate, oflags, timeinforce; market orders fill at once at the ticker's
+         ask/bid with a 0.40% fee; checks ordermin, costmin, tick size and funds), OpenOrders,
+         ClosedOrders, QueryOrders (txid list, userref, cl_ord_id filters), CancelOrder (txid
+         or cl_ord_id).
+
+Control API (for tests, JSON bodies):
+  POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances
+  POST /__control {"balances": {"ZUSD": "100.0", ...}}     replace the balances
+  POST /__control {"last_nonce": 1900000000000}   the key's last nonce (as if another client used it)
+  POST /__control {"method": "AddOrder"|"*", "kind": K, "times": N (default 1, -1 = always), ...}
+      queues a fault for the next N calls of the method (after the key/signature/nonce checks;
+      queued faults apply in order, the first one matching a call is used):
+      error    {"error": "EOrder:Insufficient funds", "status": 200} answer that error
+               ({"errors": [...]} for several strings, e.g. a W- and an E-string)
+      warning  {"warning": "WGeneral:..."} answer normally, with the warning in "error"
+      stall    {"seconds": 5, "after_record": false} wait, then close without processing the
+               call; with after_record the call is processed first (an AddOrder is booked)
+               and the answer comes late — the "timeout after send" case
+      drop     {"after_record": false} close the connection without an answer
+      truncate the real answer with a Content-Length larger than the bytes sent
+      cut      half the real answer, no Content-Length, connection closed
+      html     {"status": 520} a Cloudflare-style HTML error page
+      garbage  HTTP 200 with bytes that are not JSON
+      status   {"status": 503, "body": "..."} any status and body
+  GET /__orders   {"orders": [every booked order, in order, with txid/cl_ord_id/userref/...]}
+  GET /__calls    {"calls": [{"method", "private", "nonce", "sign", "params", "answer"}...],
+                   "counts": {method: n}}
+                  (a call is counted when it arrives, whatever it was answered)
+  GET /__signatures {"signatures": [every API-Sign received since start, across resets]}
+  GET /__info     {"data": {file: path used}}
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from decimal import Decimal, InvalidOperation
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_DATA = [os.path.join(ROOT, "..", "shared", "data", "kraken"), os.path.join(ROOT, "tests", "fixtures", "kraken")]
+FILES = ["http_ohlc.json", "http_ticker.json", "http_asset_pairs.json", "http_server_time.json"]
+
+PAIRS = {  # accepted name -> (internal key, altname, wsname, base, quote)
+    "XBTUSD": ("XXBTZUSD", "XBTUSD", "XBT/USD", "XXBT", "ZUSD"),
+    "XBTUSDT": ("XBTUSDT", "XBTUSDT", "XBT/USDT", "XXBT", "USDT"),
+    "ETHUSD": ("XETHZUSD", "ETHUSD", "ETH/USD", "XETH", "ZUSD"),
+    "LTCUSDT": ("LTCUSDT", "LTCUSDT", "LTC/USDT", "XLTC", "USDT"),
+}
+for _alt, _p in list(PAIRS.items()):
+    PAIRS[_p[0]] = _p
+    PAIRS[_p[2]] = _p
+INTERVALS = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600}
+READS = {"Balance", "TradeBalance", "OpenOrders", "ClosedOrders", "QueryOrders"}
+HTML_520 = (b"<!DOCTYPE html>\n<html><head><title>api.kraken.com | 520: Web server is returning an unknown error"
+            b"</title></head><body><h1>Web server is returning an unknown error</h1><p>Error code 520</p>"
+            b"<p>Cloudflare Ray ID: 8c1f2e3d4a5b6c7d</p></body></html>\n")
+DEFAULT_BALANCES = {"ZUSD": "10000.0000", "USDT": "10000.00000000", "XXBT": "0.5000000000", "XETH": "2.0000000000"}
+
+
+class State:
+    def __init__(self, data, key, secret):
+        self.lock = threading.Lock()
+        self.signatures = []  # every API-Sign received, kept across resets (leak checks)
+        self.data = data
+        self.key = key
+        self.secret = secret
+        self.reset()
+
+    def reset(self):
+        self.orders = []
+        self.calls = []
+        self.nonces = {}
+        self.faults = []
+        self.balances = dict(DEFAULT_BALANCES)
+        self.seq = 0
+
+
+def load_data(dirs):
+    data, used = {}, {}
+    for name in FILES:
+        for d in dirs:
+            path = os.path.join(d, name)
+            if os.path.isfile(path):
+                with open(path) as f:
+                    data[name] = json.load(f)
+                used[name] = os.path.abspath(path)
+                break
+    return data, used
+
+
+def only_entry(envelope):
+    result = envelope["result"]
+    key = [k for k in result if k != "last"][0]
+    return result[key]
+
+
+def dec(text):
+    try:
+        v = Decimal(str(text))
+    except InvalidOperation:
+        return None
+    return v if v.is_finite() else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeKraken/1.0"
+
+    def setup(self):
+        super().setup()
+        # answers go out as header + body writes: without this, Nagle and the client's delayed
+        # ACK add ~40 ms to every reused-connection call
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("kraken_fake: " + (fmt % args) + "\n")
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def send_bytes(self, status, body, ctype="application/json", length=True, close=False):
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if length:
+                self.send_header("Content-Length", str(len(body)))
+            if close or not length:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def send_json(self, obj, status=200):
+        self.send_bytes(status, json.dumps(obj).encode())
+
+    def envelope(self, result=None, errors=None, status=200):
+        body = {"error": errors or []}
+        if result is not None:
+            body["result"] = result
+        return status, json.dumps(body).encode()
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    # ---- routing --------------------------------------------------------------------------
+    def do_GET(self):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/__orders":
+            with st.lock:
+                return self.send_json({"orders": st.orders})
+        if url.path == "/__calls":
+            with st.lock:
+                counts = {}
+                for c in st.calls:
+                    counts[c["method"]] = counts.get(c["method"], 0) + 1
+                return self.send_json({"calls": st.calls, "counts": counts})
+        if url.path == "/__signatures":
+            with st.lock:
+                return self.send_json({"signatures": st.signatures})
+        if url.path == "/__info":
+            return self.send_json({"data": self.server.used})
+        if url.path.startswith("/0/public/"):
+            params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            return self.handle_call(url.path[len("/0/public/"):], params, private=False)
+        self.send_json({"error": ["EGeneral:Unknown method"]}, 404)
+
+    def do_POST(self):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        raw = self.read_body()
+        if url.path == "/__control":
+            try:
+                cmd = json.loads(raw or b"{}")
+            except ValueError:
+                return self.send_json({"ok": False, "why": "control body is not JSON"}, 400)
+            with st.lock:
+                if cmd.get("reset"):
+                    st.reset()
+                if "balances" in cmd:
+                    st.balances = dict(cmd["balances"])
+                if "last_nonce" in cmd:
+                    st.nonces[st.key] = int(cmd["last_nonce"])
+                if "kind" in cmd:
+                    cmd.setdefault("method", "*")
+                    cmd.setdefault("times", 1)
+                    st.faults.append(cmd)
+            return self.send_json({"ok": True})
+        if url.path.startswith("/0/private/"):
+            return self.handle_private(url.path, raw)
+        if url.path.startswith("/0/public/"):
+            params = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return self.handle_call(url.path[len("/0/public/"):], params, private=False)
+        self.send_json({"error": ["EGeneral:Unknown method"]}, 404)
+
+    def handle_private(self, path, raw):
+        st = self.server.state
+        method = path[len("/0/private/"):]
+        text = raw.decode("utf-8", "replace")
+        params = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+        nonce = params.get("nonce", "")
+        api_key = self.headers.get("API-Key", "")
+        sign = self.headers.get("API-Sign", "")
+        call = {"method": method, "private": True, "nonce": nonce, "sign": sign, "params": params}
+        with st.lock:
+            st.calls.append(call)
+            if sign:
+                st.signatures.append(sign)
+        error = None
+        if not st.key or api_key != st.key:
+            error = "EAPI:Invalid key"
+        else:
+            try:
+                secret = base64.b64decode(st.secret, validate=True)
+                digest = hashlib.sha256(nonce.encode() + raw).digest()
+                want = base64.b64encode(hmac.new(secret, path.encode() + digest, hashlib.sha512).digest()).decode()
+            except (ValueError, TypeError):
+                want = None
+            if want is None or not hmac.compare_digest(want, sign):
+                error = "EAPI:Invalid signature"
+            elif not nonce.isdigit():
+                error = "EAPI:Invalid nonce"
+            else:
+                with st.lock:
+                    if int(nonce) <= st.nonces.get(api_key, 0):
+                        error = "EAPI:Invalid nonce"
+                    else:
+                        st.nonces[api_key] = int(nonce)
+        if error:
+            call["answer"] = error
+            status, body = self.envelope(None, [error])
+            return self.send_bytes(status, body)
+        params.pop("nonce", None)
+        return self.handle_call(method, params, private=True, call=call)
+
+    # ---- faults ---------------------------------------------------------------------------
+    def take_fault(self, method):
+        st = self.server.state
+        with st.lock:
+            for f in st.faults:
+                if f["method"] in (method, "*") and f["times"] != 0:
+                    if f["times"] > 0:
+                        f["times"] -= 1
+                    return dict(f)
+        return None
+
+    def handle_call(self, method, params, private, call=None):
+        st = self.server.state
+        if call is None:
+            call = {"method": method, "private": False, "params": params}
+            with st.lock:
+                st.calls.append(call)
+        fault = self.take_fault(method)
+        kind = fault["kind"] if fault else None
+        if kind == "error":
+            errors = fault.get("errors") or [fault["error"]]
+            call["answer"] = errors[0]
+            status, body = self.envelope(None, errors, int(fault.get("status", 200)))
+            return self.send_bytes(status, body)
+        if kind == "html":
+            call["answer"] = "html"
+            return self.send_bytes(int(fault.get("status", 520)), HTML_520, "text/html")
+        if kind == "garbage":
+            call["answer"] = "garbage"
+            return self.send_bytes(200, b"\x00\x9f garbage }{ not json \xff", "application/json")
+        if kind == "status":
+            call["answer"] = "status"
+            return self.send_bytes(int(fault.get("status", 503)), fault.get("body", "").encode(), "text/plain")
+        if kind in ("stall", "drop") and not fault.get("after_record"):
+            # the call is never processed: nothing is booked, the client gets no answer
+            call["answer"] = kind
+            if kind == "stall":
+                time.sleep(float(fault.get("seconds", 5)))
+            self.close_connection = True
+            return
+        handler = getattr(self, ("private_" if private else "public_") + method, None)
+        # Public market data is the same for the same query: encode it once (a 720-row OHLC
+        # answer costs the fake milliseconds, which would blur the benchmarks).
+        memo_key = (method, tuple(sorted(params.items()))) if not private and method != "Time" and not kind else None
+        memo = self.server.memo.get(memo_key) if memo_key else None
+        if memo:
+            call["answer"] = "ok"
+            return self.send_bytes(200, memo)
+        if handler is None:
+            status, body = self.envelope(None, ["EGeneral:Unknown method"])
+        else:
+            try:
+                result, errors = handler(params)
+            except Exception as e:  # a bug in the fake must show, not hang the client
+                result, errors = None, ["EGeneral:Internal error"]
+                sys.stderr.write("kraken_fake: %s failed: %r\n" % (method, e))
+            if kind == "warning":
+                errors = (errors or []) + [fault.get("warning", "WGeneral:Something to know")]
+            status, body = self.envelope(result if not [e for e in (errors or []) if e[:1] == "E"] else None, errors)
+            call["answer"] = (errors or ["ok"])[0]
+        if kind in ("stall", "drop"):
+            if kind == "stall":
+                time.sleep(float(fault.get("seconds", 5)))
+            else:
+                self.close_connection = True
+                return
+        if memo_key and status == 200 and call.get("answer") == "ok":
+            self.server.memo[memo_key] = body
+        if kind == "truncate":
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
+        if kind == "cut":
+            return self.send_bytes(status, body[: len(body) // 2], length=False)
+        self.send_bytes(status, body)
+
+    # ---- public ---------------------------------------------------------------------------
+    def pair_of(self, params):
+        return PAIRS.get(params.get("pair", ""))
+
+    def public_Time(self, params):
+        now = time.time()
+        return {"unixtime": int(now), "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(now))}, []
+
+    def public_Ticker(self, params):
+        p = self.pair_of(params)
+        if not p:
+            return None, ["EQuery:Unknown asset pair"]
+        return {p[0]: only_entry(self.server.state.data["http_ticker.json"])}, []
+
+    def public_AssetPairs(self, params):
+        p = self.pair_of(params)
+        if not p:
+            return None, ["EQuery:Unknown asset pair"]
+        entry = dict(only_entry(self.server.state.data["http_asset_pairs.json"]))
+        entry.update({"altname": p[1], "wsname": p[2], "base": p[3], "quote": p[4]})
+        return {p[0]: entry}, []
+
+    def public_OHLC(self, params):
+        p = self.pair_of(params)
+        if not p:
+            return None, ["EQuery:Unknown asset pair"]
+        try:
+            interval = int(params.get("interval", "1"))
+        except ValueError:
+            interval = 0
+        if interval not in INTERVALS:
+            return None, ["EGeneral:Invalid arguments"]
+        recorded = self.server.state.data["http_ohlc.json"]["result"]
+        rows = only_entry(self.server.state.data["http_ohlc.json"])
+        if params.get("since"):
+            try:
+                since = int(params["since"])
+            except ValueError:
+                return None, ["EGeneral:Invalid arguments"]
+            rows = [r for r in rows if r[0] > since] or rows[-1:]
+        return {p[0]: rows, "last": recorded.get("last", rows[-2][0] if len(rows) > 1 else rows[-1][0])}, []
+
+    # ---- private --------------------------------------------------------------------------
+    def private_Balance(self, params):
+        with self.server.state.lock:
+            return dict(self.server.state.balances), []
+
+    def private_TradeBalance(self, params):
+        with self.server.state.lock:
+            eb = self.server.state.balances.get("ZUSD", "0")
+        return {"eb": eb, "tb": eb, "m": "0.0000", "n": "0.0000", "c": "0.0000", "v": "0.0000", "e": eb,
+                "mf": eb}, []
+
+    def next_txid(self):
+        st = self.server.state
+        st.seq += 1
+        r = random.Random(st.seq)
+        abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+        part = lambda n: "".join(r.choice(abc) for _ in range(n))
+        return "O%s-%s-%s" % (part(5), part(5), part(6))
+
+    def private_AddOrder(self, params):
+        st = self.server.state
+        for k in ("ordertype", "type", "volume", "pair"):
+            if not params.get(k):
+                return None, ["EGeneral:Invalid arguments:" + k]
+        p = self.pair_of(params)
+        if not p:
+            return None, ["EQuery:Unknown asset pair"]
+        otype, side = params["ordertype"], params["type"]
+        if otype not in ("market", "limit") or side not in ("buy", "sell"):
+            return None, ["EGeneral:Invalid arguments"]
+        if params.get("userref") and params.get("cl_ord_id"):
+            return None, ["EGeneral:Invalid arguments:cl_ord_id and userref cannot both be set"]
+        volume = dec(params["volume"])
+        if volume is None or volume <= 0:
+            return None, ["EGeneral:Invalid arguments:volume"]
+        pair_info = only_entry(st.data["http_asset_pairs.json"])
+        ticker = only_entry(st.data["http_ticker.json"])
+        if otype == "limit":
+            price = dec(params.get("price", ""))
+            if price is None or price <= 0:
+                return None, ["EGeneral:Invalid arguments:price"]
+            tick = dec(pair_info.get("tick_size", "0")) or Decimal(0)
+            if tick > 0 and (price % tick) != 0:
+                return None, ["EOrder:Tick size check failed"]
+        else:
+            price = dec(ticker["a"][0] if side == "buy" else ticker["b"][0])
+        if volume < dec(pair_info["ordermin"]):
+            return None, ["EOrder:Order minimum not met"]
+        cost = volume * price
+        if cost < dec(pair_info.get("costmin", "0")):
+            return None, ["EOrder:Cost minimum not met"]
+        fee = (cost * Decimal("0.004")).quantize(Decimal("0.00000001"))
+        with st.lock:
+            have_quote = dec(st.balances.get(p[4], "0"))
+            have_base = dec(st.balances.get(p[3], "0"))
+            if (side == "buy" and cost + fee > have_quote) or (side == "sell" and volume > have_base):
+                return None, ["EOrder:Insufficient funds"]
+            descr = {"order": "%s %s %s @ %s" % (side, params["volume"], p[1],
+                                                 "market" if otype == "market" else "limit " + params["price"])}
+            if str(params.get("validate", "")).lower() in ("true", "1"):
+                return {"descr": descr}, []
+            txid = self.next_txid()
+            now = time.time()
+            order = {
+                "txid": txid, "refid": None, "userref": int(params["userref"]) if params.get("userref") else 0,
+                "cl_ord_id": params.get("cl_ord_id"), "status": "open", "opentm": now, "starttm": 0, "expiretm": 0,
+                "descr": {"pair": p[1], "type": side, "ordertype": otype, "price": params.get("price", "0"),
+                          "price2": "0", "leverage": "none", "order": descr["order"], "close": ""},
+                "vol": params["volume"], "vol_exec": "0.00000000", "cost": "0.00000", "fee": "0.00000",
+                "price": "0.00000", "stopprice": "0.00000", "limitprice": "0.00000", "misc": "",
+                "oflags": params.get("oflags", "fciq"),
+            }
+            if otype == "market":
+                order.update({"status": "closed", "vol_exec": params["volume"], "cost": str(cost), "fee": str(fee),
+                              "price": str(price), "closetm": now, "reason": None,
+                              "trades": ["T" + txid[1:]]})
+                q, b = p[4], p[3]
+                if side == "buy":
+                    st.balances[q] = str(have_quote - cost - fee)
+                    st.balances[b] = str(have_base + volume)
+                else:
+                    st.balances[q] = str(have_quote + cost - fee)
+                    st.balances[b] = str(have_base - volume)
+            st.orders.append(order)
+        return {"descr": descr, "txid": [txid]}, []
+
+    def select(self, params, statuses):
+        st = self.server.state
+        out = {}
+        with st.lock:
+            for o in st.orders:
+                if o["status"] not in statuses:
+                    continue
+                if params.get("userref") and str(o["userref"]) != params["userref"]:
+                    continue
+                if params.get("cl_ord_id") and o.get("cl_ord_id") != params["cl_ord_id"]:
+                    continue
+                out[o["txid"]] = {k: v for k, v in o.items() if k != "txid"}
+        return out
+
+    def private_OpenOrders(self, params):
+        return {"open": self.select(params, ("open", "pending"))}, []
+
+    def private_ClosedOrders(self, params):
+        closed = self.select(params, ("closed", "canceled", "expired"))
+        return {"closed": closed, "count": len(closed)}, []
+
+    def private_QueryOrders(self, params):
+        wanted = [t for t in params.get("txid", "").split(",") if t]
+        every = self.select(params, ("open", "pending", "closed", "canceled", "expired"))
+        if wanted:
+            missing = [t for t in wanted if t not in every]
+            if missing:
+                return None, ["EOrder:Invalid order"]
+            every = {t: every[t] for t in wanted}
+        return every, []
+
+    def private_CancelOrder(self, params):
+        st = self.server.state
+        ref = params.get("txid") or params.get("cl_ord_id")
+        if not ref:
+            return None, ["EGeneral:Invalid arguments:txid"]
+        with st.lock:
+            for o in st.orders:
+                if (o["txid"] == ref or o.get("cl_ord_id") == ref) and o["status"] in ("open", "pending"):
+                    o["status"] = "canceled"
+                    o["closetm"] = time.time()
+                    return {"count": 1, "pending": False}, []
+        return None, ["EOrder:Unknown order"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description="loopback fake Kraken")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--data", action="append", help="folder with http_*.json (first wins; repeatable)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    data, used = load_data(args.data or DEFAULT_DATA)
+    missing = [f for f in FILES if f not in data]
+    if missing:
+        sys.exit("kraken_fake: no %s in %s" % (", ".join(missing), args.data or DEFAULT_DATA))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.state = State(data, os.environ.get("KRAKEN_API_KEY", ""), os.environ.get("KRAKEN_SECRET", ""))
+    server.used = used
+    server.verbose = args.verbose
+    server.memo = {}
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
