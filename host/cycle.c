@@ -237,7 +237,8 @@ static int cycle_end(cycle *c, const char *status, int code)
     const char *error = c->error.len ? strbuf_cstr(&c->error) : NULL;
     if (c->locked && !c->opt->dry_run) {
         char *decision = c->decision_idx ? cycle_encode(L, c->decision_idx) : NULL;
-        char *orders = c->orders_idx ? cycle_encode(L, c->orders_idx) : NULL;
+        char *orders = !c->orders_idx ? NULL : luaL_len(L, c->orders_idx) == 0 ? strdup("[]")
+                                                                                : cycle_encode(L, c->orders_idx);
         char err[512];
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, status, decision, orders, error, err, sizeof err);
         if (rc != STORE_OK) {
@@ -324,21 +325,42 @@ static int cycle_reconcile_orders(cycle *c, const char *orders_json, int *change
     return unknown;
 }
 
+/* A cycle taken over from a runner that died after planning orders is finished from those
+ * orders: they are looked up, never re-planned, and the strategy does not run again in that
+ * slot. Returns 1 when it ended the cycle (c->exit_code set), 0 when there was nothing to finish. */
+static int cycle_finish_takeover(cycle *c, const store_cycle *taken_over)
+{
+    lua_State *L = c->L;
+    int changed = 0;
+    int unknown = cycle_reconcile_orders(c, taken_over->orders_json, &changed);   /* [ ..., list ] */
+    if (unknown == 0 && luaL_len(L, -1) == 0) {
+        lua_pop(L, 1);
+        return 0;                                      /* died before planning anything: run normally */
+    }
+    lua_replace(L, c->orders_idx);
+    c->decision_idx = 0;                               /* keep the decision it recorded */
+    cycle_log(BLACKBOX_WARN, "recovery.takeover", "\"previous_holder\":%s,\"unknown_orders\":%d,\"resolved\":%d",
+              cycle_q(taken_over->holder), unknown, changed);
+    if (unknown != 0) {
+        c->in_doubt = unknown > 0 ? unknown : 1;
+        cycle_set_error(c, "taken over from %s, whose orders could not all be looked up; they stay in doubt and the "
+                           "next run reconciles them before trading", taken_over->holder ? taken_over->holder : "?");
+        c->exit_code = cycle_end(c, STORE_STATUS_IN_DOUBT, EXIT_IN_DOUBT);
+    } else {
+        cycle_set_error(c, "taken over from %s after its lease expired; its orders were reconciled and the strategy "
+                           "was not run again in this slot", taken_over->holder ? taken_over->holder : "?");
+        c->exit_code = cycle_end(c, STORE_STATUS_DONE, EXIT_OK);
+    }
+    return 1;
+}
+
 /* Every earlier cycle of this strategy left in doubt is reconciled before anything trades.
  * Returns the number of cycles still unresolved (>0 blocks trading), -1 when the store failed. */
-static int cycle_recover(cycle *c, const store_cycle *taken_over)
+static int cycle_recover(cycle *c)
 {
     lua_State *L = c->L;
     int unresolved = 0;
     char err[512];
-    if (taken_over && taken_over->orders_json) {
-        int changed = 0;
-        int unknown = cycle_reconcile_orders(c, taken_over->orders_json, &changed);
-        cycle_log(BLACKBOX_WARN, "recovery.takeover", "\"previous_holder\":%s,\"unknown_orders\":%d",
-                  cycle_q(taken_over->holder), unknown);
-        if (unknown > 0) unresolved++;
-        lua_pop(L, 1);
-    }
     store_cycle *rows = NULL;
     size_t n = 0;
     if (store_list_cycles(c->st, 50, c->strategy, STORE_STATUS_IN_DOUBT, &rows, &n, err, sizeof err) != STORE_OK) {
@@ -444,8 +466,9 @@ static int cycle_fetch_portfolio(cycle *c)
     if (c->mode[0] == 'P') {
         store_balance *bal = NULL;
         size_t n = 0;
-        if (store_paper_balances(c->st, c->strategy, c->quote, c->paper.starting_cash, &bal, &n, err, sizeof err) !=
-            STORE_OK) {
+        /* a dry run reads without seeding, and a ledger not yet seeded counts as its starting cash */
+        if (store_paper_balances(c->st, c->strategy, c->opt->dry_run ? NULL : c->quote, c->paper.starting_cash, &bal,
+                                 &n, err, sizeof err) != STORE_OK) {
             cycle_set_error(c, "cannot read the paper ledger: %s; nothing was traded", err);
             return -1;
         }
@@ -453,6 +476,10 @@ static int cycle_fetch_portfolio(cycle *c)
         for (size_t i = 0; i < n; i++) cycle_set_num(L, lua_gettop(L), bal[i].asset, bal[i].amount);
         c->cash = store_balance_of(bal, n, c->quote);
         c->position = store_balance_of(bal, n, c->base);
+        if (n == 0) {
+            c->cash = c->paper.starting_cash;
+            cycle_set_num(L, lua_gettop(L), c->quote, c->cash);
+        }
         free(bal);
         lua_newtable(L);                                 /* paper orders never rest */
         if (store_realized_pnl_since(c->st, c->strategy, day_start, &c->realized_today, err, sizeof err) != STORE_OK) {
@@ -882,8 +909,12 @@ static int cycle_main_protected(lua_State *L)
         }
         c->locked = 1;
         /* recovery: nothing trades while an earlier order's fate is unknown */
-        int unresolved = cycle_recover(c, acq == STORE_TAKEN_OVER ? &info : NULL);
+        if (acq == STORE_TAKEN_OVER && info.orders_json && cycle_finish_takeover(c, &info)) {
+            store_cycle_free(&info);
+            return 0;
+        }
         store_cycle_free(&info);
+        int unresolved = cycle_recover(c);
         if (unresolved != 0) {
             if (unresolved > 0) cycle_set_error(c, "%d earlier cycle(s) still have orders in doubt; trading nothing until "
                                                    "they are reconciled", unresolved);

@@ -335,7 +335,7 @@ store_rc store_paper_balances(store *st, const char *strategy, const char *seed_
 {
     *out = NULL, *n = 0;
     if (store_check_text(st, "strategy", strategy, 200, err, errlen) ||
-        store_check_text(st, "seed asset", seed_asset, 31, err, errlen))
+        (seed_asset && store_check_text(st, "seed asset", seed_asset, 31, err, errlen)))
         return STORE_ERR;
     if (!(seed_amount >= 0) || seed_amount > 1e15) {
         store_errorf(err, errlen, st->describe, "paper seed amount %g is not a number >= 0", seed_amount);

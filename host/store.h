@@ -130,8 +130,8 @@ typedef struct store_balance {
 } store_balance;
 
 /* The strategy's paper balances, seeded atomically on first use (no row at all for the
- * strategy) with seed_amount of seed_asset (e.g. "USD", TITAN_PAPER_CASH). *out is malloc'd
- * (free()), sorted by asset. */
+ * strategy) with seed_amount of seed_asset (e.g. "USD", TITAN_PAPER_CASH). seed_asset NULL
+ * reads without seeding (dry runs write nothing). *out is malloc'd (free()), sorted by asset. */
 store_rc store_paper_balances(store *st, const char *strategy, const char *seed_asset, double seed_amount,
                               store_balance **out, size_t *n, char *err, size_t errlen);
 /* The amount of one asset (0 when no row). */

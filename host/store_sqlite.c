@@ -615,6 +615,7 @@ static store_rc sq_paper_balances(void *impl, const char *strategy, const char *
                                   store_balance **out, size_t *n, char *err, size_t errlen)
 {
     sq_store *s = impl;
+    if (!seed_asset) return sq_read_balances(s, strategy, out, n, err, errlen);
     if (sq_begin(s, err, errlen) != 0) return STORE_ERR;
     /* seeding only when the strategy has no row at all: a spent-down ledger is never refilled */
     if (sq_exec(s, err, errlen, NULL, "cannot seed paper_balances",

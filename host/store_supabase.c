@@ -710,7 +710,7 @@ static store_rc sb_paper_balances(void *impl, const char *strategy, const char *
 {
     sb_store *s = impl;
     store_rc rc = sb_read_balances(s, strategy, out, n, err, errlen);
-    if (rc != STORE_OK || *n > 0) return rc;
+    if (rc != STORE_OK || *n > 0 || !seed_asset) return rc;
     free(*out), *out = NULL;
     /* first use: seed; a concurrent seeder's row wins silently (ignore-duplicates on the key) */
     strbuf body = {0};
