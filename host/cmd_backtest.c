@@ -1,0 +1,122 @@
+/* `titan-host backtest STRATEGY.lua DATA.csv [options]`: parses the options, runs the engine
+ * (host/backtest.c) and writes the summary, --json, --trades and --report. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backtest.h"
+#include "clock.h"
+#include "commands.h"
+#include "console.h"
+#include "report.h"
+
+/* A date: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time, or Unix seconds. */
+static int cmd_backtest_date(const char *s, int64_t *ms)
+{
+    char buf[64];
+    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+        snprintf(buf, sizeof buf, "%sT00:00Z", s);
+        return clock_parse_iso(buf, ms);
+    }
+    if (clock_parse_iso(s, ms) == 0) return 0;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || !end || *end || v < 0) return -1;
+    *ms = (int64_t)v * 1000;
+    return 0;
+}
+
+static int cmd_backtest_number(const char *s, double min, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < min) return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_backtest(int argc, char **argv)
+{
+    backtest_options opt = {0};
+    char err[512];
+    if (paper_config_from_env(&opt.paper, err, sizeof err) != 0) return commands_usage_error("%s; nothing was done", err);
+    /* Kraken's XBTUSD rules (AssetPairs); other pairs: pass theirs */
+    opt.rules = (pair_rules){.ordermin = 0.0001, .costmin = 0.5, .lot_decimals = 8, .pair_decimals = 1, .tick_size = 0.1};
+    const char *json = NULL, *trades = NULL, *report = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        double num = 0;
+        if (a[0] != '-' || a[1] == '\0') {
+            if (!opt.strategy_path) opt.strategy_path = a;
+            else if (!opt.data_path) opt.data_path = a;
+            else return commands_usage_error("backtest: unexpected argument '%s' (see 'titan-host help backtest')", a);
+            continue;
+        }
+        if (!val) return commands_usage_error("backtest: %s needs a value (see 'titan-host help backtest')", a);
+        i++;
+        if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
+            int64_t ms;
+            if (cmd_backtest_date(val, &ms) != 0)
+                return commands_usage_error("backtest: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)",
+                                            a, val);
+            if (a[2] == 'f') opt.from_ms = ms;
+            else opt.to_ms = ms;
+        } else if (!strcmp(a, "--json")) json = val;
+        else if (!strcmp(a, "--trades")) trades = val;
+        else if (!strcmp(a, "--report")) report = val;
+        else if (!strcmp(a, "--cash") || !strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps") ||
+                 !strcmp(a, "--ordermin") || !strcmp(a, "--costmin") || !strcmp(a, "--tick-size") ||
+                 !strcmp(a, "--lot-decimals") || !strcmp(a, "--pair-decimals")) {
+            int is_cash = !strcmp(a, "--cash");
+            int is_decimals = strstr(a, "decimals") != NULL;
+            if (cmd_backtest_number(val, 0, &num) != 0 || (is_cash && num <= 0) ||
+                (is_decimals && (num != floor(num) || num > 12)) || (!is_cash && !is_decimals && num > 1e12) ||
+                ((!strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps")) && num >= 10000))
+                return commands_usage_error("backtest: %s '%s' is not a valid value (see 'titan-host help backtest')", a,
+                                            val);
+            if (is_cash) opt.paper.starting_cash = num;
+            else if (!strcmp(a, "--fee-bps")) opt.paper.fee_rate = num / 10000;
+            else if (!strcmp(a, "--slippage-bps")) opt.paper.slippage_rate = num / 10000;
+            else if (!strcmp(a, "--ordermin")) opt.rules.ordermin = num;
+            else if (!strcmp(a, "--costmin")) opt.rules.costmin = num;
+            else if (!strcmp(a, "--tick-size")) opt.rules.tick_size = num;
+            else if (!strcmp(a, "--lot-decimals")) opt.rules.lot_decimals = (int)num;
+            else opt.rules.pair_decimals = (int)num;
+        } else {
+            return commands_usage_error("backtest: unknown option '%s' (see 'titan-host help backtest')", a);
+        }
+    }
+    if (!opt.strategy_path || !opt.data_path)
+        return commands_usage_error("usage: titan-host backtest STRATEGY.lua DATA.csv [options] (see 'titan-host help "
+                                    "backtest')");
+    if (opt.from_ms && opt.to_ms && opt.to_ms <= opt.from_ms)
+        return commands_usage_error("backtest: --to must be after --from");
+    opt.progress = isatty(STDERR_FILENO);
+
+    backtest_result res;
+    int code = backtest_run(&opt, &res);
+    if (code != EXIT_OK) {
+        console_printf(stderr, "titan-host: backtest: %s\n", res.error);
+        if (code == EXIT_USAGE) console_printf(stderr, "titan-host: nothing was run\n");
+        backtest_result_free(&res);
+        return code;
+    }
+    backtest_print_summary(&res, &opt);
+    if (json && backtest_write_json(&res, &opt, json, err, sizeof err) != 0) code = EXIT_USAGE;
+    else if (trades && backtest_write_trades(&res, trades, err, sizeof err) != 0) code = EXIT_USAGE;
+    else if (report && report_write_html(&res, &opt, report, err, sizeof err) != 0) code = EXIT_USAGE;
+    if (code != EXIT_OK) console_printf(stderr, "titan-host: backtest: %s\n", err);
+    else {
+        if (json) console_printf(stdout, "json      %s\n", json);
+        if (trades) console_printf(stdout, "trades    %s\n", trades);
+        if (report) console_printf(stdout, "report    %s\n", report);
+    }
+    backtest_result_free(&res);
+    return code;
+}

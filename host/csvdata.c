@@ -1,0 +1,429 @@
+/* The CSV loader of `backtest`. The whole file is read and checked before anything runs:
+ * a bad row stops the backtest with the file name and line number, never a silent skip. */
+#include "csvdata.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+#define CSVDATA_MAX_FIELDS 32
+#define CSVDATA_MAX_BYTES ((size_t)2 << 30)   /* 2 GiB: far beyond any candle history */
+
+enum { COL_T, COL_O, COL_H, COL_L, COL_C, COL_V, COL_N, COL_COUNT };
+static const char *const csvdata_col_names[COL_COUNT] = {"time", "open", "high", "low", "close", "volume", "trades"};
+
+typedef struct csvdata_parser {
+    const char *path;
+    char *err;
+    size_t errlen;
+} csvdata_parser;
+
+static int csvdata_fail(csvdata_parser *p, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int csvdata_fail(csvdata_parser *p, size_t line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line) snprintf(p->err, p->errlen, "%s:%zu: %s", p->path, line, msg);
+    else snprintf(p->err, p->errlen, "%s: %s", p->path, msg);
+    return -1;
+}
+
+/* Trims spaces (and a CR) and one pair of double quotes of s[0..end) in place; returns the start. */
+static char *csvdata_trim(char *s, char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
+    if (end - s >= 2 && s[0] == '"' && end[-1] == '"') { s++; end--; }
+    *end = '\0';
+    return s;
+}
+
+/* Splits line (modified in place) at commas; returns the number of fields. */
+static int csvdata_split(char *line, char *line_end, char **fields)
+{
+    int n = 0;
+    char *s = line;
+    for (;;) {
+        char *comma = s;
+        while (comma < line_end && *comma != ',') comma++;
+        if (n < CSVDATA_MAX_FIELDS) fields[n] = csvdata_trim(s, comma);
+        n++;
+        if (comma >= line_end) break;
+        s = comma + 1;
+    }
+    return n;
+}
+
+/* Clinger's fast path: up to 15 significant digits and a power of ten up to 22 convert exactly
+ * with one multiplication or division (both operands are exact doubles). Anything else (and
+ * anything odd) goes to strtod. Candle files are millions of short decimals. */
+static int csvdata_fast_number(const char *s, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    int64_t mant = 0;
+    int digits = 0, frac = 0, seen = 0;
+    for (; *p >= '0' && *p <= '9'; p++, seen++) {
+        if (mant == 0 && *p == '0') continue;
+        if (++digits > 15) return -1;
+        mant = mant * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, seen++) {
+            frac++;
+            if (mant == 0 && *p == '0') continue;
+            if (++digits > 15) return -1;
+            mant = mant * 10 + (*p - '0');
+        }
+    }
+    if (!seen || *p != '\0' || frac > 22) return -1;   /* exponents, inf, nan, junk: strtod decides */
+    double v = (double)mant / pow10[frac];
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int csvdata_number(const char *s, double *out)
+{
+    if (!*s) return -1;
+    if (csvdata_fast_number(s, out) == 0) return 0;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+/* A time field: whole seconds or milliseconds, or (headered files) ISO-8601 UTC. Sets *ms
+ * when the value is an ISO time (already milliseconds). */
+static int csvdata_time(const char *s, int headered, int64_t *raw, int *iso)
+{
+    *iso = 0;
+    double v;
+    if (csvdata_number(s, &v) == 0) {
+        if (v != floor(v) || v < 0 || v > 9e15) return -1;
+        *raw = (int64_t)v;
+        return 0;
+    }
+    if (headered && clock_parse_iso(s, raw) == 0) { *iso = 1; return 0; }
+    return -1;
+}
+
+static void csvdata_lower(char *s)
+{
+    for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+/* Maps header names to columns; volume may carry a suffix (volume_usd). */
+static int csvdata_header(csvdata_parser *p, char **fields, int n, int cols[COL_COUNT])
+{
+    for (int k = 0; k < COL_COUNT; k++) cols[k] = -1;
+    for (int i = 0; i < n && i < CSVDATA_MAX_FIELDS; i++) {
+        csvdata_lower(fields[i]);
+        const char *f = fields[i];
+        int k = -1;
+        if (!strcmp(f, "timestamp") || !strcmp(f, "time") || !strcmp(f, "date") || !strcmp(f, "datetime") ||
+            !strcmp(f, "t"))
+            k = COL_T;
+        else if (!strcmp(f, "open") || !strcmp(f, "o")) k = COL_O;
+        else if (!strcmp(f, "high") || !strcmp(f, "h")) k = COL_H;
+        else if (!strcmp(f, "low") || !strcmp(f, "l")) k = COL_L;
+        else if (!strcmp(f, "close") || !strcmp(f, "c")) k = COL_C;
+        else if (!strncmp(f, "volume", 6) || !strcmp(f, "v")) k = COL_V;
+        else if (!strcmp(f, "trades") || !strcmp(f, "count") || !strcmp(f, "n")) k = COL_N;
+        if (k >= 0 && cols[k] < 0) cols[k] = i;
+    }
+    for (int k = 0; k <= COL_V; k++)
+        if (cols[k] < 0)
+            return csvdata_fail(p, 1, "the header has no '%s' column (expected timestamp,open,high,low,close,volume[,...])",
+                                k == COL_T ? "timestamp" : csvdata_col_names[k]);
+    return 0;
+}
+
+static int csvdata_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The most common step between bars (ties: the smaller). */
+static int csvdata_infer_interval(csvdata_parser *p, csvdata *d)
+{
+    if (d->count < 2) return csvdata_fail(p, 0, "needs at least 2 bars to infer the interval, found %zu", d->count);
+    /* Real files have a handful of distinct steps (the interval and some gaps): count them in a
+     * small table; only a file with many distinct steps pays for a sort. */
+    enum { FEW = 64 };
+    int64_t value[FEW], best = 0;
+    size_t seen[FEW], distinct = 0, best_run = 0;
+    int many = 0;
+    for (size_t i = 1; i < d->count && !many; i++) {
+        int64_t delta = d->bars[i].t - d->bars[i - 1].t;
+        size_t k = 0;
+        while (k < distinct && value[k] != delta) k++;
+        if (k == distinct) {
+            if (distinct == FEW) { many = 1; break; }
+            value[distinct] = delta;
+            seen[distinct++] = 0;
+        }
+        seen[k]++;
+    }
+    for (size_t k = 0; k < distinct && !many; k++)
+        if (seen[k] > best_run || (seen[k] == best_run && value[k] < best)) { best_run = seen[k]; best = value[k]; }
+    if (many) {
+        int64_t *deltas = malloc((d->count - 1) * sizeof *deltas);
+        if (!deltas) return csvdata_fail(p, 0, "out of memory");
+        for (size_t i = 1; i < d->count; i++) deltas[i - 1] = d->bars[i].t - d->bars[i - 1].t;
+        qsort(deltas, d->count - 1, sizeof *deltas, csvdata_cmp_i64);
+        int64_t run_value = deltas[0];
+        size_t run = 0;
+        best_run = 0;
+        for (size_t i = 0; i < d->count - 1; i++) {
+            if (deltas[i] == run_value) run++;
+            else { run_value = deltas[i]; run = 1; }
+            if (run > best_run) { best_run = run; best = run_value; }
+        }
+        free(deltas);
+    }
+    if (best % 60 != 0 || best > 60 * 21600)
+        return csvdata_fail(p, 0, "the most common step between bars is %lld s, not a whole number of minutes "
+                                  "(up to 15 days)", (long long)best);
+    d->interval_min = (int)(best / 60);
+    return 0;
+}
+
+void csvdata_scan_gaps(csvdata *d)
+{
+    int64_t step = (int64_t)d->interval_min * 60, largest = 0;
+    d->gaps = d->missing = 0;
+    d->largest_gap_from = d->largest_gap_to = 0;
+    for (size_t i = 1; i < d->count; i++) {
+        int64_t delta = d->bars[i].t - d->bars[i - 1].t;
+        if (delta <= step) continue;
+        d->gaps++;
+        d->missing += (size_t)((delta + step - 1) / step - 1);
+        if (delta > largest) {
+            largest = delta;
+            d->largest_gap_from = d->bars[i - 1].t;
+            d->largest_gap_to = d->bars[i].t;
+        }
+    }
+}
+
+/* Checks steps shorter than the interval (irregular data) once the interval is known. */
+static int csvdata_check_steps(csvdata_parser *p, const csvdata *d, const size_t *lines)
+{
+    int64_t step = (int64_t)d->interval_min * 60;
+    for (size_t i = 1; i < d->count; i++) {
+        int64_t delta = d->bars[i].t - d->bars[i - 1].t;
+        if (delta < step)
+            return csvdata_fail(p, lines[i], "only %lld s after the previous row (line %zu), shorter than the "
+                                             "interval inferred from the file (%d min): irregular data",
+                                (long long)delta, lines[i - 1], d->interval_min);
+    }
+    return 0;
+}
+
+static int csvdata_read_file(csvdata_parser *p, char **text, size_t *len)
+{
+    FILE *f = fopen(p->path, "rb");
+    if (!f) return csvdata_fail(p, 0, "cannot open: %s", strerror(errno));
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) break;
+        if (cap >= CSVDATA_MAX_BYTES) { free(buf); buf = NULL; break; }
+        char *bigger = realloc(buf, cap * 2 + 1);
+        if (!bigger) { free(buf); buf = NULL; break; }
+        buf = bigger;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) { free(buf); return csvdata_fail(p, 0, bad ? "read error" : "too large or out of memory"); }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
+{
+    csvdata_parser p = {.path = path, .err = err, .errlen = errlen};
+    memset(out, 0, sizeof *out);
+    char *text = NULL;
+    size_t len = 0;
+    if (csvdata_read_file(&p, &text, &len) != 0) return -1;
+    if (memchr(text, '\0', len)) { free(text); return csvdata_fail(&p, 0, "not a text file (contains NUL bytes)"); }
+
+    size_t cap = 1024;
+    csvdata d = {0};
+    d.bars = malloc(cap * sizeof *d.bars);
+    size_t *lines = malloc(cap * sizeof *lines);
+    int rc = -1, cols[COL_COUNT], expect_fields = 0, units = -1;   /* units: 0 s, 1 ms, 2 ISO */
+    size_t line = 0;
+    char *fields[CSVDATA_MAX_FIELDS];
+    if (!d.bars || !lines) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
+    for (char *s = text; s < text + len;) {
+        char *nl = memchr(s, '\n', (size_t)(text + len - s));
+        int last_unterminated = nl == NULL;
+        char *row = s, *row_end = nl ? nl : text + len;
+        *row_end = '\0';
+        s = nl ? nl + 1 : text + len;
+        line++;
+        if (!row[strspn(row, " \t\r")]) continue;              /* blank lines are ignored */
+        int n = csvdata_split(row, row_end, fields);
+        if (n > CSVDATA_MAX_FIELDS) { csvdata_fail(&p, line, "%d fields: too many", n); goto cleanup; }
+        if (expect_fields == 0) {
+            double probe;
+            if (csvdata_number(fields[0], &probe) != 0) {
+                if (csvdata_header(&p, fields, n, cols) != 0) goto cleanup;
+                d.headered = 1;
+                expect_fields = n;
+                continue;
+            }
+            if (n < 6 || n > 7) {
+                csvdata_fail(&p, line, "%d fields; a Kraken OHLCVT row has 7 (time,open,high,low,close,volume,trades) "
+                                       "and a headered file starts with timestamp,open,high,low,close,volume", n);
+                goto cleanup;
+            }
+            for (int k = 0; k < COL_COUNT; k++) cols[k] = k < n ? k : -1;
+            expect_fields = n;
+        }
+        if (n != expect_fields) {
+            if (last_unterminated && n < expect_fields)
+                csvdata_fail(&p, line, "truncated last line: %d of %d fields and no newline at the end of the file "
+                                       "(incomplete download?)", n, expect_fields);
+            else
+                csvdata_fail(&p, line, "%d fields, expected %d like the %s", n, expect_fields,
+                             d.headered ? "header" : "first row");
+            goto cleanup;
+        }
+        csv_bar b = {0};
+        int64_t raw = 0;
+        int iso = 0;
+        if (csvdata_time(fields[cols[COL_T]], d.headered, &raw, &iso) != 0) {
+            csvdata_fail(&p, line, "time '%.40s' is not a Unix time (seconds or milliseconds)%s", fields[cols[COL_T]],
+                         d.headered ? " nor an ISO-8601 UTC time" : "");
+            goto cleanup;
+        }
+        int row_units = iso ? 2 : raw >= 100000000000LL ? 1 : 0;   /* 1e11 s is year 5138; 1e11 ms is 1973 */
+        if (units < 0) units = row_units;
+        if (row_units != units) {
+            csvdata_fail(&p, line, "time '%.40s' is in %s but earlier rows are in %s", fields[cols[COL_T]],
+                         row_units == 2 ? "ISO-8601" : row_units ? "milliseconds" : "seconds",
+                         units == 2 ? "ISO-8601" : units ? "milliseconds" : "seconds");
+            goto cleanup;
+        }
+        if (units >= 1 && raw % 1000 != 0) {
+            csvdata_fail(&p, line, "time '%.40s' is not a whole second", fields[cols[COL_T]]);
+            goto cleanup;
+        }
+        b.t = units >= 1 ? raw / 1000 : raw;
+        double *dst[COL_COUNT] = {NULL, &b.o, &b.h, &b.l, &b.c, &b.v, &b.trades};
+        for (int k = COL_O; k < COL_COUNT; k++) {
+            if (cols[k] < 0) continue;
+            if (csvdata_number(fields[cols[k]], dst[k]) != 0) {
+                csvdata_fail(&p, line, "%s '%.40s' is not a number%s", csvdata_col_names[k], fields[cols[k]],
+                             last_unterminated ? " (truncated last line?)" : "");
+                goto cleanup;
+            }
+        }
+        if (!(b.o > 0 && b.h > 0 && b.l > 0 && b.c > 0)) {
+            csvdata_fail(&p, line, "prices must be positive (open %g, high %g, low %g, close %g)", b.o, b.h, b.l, b.c);
+            goto cleanup;
+        }
+        if (b.h < b.l) { csvdata_fail(&p, line, "high %.10g is below low %.10g", b.h, b.l); goto cleanup; }
+        if (b.o < b.l || b.o > b.h || b.c < b.l || b.c > b.h) {
+            csvdata_fail(&p, line, "open %.10g or close %.10g outside the bar's range low %.10g .. high %.10g", b.o, b.c,
+                         b.l, b.h);
+            goto cleanup;
+        }
+        if (b.v < 0 || b.trades < 0) { csvdata_fail(&p, line, "negative volume or trades"); goto cleanup; }
+        if (d.count > 0) {
+            const csv_bar *prev = &d.bars[d.count - 1];
+            char a[CLOCK_ISO_SIZE], z[CLOCK_ISO_SIZE];
+            if (b.t == prev->t) {
+                csvdata_fail(&p, line, "duplicate time %s (same as line %zu)", clock_iso(b.t * 1000, a), lines[d.count - 1]);
+                goto cleanup;
+            }
+            if (b.t < prev->t) {
+                csvdata_fail(&p, line, "time %s is before line %zu's %s: the file is not sorted by time",
+                             clock_iso(b.t * 1000, a), lines[d.count - 1], clock_iso(prev->t * 1000, z));
+                goto cleanup;
+            }
+        }
+        if (d.count == cap) {
+            cap *= 2;
+            csv_bar *nb = realloc(d.bars, cap * sizeof *nb);
+            if (nb) d.bars = nb;
+            size_t *nl2 = nb ? realloc(lines, cap * sizeof *nl2) : NULL;
+            if (nl2) lines = nl2;
+            if (!nb || !nl2) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
+        }
+        lines[d.count] = line;
+        d.bars[d.count++] = b;
+    }
+    if (d.count == 0) { csvdata_fail(&p, 0, "no bars (empty file%s)", d.headered ? " after the header" : ""); goto cleanup; }
+    d.millis = units == 1;
+    if (csvdata_infer_interval(&p, &d) != 0 || csvdata_check_steps(&p, &d, lines) != 0) goto cleanup;
+    csvdata_scan_gaps(&d);
+    *out = d;
+    d.bars = NULL;
+    rc = 0;
+cleanup:
+    free(d.bars);
+    free(lines);
+    free(text);
+    return rc;
+}
+
+int csvdata_resample(csvdata *d, int minutes, char *err, size_t errlen)
+{
+    if (minutes == d->interval_min) return 0;
+    if (minutes < d->interval_min || minutes % d->interval_min != 0) {
+        snprintf(err, errlen, "the data's %d-minute bars cannot make %d-minute bars (only whole multiples are resampled)",
+                 d->interval_min, minutes);
+        return -1;
+    }
+    int64_t width = (int64_t)minutes * 60;
+    size_t out = 0;
+    for (size_t i = 0; i < d->count; i++) {
+        csv_bar b = d->bars[i];
+        int64_t bucket = b.t - ((b.t % width) + width) % width;
+        if (out > 0 && d->bars[out - 1].t == bucket) {
+            csv_bar *a = &d->bars[out - 1];
+            a->h = fmax(a->h, b.h);
+            a->l = fmin(a->l, b.l);
+            a->c = b.c;
+            a->v += b.v;
+            a->trades += b.trades;
+        } else {
+            b.t = bucket;
+            d->bars[out++] = b;
+        }
+    }
+    d->count = out;
+    d->interval_min = minutes;
+    csvdata_scan_gaps(d);
+    return 0;
+}
+
+void csvdata_free(csvdata *d)
+{
+    free(d->bars);
+    memset(d, 0, sizeof *d);
+}
