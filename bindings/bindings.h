@@ -1,6 +1,8 @@
 /* Entry points of the titan.* Lua modules and helpers they share. */
 #ifndef TITAN_BINDINGS_H
 #define TITAN_BINDINGS_H
+#include <stddef.h>
+
 #include <lua.h>
 
 int luaopen_titan_crypto(lua_State *L);
@@ -24,6 +26,10 @@ const char *bindings_secret_name(lua_State *L, int idx);
 int bindings_push_error(lua_State *L, const char *code, const char *message, int retryable);
 /* Encodes the value at idx as JSON with lua-cjson (pushes the string). Raises on failure. */
 void bindings_json_encode(lua_State *L, int idx);
+/* Decodes text with a private lua-cjson decoder (nesting limited to 64): pushes the value and
+ * returns 1, or pushes nothing and returns 0 when the text is not JSON. Scripts can replace
+ * titan.json.decode or `require`, never this. */
+int bindings_json_decode(lua_State *L, const char *text, size_t len);
 /* Registry key of the original cjson.encode: scripts can replace titan.json.encode, not this. */
 #define BINDINGS_JSON_ENCODE_KEY "titan.json.encode"
 #endif

@@ -2,6 +2,7 @@
 #include "bindings.h"
 
 #include <lauxlib.h>
+#include <lua-cjson.h>
 
 int bindings_push_error(lua_State *L, const char *code, const char *message, int retryable)
 {
@@ -19,11 +20,38 @@ int bindings_push_error(lua_State *L, const char *code, const char *message, int
 void bindings_json_encode(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "titan.json");
-    lua_call(L, 1, 1);                  /* [ json ] */
-    lua_getfield(L, -1, "encode");      /* [ json, encode ] */
-    lua_remove(L, -2);
+    /* The pristine encoder from the registry: a script may replace titan.json.encode or
+     * `require`, and its stand-in could return a non-string or forge blackbox lines. */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, BINDINGS_JSON_ENCODE_KEY) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        luaL_requiref(L, "titan.json", luaopen_titan_json, 0);
+        lua_pop(L, 1);
+        lua_getfield(L, LUA_REGISTRYINDEX, BINDINGS_JSON_ENCODE_KEY);
+    }                                   /* [ encode ] */
     lua_pushvalue(L, idx);
     lua_call(L, 1, 1);                  /* [ text ] */
+}
+
+#define BINDINGS_JSON_MAX_DEPTH 64
+static const char bindings_decode_key[] = "titan.json.decode.private";
+
+int bindings_json_decode(lua_State *L, const char *text, size_t len)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, bindings_decode_key) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        luaopen_cjson(L);                              /* [ cjson ] — an instance of our own */
+        lua_getfield(L, -1, "decode_max_depth");
+        lua_pushinteger(L, BINDINGS_JSON_MAX_DEPTH);
+        lua_call(L, 1, 0);
+        lua_getfield(L, -1, "decode");                 /* [ cjson, decode ] */
+        lua_remove(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, bindings_decode_key);
+    }                                                  /* [ decode ] */
+    lua_pushlstring(L, text, len);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
 }

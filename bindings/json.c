@@ -30,6 +30,21 @@ static void json_configure(lua_State *L, const char *setter, int value)
     lua_call(L, 1, 0);
 }
 
+static int json_denied(lua_State *L)
+{
+    return luaL_error(L, "%s is not available in the titan-host sandbox (JSON nesting is capped at %d)",
+                      lua_tostring(L, lua_upvalueindex(1)), JSON_MAX_DEPTH);
+}
+
+/* A script must not lift the nesting cap (deep input would overflow the C stack), neither
+ * directly nor through a fresh instance from cjson.new(). */
+static void json_deny(lua_State *L, const char *field)
+{
+    lua_pushfstring(L, "cjson.%s", field);
+    lua_pushcclosure(L, json_denied, 1);
+    lua_setfield(L, -2, field);
+}
+
 int luaopen_titan_json(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, json_registry_key) == LUA_TTABLE) return 1;
@@ -37,6 +52,17 @@ int luaopen_titan_json(lua_State *L)
     luaopen_cjson(L);                                  /* [ cjson ] */
     json_configure(L, "decode_max_depth", JSON_MAX_DEPTH);
     json_configure(L, "encode_max_depth", JSON_MAX_DEPTH);
+    json_deny(L, "decode_max_depth");
+    json_deny(L, "encode_max_depth");
+    json_deny(L, "new");
+    /* The host's own encoder (titan.log, bindings_json_encode) comes from a private instance:
+     * a script can replace titan.json.encode or change its settings (number precision, invalid
+     * numbers, sparse arrays), not this one's. */
+    luaopen_cjson(L);                                  /* [ cjson, host_cjson ] */
+    json_configure(L, "encode_max_depth", JSON_MAX_DEPTH);
+    lua_getfield(L, -1, "encode");
+    lua_setfield(L, LUA_REGISTRYINDEX, BINDINGS_JSON_ENCODE_KEY);
+    lua_pop(L, 1);                                     /* [ cjson ] */
     lua_getfield(L, -1, "decode");
     lua_pushcclosure(L, json_decode_safe, 1);
     lua_setfield(L, -2, "decode_safe");

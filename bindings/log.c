@@ -15,7 +15,7 @@ static int log_event(lua_State *L, blackbox_level level)
         bindings_json_encode(L, 2);                    /* [ event, fields, text ] */
         fields = lua_tostring(L, -1);
         /* An empty Lua table encodes as {} — fine; an array has no members to merge. */
-        if (fields[0] != '{') luaL_argerror(L, 2, "fields must be a table with string keys");
+        if (!fields || fields[0] != '{') luaL_argerror(L, 2, "fields must be a table with string keys");
     }
     blackbox_log(level, event, fields);
     return 0;

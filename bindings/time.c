@@ -4,6 +4,8 @@
 #include "bindings.h"
 #include "clock.h"
 
+#define TIME_MAX_ABS_MS ((lua_Integer)1 << 53)
+
 static const int time_kraken_intervals[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600};
 
 /* now_ms() -> integer milliseconds since the epoch, UTC */
@@ -40,6 +42,8 @@ static int time_slot(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
     lua_Integer minutes = luaL_checkinteger(L, 2);
+    /* +/- 2^53 ms (285,000 years) keeps the slot arithmetic far from integer overflow. */
+    luaL_argcheck(L, ms >= -TIME_MAX_ABS_MS && ms <= TIME_MAX_ABS_MS, 1, "ms must be within +/- 2^53");
     luaL_argcheck(L, minutes > 0 && minutes <= 21600, 2, "minutes must be between 1 and 21600");
     lua_pushinteger(L, clock_slot_ms(ms, (int)minutes));
     return 1;

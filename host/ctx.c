@@ -83,7 +83,7 @@ static int ctx_log(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         bindings_json_encode(L, 2);
         fields = lua_tostring(L, -1);
-        if (fields[0] != '{') luaL_argerror(L, 2, "fields must be a table with string keys");
+        if (!fields || fields[0] != '{') luaL_argerror(L, 2, "fields must be a table with string keys");
     }
     lua_pushfstring(L, "strategy.%s", event);
     blackbox_log(BLACKBOX_INFO, lua_tostring(L, -1), fields);

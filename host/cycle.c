@@ -271,14 +271,8 @@ static int cycle_reconcile_orders(cycle *c, const char *orders_json, int *change
 {
     lua_State *L = c->L;
     *changed = 0;
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "titan.json");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "decode_safe");
-    lua_remove(L, -2);
-    lua_pushstring(L, orders_json ? orders_json : "[]");
-    lua_call(L, 1, 2);
-    lua_pop(L, 1);
+    const char *text = orders_json ? orders_json : "[]";
+    if (!bindings_json_decode(L, text, strlen(text))) lua_pushnil(L);
     if (!lua_istable(L, -1)) { lua_pop(L, 1); lua_newtable(L); return -1; }
     int list = lua_gettop(L);
     int unknown = 0;
@@ -521,14 +515,7 @@ static void cycle_load_state(cycle *c)
     char *json = NULL, err[512];
     store_rc rc = store_state_get(c->st, c->strategy, CYCLE_STATE_KEY, &json, err, sizeof err);
     if (rc == STORE_OK && json) {
-        lua_getglobal(L, "require");
-        lua_pushliteral(L, "titan.json");
-        lua_call(L, 1, 1);
-        lua_getfield(L, -1, "decode_safe");
-        lua_remove(L, -2);
-        lua_pushstring(L, json);
-        lua_call(L, 1, 2);
-        lua_pop(L, 1);
+        if (!bindings_json_decode(L, json, strlen(json))) lua_pushnil(L);
         if (!lua_istable(L, -1)) {
             lua_pop(L, 1);
             lua_newtable(L);

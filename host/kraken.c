@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -30,9 +29,7 @@
 #define KRAKEN_HMAC_BLOCK 128        /* SHA-512 block size */
 #define KRAKEN_MAX_PARAMS 64
 #define KRAKEN_MAX_METHOD 64
-#define KRAKEN_JSON_MAX_DEPTH 64
 
-static const char kraken_decode_key[] = "titan.kraken.decode";
 
 /* ---- signer --------------------------------------------------------------------------- */
 
@@ -436,30 +433,6 @@ static int kraken_looks_like_html(const char *body, size_t len)
     return i < len && body[i] == '<';
 }
 
-/* Decodes body with lua-cjson (nesting-limited by titan.json). Pushes the value and returns 1,
- * or pushes nothing and returns 0 when the body is not JSON. */
-static int kraken_decode_json(lua_State *L, const char *body, size_t len)
-{
-    /* A private copy of cjson.decode: a script may replace titan.json.decode, not this one. */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, kraken_decode_key) != LUA_TFUNCTION) {
-        lua_pop(L, 1);
-        luaopen_cjson(L);                              /* [ cjson ] */
-        lua_getfield(L, -1, "decode_max_depth");
-        lua_pushinteger(L, KRAKEN_JSON_MAX_DEPTH);
-        lua_call(L, 1, 0);
-        lua_getfield(L, -1, "decode");                 /* [ cjson, decode ] */
-        lua_remove(L, -2);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, kraken_decode_key);
-    }                                                  /* [ decode ] */
-    lua_pushlstring(L, body, len);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    return 1;
-}
-
 /* The failure for a response without a readable envelope. */
 static void kraken_fail_unreadable(kraken_outcome *o, const char *method, long st, const char *body, size_t len,
                                    int write)
@@ -497,7 +470,7 @@ static int kraken_interpret(lua_State *L, const char *method, const http_respons
     const char *body = res->body ? res->body : "";
     size_t len = res->body ? res->body_len : 0;
     long st = res->status;
-    if (!kraken_decode_json(L, body, len) || !lua_istable(L, -1)) {
+    if (!bindings_json_decode(L, body, len) || !lua_istable(L, -1)) {
         lua_settop(L, base);
         kraken_fail_unreadable(o, method, st, body, len, write);
         lua_newtable(L);

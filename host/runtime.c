@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -21,6 +23,7 @@
 
 #define RUNTIME_HOOK_EVERY 10000           /* instructions between budget checks */
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
+#define RUNTIME_CPU_GRACE_MS 2000          /* the watchdog fires this long after the budget */
 
 typedef enum { KILL_NONE, KILL_CPU, KILL_MEMORY } runtime_kill;
 
@@ -48,9 +51,12 @@ static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     size_t limit = rt->mem_limit + (rt->kill == KILL_MEMORY ? RUNTIME_MEM_RESERVE : 0);
-    if (nsize > osize && rt->mem_used - osize + nsize > limit) {
-        /* Only a call in progress is killed; the hook raises a named error from here on. */
-        if (rt->in_call && rt->kill == KILL_NONE) rt->kill = KILL_MEMORY;
+    /* The cap is for scripts. Outside a call only the host allocates (building ctx, reading
+     * results, the kill message), unprotected: a refusal there would be a panic, and a killed
+     * script may have left the state at the cap. */
+    if (rt->in_call && nsize > osize && rt->mem_used - osize + nsize > limit) {
+        /* the hook raises a named error from here on */
+        if (rt->kill == KILL_NONE) rt->kill = KILL_MEMORY;
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -85,6 +91,28 @@ static void runtime_hook(lua_State *L, lua_Debug *ar)
     if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
 }
 
+/* The count hook cannot run while Lua sits inside one C function (a pathological
+ * string.find pattern can run for hours): a process CPU-time timer set at budget + grace ends
+ * the process instead. It only fires when the hook could not stop the script. */
+static void runtime_watchdog_fired(int sig)
+{
+    (void)sig;
+    static const char msg[] = "titan-host: CPU budget exceeded inside a C function (a pathological string "
+                              "pattern?) that the budget hook cannot interrupt; stopping (TITAN_LUA_CPU_S)\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(1);
+}
+
+static void runtime_watchdog_arm(int64_t ms)
+{
+    struct itimerval t;
+    memset(&t, 0, sizeof t);
+    t.it_value.tv_sec = (time_t)(ms / 1000);
+    t.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+    setitimer(ITIMER_PROF, &t, NULL);    /* 0 disarms */
+}
+
 /* ---- the one call helper ---------------------------------------------------------- */
 
 /* Message handler: adds a traceback; copes with non-string error objects (lua.c's msghandler). */
@@ -113,12 +141,14 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
         rt->kill = KILL_NONE;
         rt->cpu_deadline_ms = clock_cpu_ms() + rt->cpu_budget_ms;
         lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
+        runtime_watchdog_arm(rt->cpu_budget_ms + RUNTIME_CPU_GRACE_MS);
     }
     rt->in_call = 1;
     int status = lua_pcall(L, nargs, nresults, base);
     rt->in_call = outer;
     runtime_kill kill = rt->kill;
     if (!outer) {
+        runtime_watchdog_arm(0);
         lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
         rt->kill = KILL_NONE;
     }
@@ -168,18 +198,77 @@ static int runtime_getenv(lua_State *L)
     return 1;
 }
 
-/* load: text chunks only, whatever mode the caller asks for. */
+/* load: text chunks only, whatever mode the caller asks for. Lua shortens long chunk names
+ * (`[string "local k = 'abc..."]`) in messages, which could print a fragment of a secret that
+ * redaction cannot recognise: a default or long name becomes "=(load)". */
 static int runtime_load(lua_State *L)
 {
     int has_env = !lua_isnone(L, 4);
     lua_settop(L, 4);
+    size_t name_len = 0;
+    const char *name = lua_tolstring(L, 2, &name_len);
+    int keep_name = name ? name_len <= 40 && !strchr(name, '\n') : !lua_isnil(L, 2); /* bad types: load says so */
     lua_pushvalue(L, lua_upvalueindex(1));  /* the original load */
     lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
+    if (keep_name) lua_pushvalue(L, 2);
+    else lua_pushliteral(L, "=(load)");
     lua_pushliteral(L, "t");
     if (has_env) lua_pushvalue(L, 4);
     lua_call(L, has_env ? 4 : 3, 2);
     return 2;
+}
+
+/* setmetatable: no __gc. Finalizers run with hooks off, so one could loop forever outside
+ * the CPU budget; a metatable that has any __gc value when set is refused. */
+static int runtime_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_argerror(L, 2, "__gc metamethods are not allowed in the titan-host sandbox");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));  /* the original setmetatable */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall: a budget kill is raised from the count hook, and Lua keeps hooks off until that
+ * error unwinds, so a script's message handler would run unbudgeted (an endless handler hung
+ * the process). After a kill the handler is skipped and the error passes through. */
+static int runtime_xpcall_handler(lua_State *L)
+{
+    if (runtime_of(L)->kill != KILL_NONE) return 1;    /* [ err ] */
+    lua_pushvalue(L, lua_upvalueindex(1));             /* [ err, handler ] */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* The rest is lbaselib.c's xpcall, yieldable like the original. */
+static int runtime_finish_xpcall(lua_State *L, int status, lua_KContext extra)
+{
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+static int runtime_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, runtime_xpcall_handler, 1);
+    lua_replace(L, 2);                                 /* [ f, wrapped handler, args... ] */
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);                               /* [ f, handler, true, f, args... ] */
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, runtime_finish_xpcall);
+    return runtime_finish_xpcall(L, status, 2);
 }
 
 static int runtime_denied(lua_State *L)
@@ -243,6 +332,7 @@ static int runtime_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     runtime *rt = runtime_of(L);
+    lua_settop(L, 1);                                          /* extra arguments would shift the slots below */
     lua_getfield(L, LUA_REGISTRYINDEX, runtime_loaded_key);    /* [ name, loaded ] */
     if (lua_getfield(L, 2, name) != LUA_TNIL) return 1;        /* [ name, loaded, mod ] */
     lua_pop(L, 1);
@@ -333,6 +423,11 @@ static void runtime_open_sandbox(lua_State *L)
     lua_getfield(L, -1, "load");
     lua_pushcclosure(L, runtime_load, 1);
     lua_setfield(L, -2, "load");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, runtime_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    lua_pushcfunction(L, runtime_xpcall);
+    lua_setfield(L, -2, "xpcall");
     lua_pushcfunction(L, runtime_print);
     lua_setfield(L, -2, "print");
     lua_pushcfunction(L, runtime_require);
@@ -415,6 +510,11 @@ runtime *runtime_open(const char *script_path, char *err, size_t errlen)
         return NULL;
     }
     lua_atpanic(rt->L, runtime_panic);
+    struct sigaction watchdog;
+    memset(&watchdog, 0, sizeof watchdog);
+    watchdog.sa_handler = runtime_watchdog_fired;
+    sigemptyset(&watchdog.sa_mask);
+    sigaction(SIGPROF, &watchdog, NULL);
     *(runtime **)lua_getextraspace(rt->L) = rt;
     lua_pushcfunction(rt->L, runtime_setup);
     if (runtime_call(rt, 0, 0) != RUNTIME_OK) {

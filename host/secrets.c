@@ -10,9 +10,9 @@ const char *const secrets_names[SECRETS_COUNT] = {
     "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY",
 };
 
-#define SECRETS_MAX_FORMS 64
+#define SECRETS_MAX_FORMS 256 /* 6 secrets x 8 spellings, plus extras */
 static char *secrets_values[SECRETS_COUNT];
-/* Every string to redact: the raw values and the JSON-escaped forms of each. */
+/* Every string to redact: the raw values and their JSON- and URL-encoded spellings. */
 static char *secrets_forms[SECRETS_MAX_FORMS];
 static size_t secrets_form_count;
 
@@ -25,34 +25,73 @@ static void secrets_add_form(const char *form)
     if (copy) secrets_forms[secrets_form_count++] = copy;
 }
 
-/* JSON writers escape `/` as `\/` (lua-cjson does) and quote `"` and `\`: redact those
- * spellings too, so an encoded secret cannot slip through. */
-static void secrets_add_json_forms(const char *value)
+/* JSON-escapes value (quotes and backslashes, and '/' when `slash`): malloc'd, or NULL. */
+static char *secrets_json_escape(const char *value, int slash)
 {
     size_t n = strlen(value);
-    char *both = malloc(n * 2 + 1), *plain = malloc(n * 2 + 1);
-    if (both && plain) {
-        size_t a = 0, b = 0;
-        for (size_t i = 0; i < n; i++) {
-            char c = value[i];
-            if (c == '"' || c == '\\') { both[a++] = '\\'; plain[b++] = '\\'; }
-            else if (c == '/') both[a++] = '\\';
-            both[a++] = c;
-            plain[b++] = c;
-        }
-        both[a] = plain[b] = '\0';
-        secrets_add_form(both);
-        secrets_add_form(plain);
+    char *out = malloc(n * 2 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = value[i];
+        if (c == '"' || c == '\\' || (slash && c == '/')) out[o++] = '\\';
+        out[o++] = c;
     }
-    free(both);
-    free(plain);
+    out[o] = '\0';
+    return out;
+}
+
+/* Percent-encodes value as curl and strbuf_urlencode do (RFC 3986 unreserved kept). */
+static char *secrets_url_escape(const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(value);
+    char *out = malloc(n * 3 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* JSON writers escape `/` as `\/` (lua-cjson does) or not (strbuf_json_string), and quote `"`
+ * and `\`; text JSON-encoded twice (a JSON body logged as a string field) doubles the escapes;
+ * URLs and form bodies percent-encode. Redact all those spellings, so an encoded secret cannot
+ * slip through. */
+static void secrets_add_encoded_forms(const char *value)
+{
+    char *once[2] = {secrets_json_escape(value, 1), secrets_json_escape(value, 0)};
+    for (int a = 0; a < 2; a++) {
+        if (!once[a]) continue;
+        secrets_add_form(once[a]);
+        for (int b = 0; b < 2; b++) {
+            char *twice = secrets_json_escape(once[a], b == 0);
+            secrets_add_form(twice);
+            free(twice);
+        }
+    }
+    free(once[0]);
+    free(once[1]);
+    char *url = secrets_url_escape(value);
+    secrets_add_form(url);
+    free(url);
 }
 
 void secrets_add_redaction(const char *value)
 {
     if (!value || !*value) return;
     secrets_add_form(value);
-    secrets_add_json_forms(value);
+    secrets_add_encoded_forms(value);
 }
 
 void secrets_init(void)

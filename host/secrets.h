@@ -19,7 +19,7 @@ int secrets_is_secret_name(const char *name);
  * Never hand this to Lua. */
 const char *secrets_value(const char *name);
 
-/* Redacts every occurrence of every secret value (raw and JSON-escaped forms) in
+/* Redacts every occurrence of every secret value (raw, JSON-escaped once or twice, URL-encoded) in
  * text[0..len). Overlapping matches are merged into one `[redacted]`. Returns a malloc'd,
  * NUL-terminated string (caller frees) and its length in *out_len; NULL on out-of-memory. */
 char *secrets_redact(const char *text, size_t len, size_t *out_len);

@@ -2,6 +2,7 @@
 #include "strategy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -24,9 +25,31 @@ static int strategy_name_ok(const char *s)
     return 1;
 }
 
+/* The strategy table is read raw (no __index/__tostring): validation runs outside the
+ * budgeted call, where a metamethod could raise unprotected or loop forever. */
+static int strategy_rawfield(lua_State *L, int t, const char *field)
+{
+    lua_pushstring(L, field);
+    return lua_rawget(L, t);
+}
+
+/* A value for a problem message, without calling any metamethod. */
+static const char *strategy_describe(lua_State *L, int idx, char *buf, size_t len)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) snprintf(buf, len, LUA_INTEGER_FMT, lua_tointeger(L, idx));
+        else snprintf(buf, len, LUA_NUMBER_FMT, lua_tonumber(L, idx));
+        return buf;
+    case LUA_TSTRING: return lua_tostring(L, idx);
+    case LUA_TBOOLEAN: return lua_toboolean(L, idx) ? "true" : "false";
+    default: return luaL_typename(L, idx);
+    }
+}
+
 static void strategy_check_string(lua_State *L, int t, const char *field, strbuf *problems, int (*ok)(const char *))
 {
-    int type = lua_getfield(L, t, field);
+    int type = strategy_rawfield(L, t, field);
     if (type != LUA_TSTRING) {
         strbuf_printf(problems, "%s must be a string (got %s)\n", field, lua_typename(L, type));
     } else if (ok && !ok(lua_tostring(L, -1))) {
@@ -40,23 +63,25 @@ static void strategy_check_string(lua_State *L, int t, const char *field, strbuf
 
 static void strategy_check_interval(lua_State *L, int t, strbuf *problems)
 {
-    lua_getfield(L, t, "interval");
     int isnum = 0;
-    lua_Integer v = lua_tointegerx(L, -1, &isnum);
+    lua_Integer v = 0;
+    /* a number, not a numeric string: "15" would reach the cycle as text */
+    if (strategy_rawfield(L, t, "interval") == LUA_TNUMBER) v = lua_tointegerx(L, -1, &isnum);
     int known = 0;
     for (size_t i = 0; isnum && i < sizeof strategy_intervals / sizeof strategy_intervals[0]; i++)
         if (v == strategy_intervals[i]) known = 1;
+    char buf[64];
     if (!known)
         strbuf_printf(problems,
                       "interval %s is not one of Kraken's candle intervals in minutes: "
                       "1, 5, 15, 30, 60, 240, 1440, 10080, 21600\n",
-                      luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
+                      strategy_describe(L, -1, buf, sizeof buf));
     lua_pop(L, 1);
 }
 
 static void strategy_check_risk(lua_State *L, int t, strbuf *problems)
 {
-    int type = lua_getfield(L, t, "risk");
+    int type = strategy_rawfield(L, t, "risk");
     if (type == LUA_TNIL) { lua_pop(L, 1); return; }
     if (type != LUA_TTABLE) {
         strbuf_printf(problems, "risk must be a table (got %s)\n", lua_typename(L, type));
@@ -70,17 +95,16 @@ static void strategy_check_risk(lua_State *L, int t, strbuf *problems)
         int known = 0;
         for (int i = 0; key && strategy_risk_fields[i]; i++)
             if (strcmp(key, strategy_risk_fields[i]) == 0) known = 1;
+        char buf[64];
         if (!known) {
-            lua_pushvalue(L, -2);
             strbuf_printf(problems, "risk.%s is not a known risk field (known: max_order_quote, "
                                     "max_position_quote, max_orders_per_cycle, max_daily_loss_quote)\n",
-                          luaL_tolstring(L, -1, NULL));
-            lua_pop(L, 2);
+                          strategy_describe(L, -2, buf, sizeof buf));
         } else {
             double v = lua_tonumber(L, -1);
             if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v) || v <= 0)
                 strbuf_printf(problems, "risk.%s must be a positive number (got %s)\n", key,
-                              luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
+                              strategy_describe(L, -1, buf, sizeof buf));
         }
         lua_pop(L, 1);                                 /* [ risk, key ] */
     }
@@ -105,7 +129,7 @@ strategy_result strategy_load(runtime *rt, const char *path, strbuf *problems)
     strategy_check_string(L, t, "name", problems, strategy_name_ok);
     strategy_check_string(L, t, "pair", problems, NULL);
     strategy_check_interval(L, t, problems);
-    if (lua_getfield(L, t, "on_cycle") != LUA_TFUNCTION)
+    if (strategy_rawfield(L, t, "on_cycle") != LUA_TFUNCTION)
         strbuf_printf(problems, "on_cycle must be a function (got %s)\n", luaL_typename(L, -1));
     lua_pop(L, 1);
     strategy_check_risk(L, t, problems);

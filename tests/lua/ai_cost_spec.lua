@@ -1,0 +1,85 @@
+-- lib.ai.cost: price table, estimates, daily cap from opts/env (failing closed on bad values),
+-- spend kept per UTC day in the state table.
+local spec = require "spec"
+local cost = require "lib.ai.cost"
+
+local DAY_MS = 86400000
+local T = 1795726800000   -- 2026-11-26T21:00:00Z
+
+spec.describe("prices", function()
+  spec.it("known model", function()
+    local p, known = cost.price("gpt-4o-mini")
+    spec.ok(known); spec.eq(p.input, 0.15)
+    spec.near(cost.estimate("gpt-4o-mini", { prompt = 1000, completion = 100 }), (1000 * 0.15 + 100 * 0.60) / 1e6, 1e-15)
+  end)
+  spec.it("unknown model is charged the high default", function()
+    local _, known = cost.price("my-local-model")
+    spec.eq(known, false)
+    spec.near(cost.estimate("my-local-model", { prompt = 1e6, completion = 0 }), cost.UNKNOWN_PRICE.input, 1e-12)
+  end)
+  spec.it("missing or bad tokens cost nothing", function()
+    spec.eq(cost.estimate("gpt-4o", nil), 0)
+    spec.eq(cost.estimate("gpt-4o", { prompt = -5, completion = "x" }), 0)
+  end)
+  spec.it("every price is a pair of non-negative numbers", function()
+    for model, p in pairs(cost.PRICES) do
+      spec.ok(type(p.input) == "number" and p.input >= 0 and type(p.output) == "number" and p.output >= 0, model)
+    end
+  end)
+end)
+
+spec.describe("daily cap", function()
+  spec.it("default, opts and env", function()
+    spec.eq(cost.daily_cap(nil, nil), cost.DEFAULT_DAILY_USD)
+    spec.eq(cost.daily_cap(nil, ""), cost.DEFAULT_DAILY_USD)
+    spec.eq(cost.daily_cap(nil, "2.5"), 2.5)
+    spec.eq(cost.daily_cap(0.25, "2.5"), 0.25, "opts win over env")
+    spec.eq(cost.daily_cap(0, nil), 0)
+  end)
+  spec.it("bad values fail closed (0 = no AI) with a message", function()
+    for _, bad in ipairs({ "abc", "-1", "inf", "nan", "1,5" }) do
+      local v, problem = cost.daily_cap(nil, bad)
+      spec.eq(v, 0, bad); spec.ok(problem and problem:find("TITAN_AI_DAILY_USD", 1, true), bad)
+    end
+    local v, problem = cost.daily_cap(-3, nil)
+    spec.eq(v, 0); spec.ok(problem)
+  end)
+end)
+
+spec.describe("spend per UTC day", function()
+  spec.it("utc_day", function()
+    spec.eq(cost.utc_day(T), "2026-11-26")
+    spec.eq(cost.utc_day(T + 3 * 3600000 - 1), "2026-11-26")
+    spec.eq(cost.utc_day(T + 3 * 3600000), "2026-11-27")
+  end)
+  spec.it("adds up and reaches the cap", function()
+    local state, day = {}, cost.utc_day(T)
+    spec.eq(cost.spent(state, day), 0)
+    spec.eq(cost.cap_reached(state, day, 0.01), false)
+    cost.add(state, day, 0.004); cost.add(state, day, 0.004)
+    spec.near(cost.spent(state, day), 0.008, 1e-15)
+    spec.eq(cost.cap_reached(state, day, 0.01), false)
+    cost.add(state, day, 0.002)
+    spec.eq(cost.cap_reached(state, day, 0.01), true)
+  end)
+  spec.it("a new UTC day starts from zero and old days are dropped", function()
+    local state, day = {}, cost.utc_day(T)
+    cost.add(state, day, 5)
+    local next_day = cost.utc_day(T + DAY_MS)
+    spec.eq(cost.cap_reached(state, next_day, 1), false)
+    cost.add(state, next_day, 0.1)
+    spec.eq(state[cost.STATE_KEY][day], nil, "yesterday dropped")
+    spec.near(state[cost.STATE_KEY][next_day], 0.1, 1e-15)
+  end)
+  spec.it("cap 0 is always reached", function()
+    spec.eq(cost.cap_reached({}, "2026-01-01", 0), true)
+  end)
+  spec.it("negative amounts and junk state are ignored", function()
+    local state = { ai_spend = "junk" }
+    spec.eq(cost.spent(state, "2026-01-01"), 0)
+    cost.add(state, "2026-01-01", -4)
+    spec.eq(cost.spent(state, "2026-01-01"), 0)
+  end)
+end)
+
+spec.finish("ai_cost_spec")

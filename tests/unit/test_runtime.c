@@ -1,0 +1,74 @@
+/* host/runtime.c from C: the sandbox opens, budgets name their limit, and the host can still
+ * allocate after a script stopped just under the memory cap (it used to panic). */
+#include <stdlib.h>
+
+#include <lauxlib.h>
+
+#include "runtime.h"
+#include "unit.h"
+
+static runtime_status run_chunk(runtime *rt, const char *code)
+{
+    lua_State *L = runtime_lua(rt);
+    if (luaL_loadstring(L, code) != LUA_OK) return RUNTIME_ERR_LUA;
+    return runtime_call(rt, 0, 0);
+}
+
+/* A protected host-side allocation of n bytes, as cycle code does between calls. */
+static int host_push(lua_State *L)
+{
+    size_t n = (size_t)lua_tointeger(L, 1);
+    char *big = lua_newuserdatauv(L, n, 0);
+    big[0] = 1;
+    lua_newtable(L);
+    return 2;
+}
+
+int main(void)
+{
+    char err[256];
+    setenv("TITAN_LUA_MEM_MB", "16", 1);
+    setenv("TITAN_LUA_CPU_S", "2", 1);
+    runtime *rt = runtime_open(NULL, err, sizeof err);
+    CHECK(rt != NULL);
+    if (!rt) return UNIT_DONE("test_runtime");
+    lua_State *L = runtime_lua(rt);
+
+    CHECK_INT(run_chunk(rt, "local x = 1 + 1"), RUNTIME_OK);
+    CHECK_INT(run_chunk(rt, "error('plain')"), RUNTIME_ERR_LUA);
+    CHECK(strstr(lua_tostring(L, -1), "plain") != NULL);
+    CHECK(strstr(lua_tostring(L, -1), "stack traceback") != NULL);
+    lua_pop(L, 1);
+    CHECK_INT(run_chunk(rt, "local t = {} while true do t[#t + 1] = {} end"), RUNTIME_ERR_MEMORY);
+    CHECK(strstr(lua_tostring(L, -1), "TITAN_LUA_MEM_MB") != NULL);
+    lua_pop(L, 1);
+    CHECK_INT(run_chunk(rt, "pcall(function() while true do end end)"), RUNTIME_ERR_CPU);
+    CHECK(strstr(lua_tostring(L, -1), "TITAN_LUA_CPU_S") != NULL);
+    lua_pop(L, 1);
+
+    /* a script keeps what it allocated until the cap refused it: the state ends the call just
+     * under the cap (within the size of the refused allocation, under 512 KiB here) */
+    CHECK_INT(run_chunk(rt, "local keep = {}\n"
+                            "rawset(_G, 'keep', keep)\n"
+                            "while true do keep[#keep + 1] = ('x'):rep(1000) end\n"),
+              RUNTIME_ERR_MEMORY);
+    lua_settop(L, 0);
+    /* the host, between calls, builds what it needs (900 KiB here): granted from the reserve,
+     * where it used to be refused outside any protected call, a panic and an abort */
+    lua_pushcfunction(L, host_push);
+    lua_pushinteger(L, 900 * 1024);
+    int rc = lua_pcall(L, 1, 2, 0);
+    CHECK_INT(rc, LUA_OK);
+    lua_settop(L, 0);
+    /* the next call is still capped */
+    CHECK_INT(run_chunk(rt, "local s = ('y'):rep(64 * 1024 * 1024)"), RUNTIME_ERR_MEMORY);
+    lua_settop(L, 0);
+    CHECK_INT(run_chunk(rt, "keep = nil"), RUNTIME_OK); /* existing global: allowed */
+    runtime_close(rt);
+
+    /* bad budget values are refused with the variable named */
+    setenv("TITAN_LUA_MEM_MB", "lots", 1);
+    CHECK(runtime_open(NULL, err, sizeof err) == NULL);
+    CHECK(strstr(err, "TITAN_LUA_MEM_MB=lots") != NULL);
+    return UNIT_DONE("test_runtime");
+}
