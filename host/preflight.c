@@ -182,7 +182,7 @@ static void preflight_ai(preflight *p)
         http_perform(&req, &res);
         if (res.error_code)
             preflight_line(p, "FAIL", check, "unreachable (%s: %s)", res.error_code, res.error_message);
-        else if (res.status == 401 || res.status == 403)
+        else if (res.status == 400 || res.status == 401 || res.status == 403)   /* Gemini says 400 for a bad key */
             preflight_line(p, "FAIL", check, "key refused (HTTP %ld): check %s", res.status, providers[i].secret);
         else if (res.status >= 200 && res.status < 300)
             preflight_line(p, "ok", check, "key accepted (HTTP %ld)", res.status);

@@ -189,19 +189,18 @@ local function technical_signal(state, f, explain)
 end
 
 -- ==== AI hook ====================================================================================
--- The AI vote filters the technical signal here (issue 6 wires strategies/lib/ai*.lua in): it may
--- confirm or veto a buy or a discretionary sell, never change its size. Protective exits (the stop)
--- bypass it. Without providers (ctx.ai nil or empty) or in a backtest: technical only.
+-- The AI vote filters the technical signal here (strategies/lib/ai.lua): it may confirm or veto a
+-- buy or a discretionary sell, never change its size. Protective exits (the stop) bypass it.
+-- Without providers (ctx.ai nil or empty), in a backtest, or once the daily AI spend cap is
+-- reached: technical only. The vote is stored in ctx.decision.ai with the cycle's record.
 local function ai_filter(ctx, signal, facts)
-  local _ = facts                                -- the indicator values a prompt would be built from
   if signal.action == "hold" or signal.protective then return signal end
   if ctx.mode == "BACKTEST" or type(ctx.ai) ~= "table" or #ctx.ai == 0 then
     signal.ai = "technical only"
     return signal
   end
-  -- Providers are configured but lib.ai is not wired yet: the technical signal stands.
-  signal.ai = "technical only (AI vote not wired)"
-  return signal
+  local ai = require "lib.ai"                    -- loaded only when a provider is configured
+  return ai.filter(ctx, signal, facts, { risk = strategy.risk })
 end
 -- ==================================================================================================
 

@@ -132,6 +132,18 @@ local function run_batch(jobs)
   return list
 end
 
+-- One batch answer as (res, err): a table or nil, and an error table; anything else from the
+-- layer below becomes a transport error rather than a crash.
+local function answer_of(answer)
+  local res, err
+  if type(answer) == "table" then res, err = answer[1], answer[2] end
+  if res ~= nil and type(res) ~= "table" then res = nil end
+  if res == nil and type(err) ~= "table" then
+    err = { code = "ai.internal", message = "titan.http.batch gave no usable answer" }
+  end
+  return res, err
+end
+
 local function parse_safely(module, res, err)
   local ok, parsed = pcall(module.parse_response, res, err)
   if ok and type(parsed) == "table" then return parsed end
@@ -195,12 +207,12 @@ function ai.ask_all(prompt, opts)
   local retry = {}
   local after_first = now_ms(opts) - start
   for j, job in ipairs(jobs) do
-    local res, err = answers[j] and answers[j][1], answers[j] and answers[j][2]
+    local res, err = answer_of(answers[j])
     local r = results[job.index]
     local parsed = parse_safely(job.module, res, err)
     r.http_status = res and res.status or nil
     r.latency_ms = res and tonumber(res.elapsed_ms) or after_first
-    raws[job.index] = res and res.body or nil
+    raws[job.index] = res and type(res.body) == "string" and res.body or nil
     settle(r, parsed)
     local wait = parsed.retry_after_ms
     if parsed.abstain == "rate_limited" and wait then
@@ -224,12 +236,12 @@ function ai.ask_all(prompt, opts)
     end
     local again = run_batch(retry)
     for j, job in ipairs(retry) do
-      local res, err = again[j] and again[j][1], again[j] and again[j][2]
+      local res, err = answer_of(again[j])
       local r = results[job.index]
       local parsed = parse_safely(job.module, res, err)
       r.http_status = res and res.status or nil
       r.latency_ms = now_ms(opts) - start
-      raws[job.index] = res and res.body or nil
+      raws[job.index] = res and type(res.body) == "string" and res.body or nil
       r.decision, r.abstain_reason, r.abstain_detail = nil, nil, nil
       settle(r, parsed)
       r.retried = true
@@ -268,6 +280,64 @@ function ai.vote(results, rule)
       counts = outcome.counts, quorum = outcome.quorum, votes = votes })
   end
   return outcome
+end
+
+-- filter(ctx, signal, facts, opts) -> signal: the AI as a filter on a technical signal.
+-- signal = {action = "buy"|"sell"|"hold", reason, ...}; facts = indicator values (name -> number);
+-- opts = {risk (table, shown in the prompt), rule (vote rule), candles (how many, default 24),
+-- daily_usd, timeout_ms, config (per provider, as in ask_all)}. A buy or sell is kept only when the vote agrees (confirm) and becomes a
+-- hold otherwise (veto): disagreement, no quorum, every provider failing. The AI never sizes:
+-- the signal's quote/volume are left as they are. Technical only (signal unchanged, signal.ai
+-- says why) in a backtest, with no provider in ctx.ai, or when the daily spend cap is reached.
+-- The vote (outcome and per-provider votes) goes into ctx.decision.ai for the decision record.
+function ai.filter(ctx, signal, facts, opts)
+  opts = opts or {}
+  if signal.action ~= "buy" and signal.action ~= "sell" then return signal end
+  if ctx.mode == "BACKTEST" or type(ctx.ai) ~= "table" or #ctx.ai == 0 then
+    signal.ai = "technical only"
+    return signal
+  end
+  local candles
+  if type(ctx.market) == "table" and type(ctx.market.ohlc) == "function" then
+    local ok, list = pcall(ctx.market.ohlc, ctx.pair, ctx.interval, opts.candles or 24)
+    if ok and type(list) == "table" then candles = list end
+  end
+  local numbers = {}
+  for k, v in pairs(facts or {}) do
+    if type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge then numbers[k] = v end
+  end
+  local p = prompt_mod.build{
+    pair = ctx.pair, interval = ctx.interval,
+    time = math.type(ctx.now) == "integer" and titan.time.iso(ctx.now) or nil,
+    signal = signal.action, indicators = numbers, candles = candles,
+    position = type(ctx.portfolio) == "table" and {
+      base = tonumber(ctx.portfolio.position), cash_quote = tonumber(ctx.portfolio.cash),
+      value_quote = tonumber(ctx.portfolio.position_value) } or {},
+    risk = opts.risk or {},
+  }
+  local results, info = ai.ask_all(p, { state = ctx.state, providers = ctx.ai, daily_usd = opts.daily_usd,
+    timeout_ms = opts.timeout_ms, config = opts.config,
+    now_ms = math.type(ctx.now) == "integer" and ctx.now or nil })   -- the cycle's UTC day
+  local decision_record = type(ctx.decision) == "table" and ctx.decision or {}
+  if info.skipped then
+    signal.ai = "technical only (" .. info.skipped .. ")"
+    decision_record.ai = { skipped = info.skipped, spent_usd = info.spent_usd, cap_usd = info.cap_usd }
+    return signal
+  end
+  local outcome = ai.vote(results, opts.rule)
+  local side = outcome.counts[signal.action] or 0
+  local summary = string.format("AI %s: %d of %d for %s (%s, confidence %.2f)", outcome.action, side,
+    #results, signal.action, outcome.reason, outcome.confidence)
+  local record = { action = outcome.action, reason = outcome.reason, confidence = outcome.confidence,
+    votes = outcome.votes, summary = summary, cost_usd = info.cost_usd, spent_today_usd = info.spent_usd }
+  decision_record.ai = record   -- the host stores ctx.decision with the cycle's decision record
+  if outcome.action == signal.action then
+    signal.reason = signal.reason .. "; " .. summary
+    signal.ai = record
+    return signal
+  end
+  return { action = "hold", reason = "AI veto of the " .. signal.action .. " signal (" .. signal.reason .. "): " .. summary,
+    ai = record }
 end
 
 return ai

@@ -48,30 +48,34 @@ local function balanced_object(text, from)
   return nil
 end
 
--- Candidate JSON texts in order of preference: the whole answer, the inside of a code fence,
--- then each balanced object found in the text.
-local function candidates(text)
-  local list = { trim(text) }
-  local fenced = text:match("```[%w_-]*%s*\n(.-)```") or text:match("```[%w_-]*%s*(.-)```")
-  if fenced then list[#list + 1] = trim(fenced) end
-  local from = 1
-  for _ = 1, 8 do
-    local obj, next_from = balanced_object(text, from)
-    if not obj then break end
-    list[#list + 1] = obj
-    from = next_from
-  end
-  return list
-end
-
+-- The answer decoded as one object: the whole text, else the inside of a code fence, else the
+-- balanced objects found in prose. Objects in prose that carry different actions ("either
+-- {buy} or {sell}") are ambiguous: no decision.
 local function decode_object(json, text)
-  for _, candidate in ipairs(candidates(text)) do
+  local whole = trim(text)
+  local fenced = text:match("```[%w_-]*%s*\n(.-)```") or text:match("```[%w_-]*%s*(.-)```")
+  for _, candidate in ipairs({ whole, fenced and trim(fenced) or "" }) do
     if candidate:sub(1, 1) == "{" then
       local value = json.decode_safe(candidate)
       if type(value) == "table" then return value end
     end
   end
-  return nil
+  local found, first_action, from = nil, nil, 1
+  for _ = 1, 8 do
+    local obj, next_from = balanced_object(text, from)
+    if not obj then break end
+    from = next_from
+    local value = json.decode_safe(obj)
+    if type(value) == "table" then
+      local action = type(value.action) == "string" and value.action:lower():gsub("%s", "") or nil
+      if not found then
+        found, first_action = value, action
+      elseif action and first_action and action ~= first_action then
+        return nil, "the answer holds several decisions that disagree"
+      end
+    end
+  end
+  return found
 end
 
 -- A number, or a string holding only a number ("0.8", " 0.80 "). Returns nil otherwise.
@@ -117,8 +121,8 @@ end
 function decision.parse(text, json)
   json = json or titan.json
   if type(text) ~= "string" or trim(text) == "" then return nil, "empty_answer", "the model returned no text" end
-  local t = decode_object(json, text)
-  if not t then return nil, "malformed_json", "no JSON object found in the answer" end
+  local t, why = decode_object(json, text)
+  if not t then return nil, "malformed_json", why or "no JSON object found in the answer" end
   return decision.validate(t)
 end
 

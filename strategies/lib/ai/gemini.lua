@@ -11,7 +11,7 @@ local gemini = {
   default_base = "https://generativelanguage.googleapis.com/v1beta",   -- the part before /models/
   model_env = "GEMINI_MODEL",
   default_model = "gemini-2.5-flash",
-  max_tokens = 1024,    -- thinking models spend output tokens before answering
+  max_tokens = 2048,    -- 2.5 models spend output tokens on thinking before answering
   temperature = 0.2,
 }
 

@@ -15,19 +15,32 @@ local openai = {
   temperature = 0.2,
 }
 
+-- Reasoning models (o-series, gpt-5) accept only the default temperature and spend completion
+-- tokens on hidden reasoning before answering: no temperature, a larger token allowance.
+openai.REASONING_PATTERNS = { "^o%d", "^gpt%-5" }
+openai.REASONING_MIN_TOKENS = 2000
+
+function openai.is_reasoning(model)
+  for _, pattern in ipairs(openai.REASONING_PATTERNS) do
+    if tostring(model):find(pattern) then return true end
+  end
+  return false
+end
+
 -- cfg: {model, base_url, key (secret handle), timeout_ms, max_tokens, temperature}
 function openai.chat_request(cfg, prompt, response_format)
+  local reasoning = openai.is_reasoning(cfg.model)
   local body = {
     model = cfg.model,
     messages = {
       { role = "system", content = prompt.system },
       { role = "user", content = prompt.user },
     },
-    max_completion_tokens = cfg.max_tokens,
+    max_completion_tokens = reasoning and math.max(cfg.max_tokens, openai.REASONING_MIN_TOKENS) or cfg.max_tokens,
     response_format = response_format,
   }
-  -- some models accept only the default temperature: cfg.temperature = false omits it
-  if cfg.temperature ~= false then body.temperature = cfg.temperature end
+  -- cfg.temperature = false omits it (models that accept only their default)
+  if cfg.temperature ~= false and not reasoning then body.temperature = cfg.temperature end
   return {
     method = "POST",
     url = cfg.base_url .. "/chat/completions",
