@@ -748,3 +748,22 @@ int store_json_member_time(const char *obj, size_t len, const char *key, int64_t
     free(s);
     return r;
 }
+
+store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
+                            const char *holder, const char *action, char *err, size_t errlen)
+{
+    if (load_rc == STORE_ERR) return STORE_ERR;
+    if (load_rc == STORE_NOT_FOUND)
+        store_errorf(err, errlen, prefix, "cannot %s %s: the cycle no longer exists (released?); nothing changed",
+                     action, cycle_id);
+    else if (!row->holder || strcmp(row->holder, holder) != 0)
+        store_errorf(err, errlen, prefix,
+                     "cannot %s %s: it is now held by %s (status %s), not %s — the lease was taken over; "
+                     "nothing changed",
+                     action, cycle_id, row->holder ? row->holder : "nobody", row->status ? row->status : "?", holder);
+    else
+        store_errorf(err, errlen, prefix, "cannot %s %s: its status is already %s; nothing changed", action,
+                     cycle_id, row->status ? row->status : "?");
+    store_cycle_free(row);
+    return STORE_CONFLICT;
+}

@@ -54,6 +54,11 @@ void *store_supabase_open(const char *url, const char *key, const store_ops **op
 /* Writes "<prefix>: <formatted>" into err (err may be NULL). */
 void store_errorf(char *err, size_t errlen, const char *prefix, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Turns the result of re-reading a cycle after a holder-conditioned update changed nothing into
+ * STORE_CONFLICT with the reason in err (released, taken over, or already finished); frees row.
+ * load_rc is what reading the row returned (STORE_ERR passes through). */
+store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
+                            const char *holder, const char *action, char *err, size_t errlen);
 /* strdup that accepts NULL. */
 char *store_strdup(const char *s);
 /* A balance delta: negative results below this are refused, smaller ones clamped to zero. */

@@ -395,20 +395,7 @@ static store_rc sq_explain_lost(sq_store *s, const char *cycle_id, const char *h
 {
     store_cycle row;
     store_rc r = sq_load_cycle(s, cycle_id, &row, err, errlen);
-    if (r == STORE_ERR) return STORE_ERR;
-    if (r == STORE_NOT_FOUND)
-        store_errorf(err, errlen, s->prefix, "cannot %s %s: the cycle no longer exists (released?); nothing changed",
-                     action, cycle_id);
-    else if (strcmp(row.holder, holder) != 0)
-        store_errorf(err, errlen, s->prefix,
-                     "cannot %s %s: it is now held by %s (status %s), not %s — the lease was taken over; "
-                     "nothing changed",
-                     action, cycle_id, row.holder, row.status, holder);
-    else
-        store_errorf(err, errlen, s->prefix, "cannot %s %s: its status is already %s; nothing changed", action,
-                     cycle_id, row.status);
-    store_cycle_free(&row);
-    return STORE_CONFLICT;
+    return store_explain_lost(r, &row, s->prefix, cycle_id, holder, action, err, errlen);
 }
 
 /* Runs a prepared UPDATE conditioned on (cycle_id, holder, running) in one transaction:

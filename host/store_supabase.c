@@ -498,20 +498,7 @@ static store_rc sb_update_held(sb_store *s, const char *cycle_id, const char *ho
     if (changed == 1) return STORE_OK;
     store_cycle row;
     store_rc r = sb_load_cycle(s, cycle_id, &row, err, errlen);
-    if (r == STORE_ERR) return STORE_ERR;
-    if (r == STORE_NOT_FOUND)
-        store_errorf(err, errlen, s->prefix, "cannot %s %s: the cycle no longer exists (released?); nothing changed",
-                     action, cycle_id);
-    else if (strcmp(row.holder, holder) != 0)
-        store_errorf(err, errlen, s->prefix,
-                     "cannot %s %s: it is now held by %s (status %s), not %s — the lease was taken over; "
-                     "nothing changed",
-                     action, cycle_id, row.holder, row.status, holder);
-    else
-        store_errorf(err, errlen, s->prefix, "cannot %s %s: its status is already %s; nothing changed", action,
-                     cycle_id, row.status);
-    store_cycle_free(&row);
-    return STORE_CONFLICT;
+    return store_explain_lost(r, &row, s->prefix, cycle_id, holder, action, err, errlen);
 }
 
 static store_rc sb_renew_lease(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
