@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <lauxlib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "bindings.h"
@@ -691,6 +693,35 @@ static void cycle_query_placed(cycle *c, int order)
     lua_settop(L, order);
 }
 
+/* LIVE: what Kraken reports as executed moves the cost basis and today's realized PnL (kept in
+ * the strategy's state: Kraken has no such figure), which the daily-loss gate reads next cycle. */
+static void cycle_book_live_fill(cycle *c, order_side side, int order)
+{
+    double vol = cycle_field_num(c->L, order, "vol_exec");
+    double cost = cycle_field_num(c->L, order, "cost");
+    double fee = cycle_field_num(c->L, order, "fee");
+    if (!(vol > 0) || !(cost > 0)) return;              /* not executed yet, or unknown: nothing booked */
+    double realized = 0;
+    if (side == SIDE_BUY) {
+        c->basis += cost + fee;
+        c->position += vol;
+    } else {
+        double released = c->position > 0 ? c->basis * fmin(vol / c->position, 1.0) : 0;
+        realized = cost - fee - released;
+        c->basis = fmax(0, c->basis - released);
+        c->position = fmax(0, c->position - vol);
+    }
+    cycle_set_num(c->L, order, "realized_pnl", realized);
+    cycle_state_set_number(c, CYCLE_BASIS_KEY, c->position > 1e-12 ? c->basis : 0);
+    if (realized != 0) {
+        char key[64], day[CLOCK_ISO_SIZE];
+        clock_iso(clock_slot_ms(clock_now_ms(), 1440), day);
+        snprintf(key, sizeof key, "%s.%.10s", CYCLE_REALIZED_KEY, day);
+        c->realized_today += realized;
+        cycle_state_set_number(c, key, c->realized_today);
+    }
+}
+
 static int cycle_execute(cycle *c, intent *intents, int count)
 {
     lua_State *L = c->L;
@@ -768,6 +799,7 @@ static int cycle_execute(cycle *c, intent *intents, int count)
         lua_pop(L, 1);
         if (outcome == LIVE_PLACED) {
             cycle_query_placed(c, order);
+            cycle_book_live_fill(c, it->side, order);
             c->filled++;
         }
         lua_getfield(L, order, "state");
@@ -912,16 +944,19 @@ static int cycle_main_protected(lua_State *L)
     }
 
     /* 5. halt */
+    /* Any value but empty, 0, off, false or no halts: a typo must not trade. */
     const char *halt_env = getenv("TITAN_HALT");
-    int halted = halt_env && strcmp(halt_env, "1") == 0;
+    int env_halt = halt_env && *halt_env && strcmp(halt_env, "0") != 0 && strcasecmp(halt_env, "off") != 0 &&
+                   strcasecmp(halt_env, "false") != 0 && strcasecmp(halt_env, "no") != 0;
+    int halted = env_halt;
     if (!halted && store_halt_get(c->st, &halted, err, sizeof err) != STORE_OK) {
         cycle_set_error(c, "cannot read the halt flag (%s); failing closed, nothing was traded", err);
         c->exit_code = cycle_end(c, STORE_STATUS_FAILED, EXIT_FAILED);
         return 0;
     }
     if (halted) {
-        cycle_set_error(c, "halted by %s; nothing was traded", halt_env && strcmp(halt_env, "1") == 0
-                                                                   ? "TITAN_HALT=1" : "the store's halt flag");
+        if (env_halt) cycle_set_error(c, "halted by TITAN_HALT=%.20s; nothing was traded", halt_env);
+        else cycle_set_error(c, "halted by the store's halt flag; nothing was traded");
         c->exit_code = cycle_end(c, STORE_STATUS_HALTED, EXIT_OK);
         return 0;
     }
@@ -1015,6 +1050,15 @@ int cycle_run(const cycle_options *opt)
     if (strcmp(c.mode, "LIVE") == 0) {
         if (!secrets_value("KRAKEN_API_KEY") || !secrets_value("KRAKEN_SECRET"))
             return commands_usage_error("LIVE needs KRAKEN_API_KEY and KRAKEN_SECRET; nothing was done");
+        const char *secret = secrets_value("KRAKEN_SECRET");
+        size_t len = strlen(secret);
+        unsigned char *decoded = malloc(len / 4 * 3 + 3);
+        long n = decoded ? codec_base64_decode(secret, len, decoded) : -1;
+        if (decoded) OPENSSL_cleanse(decoded, len / 4 * 3 + 3);
+        free(decoded);
+        if (n <= 0)
+            return commands_usage_error("KRAKEN_SECRET is not valid base64 (copy the private key exactly as Kraken "
+                                        "shows it); nothing was done");
         const char *gha = getenv("GITHUB_ACTIONS");
         if (gha && strcmp(gha, "true") == 0 && (!getenv("SUPABASE_URL") || !secrets_value("SUPABASE_KEY")))
             return commands_usage_error("LIVE inside GitHub Actions needs SUPABASE_URL and SUPABASE_KEY: the SQLite "

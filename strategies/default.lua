@@ -255,7 +255,7 @@ function strategy.on_cycle(ctx)
 
   local signal = ai_filter(ctx, technical_signal(state, f, verbose), f)
   if signal.action == "hold" then
-    if verbose then log("strategy.decision", { action = "hold", reason = signal.reason, close = f.close, rsi = f.rsi }) end
+    if verbose then log("strategy.decision", { action = "hold", reason = signal.reason, ai = signal.ai, close = f.close, rsi = f.rsi }) end
     return {}
   end
   log("strategy.decision", { action = signal.action, reason = signal.reason, ai = signal.ai,

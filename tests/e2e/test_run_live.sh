@@ -42,6 +42,8 @@ t_check "live: record has the fee" python3 -c "import sys; sys.exit(0 if float('
 r_approx "live: ctx.portfolio from Kraken's balances" "$(r_json_get "$CID1" decision 'd["portfolio"]["cash"]')" 10000
 t_grep "live: blackbox order.live placed" '"outcome":"placed"' "$TITAN_BLACKBOX"
 t_grep "live: outcome line" "1 filled" "$T_OUT"
+# the executed buy moves the cost basis kept in the strategy's state (for realized PnL and the daily-loss gate)
+t_check "live: cost basis booked from Kraken's cost and fee" python3 -c "import sys; sys.exit(0 if float('$(r_sql "select value from strategy_state where strategy='live_rt' and key='titan.cost_basis'")' or 0) > 0 else 1)"
 
 # ---- 2. cl_ord_id stable across a rerun of the same cycle ----------------------------------------
 # (run right after it, so the pinned clock only moves forward)
@@ -288,9 +290,19 @@ r_eq "LIVE dry run: no AddOrder" "$(r_kmethods "$from" | grep -c AddOrder)" 0
 r_eq "LIVE dry run: no row" "$(r_sql "select count(*) from execution_logs where cycle_id='live_rt@$(r_slot_iso 71)'")" 0
 from=$(r_kcalls)
 KRAKEN_SECRET='not base64!' TITAN_FAKE_NOW_MS=$(r_now 72) r_run run "$LIVE"
-t_check "malformed KRAKEN_SECRET: refused (exit 1 or 2)" test "$T_RC" = 1 -o "$T_RC" = 2
-t_grep "malformed KRAKEN_SECRET: says so" "KRAKEN_SECRET is not valid base64" "$T_OUT"
+t_rc "malformed KRAKEN_SECRET: configuration error, exit 2" 2
+r_eq "malformed KRAKEN_SECRET: no row" "$(r_sql "select count(*) from execution_logs where cycle_id='live_rt@$(r_slot_iso 72)'")" 0
+t_grep "malformed KRAKEN_SECRET: says so" "KRAKEN_SECRET is not valid base64" "$T_ERR"
 r_eq "malformed KRAKEN_SECRET: no AddOrder" "$(r_kmethods "$from" | grep -c AddOrder)" 0
+
+# ---- a LIVE sell books its realized PnL for the day (the daily-loss gate reads it next cycle) ----
+r_kctl '{"balances": {"ZUSD": "10000.0000", "XXBT": "0.0010000000"}}'
+SELL=$(r_strategy sell_rt 'return { { side = "sell", type = "market", volume = 0.0001, reason = "take profit" } }')
+TITAN_FAKE_NOW_MS=$(r_now 80) r_run run "$SELL"
+t_rc "live sell: exit 0" 0
+realized=$(r_sql "select value from strategy_state where strategy='sell_rt' and key='titan.live_realized.2026-11-18'")
+t_check "live sell: today's realized PnL booked ($realized)" python3 -c "import sys; sys.exit(0 if float('${realized:-0}') > 0 else 1)"
+t_check "live sell: the order record carries it" python3 -c "import sys; sys.exit(0 if float('$(r_json_get "sell_rt@$(r_slot_iso 80)" orders 'd[0]["realized_pnl"]')') > 0 else 1)"
 
 r_leak_check
 t_finish

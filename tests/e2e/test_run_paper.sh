@@ -192,6 +192,14 @@ r_eq "TITAN_HALT=1: recorded halted" "$(r_status "halt_rt@$S15")" halted
 r_contains "TITAN_HALT=1: the row says why" "$(r_sql "select error from execution_logs where cycle_id='halt_rt@$S15'")" "TITAN_HALT=1"
 r_eq "TITAN_HALT=1: no fill" "$(r_fills halt_rt)" 0
 r_eq "TITAN_HALT=1: no Kraken call" "$(r_kcalls)" "$calls"
+# fail closed: any value but empty/0/off/false/no halts (a typo must not trade); 0 does not
+S14=$(r_slot_iso 14)
+TITAN_HALT=yes TITAN_FAKE_NOW_MS=$(r_now 14) r_run run "$HALT" --cycle-id "halt_yes@$S14"
+r_eq "TITAN_HALT=yes: recorded halted" "$(r_status "halt_yes@$S14")" halted
+TITAN_HALT=0 TITAN_FAKE_NOW_MS=$(r_now 14) r_run run "$HALT" --cycle-id "halt_zero@$S14"
+r_eq "TITAN_HALT=0: the cycle runs" "$(r_status "halt_zero@$S14")" done
+r_eq "TITAN_HALT=0: one fill" "$(r_fills halt_rt)" 1
+r_sql "delete from paper_fills where strategy='halt_rt'; delete from paper_balances where strategy='halt_rt'"
 if "$TITAN_BIN" help halt >/dev/null 2>&1; then
   r_run halt on
   t_rc "halt on" 0

@@ -178,9 +178,12 @@ spec.describe("holds and data", function()
     local _, ctx = cycle{ candles = up, mode = "BACKTEST" }
     eq(fake.find_log(ctx, "strategy.inputs"), nil); ok(decision(ctx))
   end)
-  it("AI hook: providers configured -> still technical until lib.ai is wired", function()
+  it("AI hook: providers listed but every one abstaining (no key) -> the buy is vetoed, fail closed", function()
     local intents, ctx = cycle{ candles = up, ai = { "openai", "groq" } }
-    eq(#intents, 1); ok(decision(ctx).ai:find("not wired", 1, true))
+    eq(#intents, 0)
+    local d = decision(ctx)
+    ok(d.reason:find("AI veto", 1, true), d.reason)
+    eq(type(d.ai) == "table" and d.ai.reason, "no_votes")
   end)
   it("reads a bounded window: never more than params.window candles", function()
     local _, ctx = cycle{ candles = up }

@@ -75,16 +75,7 @@ spec.describe("lib.ai.filter", function()
   end)
 end)
 
--- TEMPORARY until the hook in strategies/default.lua is wired (after 06:45 UTC): skip, saying so.
-local probe_ctx = fake.ctx{ candles = up, ai = {} }
-probe_ctx.ai = { "openai" }
-reset(); control{ provider = "all", mode = "server_error" }
-strategy.on_cycle(probe_ctx)
-local probe = fake.find_log(probe_ctx, "strategy.decision")
-local wired = not (probe and type(probe.ai) == "string" and probe.ai:find("not wired", 1, true))
-if not wired then print("SKIP default.lua with AI: the AI hook in strategies/default.lua is not wired yet") end
-
-if wired then spec.describe("default.lua with AI", function()
+spec.describe("default.lua with AI", function()
   spec.it("three agreeing providers confirm the buy, same size as technical-only", function()
     reset()
     local want = technical{ candles = up }
@@ -129,6 +120,6 @@ if wired then spec.describe("default.lua with AI", function()
     local intents = cycle{ candles = up, ai = ALL, mode = "BACKTEST" }
     spec.eq(#intents, 1); spec.eq(requests(), 0)
   end)
-end) end
+end)
 
 spec.finish("ai_strategy_spec")
