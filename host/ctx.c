@@ -85,7 +85,8 @@ static int ctx_log(lua_State *L)
         fields = lua_tostring(L, -1);
         if (!fields || fields[0] != '{') luaL_argerror(L, 2, "fields must be a table with string keys");
     }
-    lua_pushfstring(L, "strategy.%s", event);
+    /* every strategy event is under "strategy." (once, even when the strategy wrote it already) */
+    lua_pushfstring(L, "%s%s", strncmp(event, "strategy.", 9) == 0 ? "" : "strategy.", event);
     blackbox_log(BLACKBOX_INFO, lua_tostring(L, -1), fields);
     return 0;
 }

@@ -96,6 +96,7 @@ CTX=$(r_strategy ctx_rt 'local d = ctx.decision
     d.ticker_last = assert(ctx.market.ticker()).last
     d.cash, d.quote, d.base = ctx.portfolio.cash, ctx.portfolio.quote, ctx.portfolio.base
     ctx.log("ctx_seen", { candles = #candles })
+    ctx.log("strategy.prefixed", { note = "already under strategy." })
     return {}')
 NOW3=$(r_now 3)
 TITAN_FAKE_NOW_MS=$NOW3 r_run run "$CTX"
@@ -112,6 +113,8 @@ r_approx "ctx.market.ticker().last" "$(r_json_get "$CIDC" decision 'd["strategy"
 r_approx "ctx.portfolio.cash: starting paper cash" "$(r_json_get "$CIDC" decision 'd["strategy"]["cash"]')" 10000
 r_eq "ctx.portfolio assets" "$(r_json_get "$CIDC" decision 'd["strategy"]["quote"] + "/" + d["strategy"]["base"]')" "ZUSD/XXBT"
 t_grep "ctx.log reaches the blackbox" '"ev":"strategy.ctx_seen"' "$TITAN_BLACKBOX"
+t_grep "ctx.log: an event already under strategy. keeps one prefix" '"ev":"strategy.prefixed"' "$TITAN_BLACKBOX"
+t_nogrep "ctx.log: never strategy.strategy." '"ev":"strategy.strategy.' "$TITAN_BLACKBOX"
 
 # ---- 2. the slot lock --------------------------------------------------------------------------
 # the same slot again: nothing done, not even a Kraken call
