@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "console.h"
 #include "ctx.h"
+#include "http.h"
 #include "kraken.h"
 #include "runtime.h"
 #include "strategy.h"
@@ -543,6 +544,8 @@ int backtest_run(const backtest_options *opt, backtest_result *res)
         return EXIT_USAGE;
     }
     lua_State *L = runtime_lua(e.rt);
+    /* History only: a strategy that reaches for the network in a backtest gets http.offline. */
+    http_set_offline("backtests are offline: no network, the strategy sees history only");
     lua_pushcfunction(L, bt_main_protected);
     lua_pushlightuserdata(L, &e);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
@@ -550,6 +553,7 @@ int backtest_run(const backtest_options *opt, backtest_result *res)
         bt_set_error(res, "internal error: %s", msg ? msg : "?");
         e.exit_code = EXIT_FAILED;
     }
+    http_set_offline(NULL);
     runtime_close(e.rt);
     return e.exit_code;
 }

@@ -522,6 +522,13 @@ static void http_free_header_list(struct curl_slist *list)
     curl_slist_free_all(list);
 }
 
+static char http_offline_reason[160];
+
+void http_set_offline(const char *why)
+{
+    snprintf(http_offline_reason, sizeof http_offline_reason, "%s", why ? why : "");
+}
+
 void http_perform_many(const http_request *reqs, http_response *res, size_t n)
 {
     if (n == 0) return;
@@ -548,7 +555,10 @@ void http_perform_many(const http_request *reqs, http_response *res, size_t n)
                                                                                        : reqs[i].retries;
         t->retry_allowed = http_method_is(t->req, "GET") || http_method_is(t->req, "HEAD") || reqs[i].idempotent;
         t->state = HTTP_WAITING;
-        if (!ready) {
+        if (http_offline_reason[0]) {
+            http_fail(t, "http.offline", 0, http_offline_reason, NULL);
+            t->state = HTTP_DONE;
+        } else if (!ready) {
             http_fail(t, "http.protocol", 0, "cannot initialise libcurl", NULL);
             t->state = HTTP_DONE;
         } else if (http_prepare(t) != 0) {

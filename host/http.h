@@ -55,6 +55,9 @@ void http_perform_many(const http_request *reqs, http_response *res, size_t n);
 void http_response_free(http_response *res);
 /* The value of a response header by lower-case name, or NULL. */
 const char *http_response_header(const http_response *res, const char *name);
+/* From now on every request fails at once with http.offline and `why` as its message, without
+ * touching the network (backtests are offline: history only, reproducible). NULL allows again. */
+void http_set_offline(const char *why);
 /* Closes the shared connection cache (at exit). */
 void http_shutdown(void);
 #endif

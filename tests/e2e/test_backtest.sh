@@ -119,6 +119,23 @@ t_rc "a flat market without trades runs" 0
 t_grep "report without fills says so" "no fills" "$T_TMP/idle.html"
 t_grep "flat market: Sharpe undefined" '"sharpe":null' "$T_TMP/idle.json"
 
+# offline: a strategy that reaches for the network in a backtest gets http.offline, nothing is sent
+NET_PORT=$(t_free_port)
+python3 -m http.server "$NET_PORT" --bind 127.0.0.1 >"$T_TMP/net.log" 2>&1 & T_PIDS+=($!)
+t_check "local web server up" t_wait_port "$NET_PORT"
+cat >"$T_TMP/net.lua" <<LUA
+return { name = "net", pair = "XBTUSD", interval = 60, on_cycle = function(ctx)
+  local res, err = titan.http.request{ url = "http://127.0.0.1:$NET_PORT/" }
+  assert(res == nil and err.code == "http.offline", "the network answered: " .. tostring(res and res.status or err.code))
+  local r2, e2 = titan.kraken.public("Time")
+  assert(r2 == nil and e2.code == "http.offline", "Kraken answered: " .. tostring(e2 and e2.code))
+  return {}
+end }
+LUA
+t_run backtest "$T_TMP/net.lua" "$FIX/flat.csv"
+t_rc "backtest offline: the strategy saw http.offline" 0
+t_check "backtest offline: no request reached the server" test "$(grep -c 'GET /' "$T_TMP/net.log")" = 0
+
 # the same bars as a headered file with millisecond times give the same metrics
 t_run backtest "$T_TMP/rt.lua" "$FIX/rt_headered_ms.csv" --fee-bps 40 --slippage-bps 5 --json "$T_TMP/ms.json"
 t_rc "headered ms file runs" 0
