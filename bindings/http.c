@@ -8,6 +8,8 @@
  * such a request must use https:// (or http:// to loopback) and cannot follow redirects. */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -15,6 +17,7 @@
 
 #include "bindings.h"
 #include "http.h"
+#include "secrets.h"
 
 #define HTTP_CALL_METATABLE "titan.http.call"
 #define HTTP_MAX_BATCH 64
@@ -115,6 +118,49 @@ static int http_has_line_break(const char *s, size_t len)
     return 0;
 }
 
+/* scheme://host:port of url, lower-case, default ports filled in; 0, or -1 when unparsable. */
+static int http_origin(const char *url, char *out, size_t outlen)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        snprintf(out, outlen, "%s://%s:%s", scheme, host, port);
+        for (char *p = out; *p; p++) *p = (char)tolower((unsigned char)*p);
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* Each AI key may only go to its own provider: the origin of *_BASE_URL, or the provider's. */
+static void http_check_secret_destination(lua_State *L, const char *secret_name, const char *url, const char *where)
+{
+    static const char *const homes[][3] = {
+        {"OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1"},
+        {"GROQ_API_KEY", "GROQ_BASE_URL", "https://api.groq.com/openai/v1"},
+        {"GEMINI_API_KEY", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta"},
+    };
+    for (size_t i = 0; i < sizeof homes / sizeof homes[0]; i++) {
+        if (strcmp(secret_name, homes[i][0]) != 0) continue;
+        const char *base = getenv(homes[i][1]);
+        if (!base || !*base) base = homes[i][2];
+        char want[512], got[512];
+        if (http_origin(base, want, sizeof want) != 0 || http_origin(url, got, sizeof got) != 0 ||
+            strcmp(want, got) != 0)
+            luaL_error(L, "%s: secret %s may only be sent to %s (its provider's address; %s changes it)", where,
+                       secret_name, base, homes[i][1]);
+        return;
+    }
+    luaL_error(L, "%s: secret %s cannot be sent from Lua", where, secret_name);
+}
+
 /* One piece of a header value at idx: a string or a secret handle. Sets *s and *len, or raises. */
 static void http_header_part(lua_State *L, int idx, const char *where, const char *name, const char **s,
                              size_t *len, http_owned *o)
@@ -129,6 +175,7 @@ static void http_header_part(lua_State *L, int idx, const char *where, const cha
     if (!secret_name)
         luaL_error(L, "%s: header '%s' must be a string, a titan.secret handle or an array of them (got %s)",
                    where, name, luaL_typename(L, idx));
+    http_check_secret_destination(L, secret_name, o->url, where);
     *s = bindings_secret_value(L, idx);
     if (!*s) luaL_error(L, "%s: secret %s is not set", where, secret_name);
     o->has_secret = 1;
@@ -226,10 +273,12 @@ static int http_opt_boolean(lua_State *L, int idx, const char *field, const char
     return v;
 }
 
+/* Only numeric loopback addresses or exactly "localhost": "127.evil.example" is a name, not loopback. */
 static int http_is_loopback(const char *host)
 {
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-           strcmp(host, "::1") == 0;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
 /* Checks the URL's shape; returns 1 when it is plain http:// to a host other than loopback. */
@@ -330,11 +379,28 @@ static void http_parse_request(lua_State *L, int idx, http_call *c, size_t i, co
     req->header_count = o->line_count;
 }
 
+/* Pushes text, with every secret redacted when `redact` (the request carried one: a server that
+ * echoes headers must not hand the value back to Lua). */
+static void http_push_text(lua_State *L, const char *text, size_t len, int redact)
+{
+    if (!redact) {
+        lua_pushlstring(L, text, len);
+        return;
+    }
+    size_t clean_len = 0;
+    char *clean = secrets_redact(text, len, &clean_len);
+    if (!clean) luaL_error(L, "out of memory while redacting a response");
+    lua_pushlstring(L, clean, clean_len);
+    free(clean);
+}
+
 /* Pushes res as a table, or nil and the error table; returns the number of values pushed. */
-static int http_push_result(lua_State *L, const http_response *res)
+static int http_push_result(lua_State *L, const http_response *res, int redact)
 {
     if (res->error_code) {
-        bindings_push_error(L, res->error_code, res->error_message, res->retryable);  /* [ nil, err ] */
+        bindings_push_error(L, res->error_code, "", res->retryable);   /* [ nil, err ] */
+        http_push_text(L, res->error_message, strlen(res->error_message), redact);
+        lua_setfield(L, -2, "message");
         lua_pushboolean(L, res->request_sent);
         lua_setfield(L, -2, "sent");
         lua_pushinteger(L, res->attempts);
@@ -348,11 +414,11 @@ static int http_push_result(lua_State *L, const http_response *res)
     lua_setfield(L, -2, "status");
     lua_createtable(L, 0, (int)res->header_count);              /* [ res, headers ] */
     for (size_t i = 0; i < res->header_count; i++) {
-        lua_pushstring(L, res->headers[i].value);
+        http_push_text(L, res->headers[i].value, strlen(res->headers[i].value), redact);
         lua_setfield(L, -2, res->headers[i].name);
     }
     lua_setfield(L, -2, "headers");
-    lua_pushlstring(L, res->body ? res->body : "", res->body_len);
+    http_push_text(L, res->body ? res->body : "", res->body ? res->body_len : 0, redact);
     lua_setfield(L, -2, "body");
     lua_pushinteger(L, res->elapsed_ms);
     lua_setfield(L, -2, "elapsed_ms");
@@ -368,7 +434,7 @@ static int http_request_fn(lua_State *L)
     http_call *c = http_call_new(L, 1);                         /* [ req, call ] */
     http_parse_request(L, 1, c, 0, "titan.http.request");
     http_perform(&c->reqs[0], &c->res[0]);
-    int n = http_push_result(L, &c->res[0]);
+    int n = http_push_result(L, &c->res[0], c->owned[0].has_secret);
     lua_pushcfunction(L, http_call_gc);                         /* free now, not at the next GC */
     lua_pushvalue(L, 2);
     lua_call(L, 1, 0);
@@ -394,7 +460,7 @@ static int http_batch_fn(lua_State *L)
     http_perform_many(c->reqs, c->res, n);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 2, 1);                               /* [ ..., pair ] */
-        int k = http_push_result(L, &c->res[i]);                /* [ ..., pair, res | nil, err ] */
+        int k = http_push_result(L, &c->res[i], c->owned[i].has_secret);                /* [ ..., pair, res | nil, err ] */
         for (int j = k; j >= 1; j--) lua_rawseti(L, -1 - j, j);
         lua_pushinteger(L, k);
         lua_setfield(L, -2, "n");

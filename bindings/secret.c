@@ -58,6 +58,12 @@ static int secret_new(lua_State *L)
                            "OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY)", name);
         return bindings_push_error(L, "secret.unknown", lua_tostring(L, -1), 0);
     }
+    /* The exchange and store credentials are used by C alone (signing, the store): a handle in Lua
+     * could only send them somewhere they do not belong. */
+    if (strcmp(name, "KRAKEN_API_KEY") == 0 || strcmp(name, "KRAKEN_SECRET") == 0 || strcmp(name, "SUPABASE_KEY") == 0) {
+        lua_pushfstring(L, "%s is used by the host only (Kraken signing, the store) and is not available to Lua", name);
+        return bindings_push_error(L, "secret.host_only", lua_tostring(L, -1), 0);
+    }
     if (!secrets_value(name)) {
         lua_pushfstring(L, "%s is not set", name);
         return bindings_push_error(L, "secret.unset", lua_tostring(L, -1), 0);

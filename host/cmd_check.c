@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "console.h"
+#include "kraken.h"
 #include "preflight.h"
 #include "runtime.h"
 #include "strategy.h"
@@ -49,6 +50,7 @@ int cmd_check(int argc, char **argv)
         else return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
     }
     if (!path) return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
+    kraken_set_lua_writes_allowed(0);   /* checking a strategy never trades, whatever its top level tries */
     runtime *rt = commands_open_runtime(path);
     if (!rt) return EXIT_USAGE;
     strbuf problems = {0};

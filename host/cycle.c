@@ -36,7 +36,7 @@
 
 #define CYCLE_LEASE_S_DEFAULT 600      /* shorter than a 15-minute slot, longer than any cycle */
 #define CYCLE_STATE_KEY "ctx_state"    /* ctx.state, as one JSON document per strategy */
-#define CYCLE_BASIS_KEY "titan.cost_basis"
+#define CYCLE_BASIS_KEY "titan.cost_basis"   /* + ".LIVE" in LIVE: paper and live books never mix */
 #define CYCLE_REALIZED_KEY "titan.live_realized"
 #define CYCLE_STATE_MAX (256 * 1024)
 #define CYCLE_TIMEOUT_MS 15000
@@ -269,7 +269,7 @@ static int cycle_end(cycle *c, const char *status, int code)
 /* Looks up every order of an orders JSON document whose state is not final. Rewrites the
  * states in place (pushes the updated list) and returns the number still unknown, or -1 when
  * the document is unreadable. */
-static int cycle_reconcile_orders(cycle *c, const char *orders_json, int *changed)
+static int cycle_reconcile_orders(cycle *c, const char *orders_json, int absent_is_final, int *changed)
 {
     lua_State *L = c->L;
     *changed = 0;
@@ -291,9 +291,18 @@ static int cycle_reconcile_orders(cycle *c, const char *orders_json, int *change
         if (open_question && cl && c->mode[0] == 'L') {
             if (live_lookup(L, cl)) {                           /* [ ..., cl, found ] */
                 lua_getfield(L, -1, "state");
-                const char *found = lua_tostring(L, -1);
+                const char *found = lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown";
+                int absent = strcmp(found, "absent") == 0;
+                if (absent && !absent_is_final) {
+                    /* Right after a takeover the dead runner may still be mid-send: not seeing
+                     * the order yet proves nothing. It stays in doubt for the next run. */
+                    lua_pop(L, 2);
+                    unknown++;
+                    lua_settop(L, order - 1);
+                    continue;
+                }
                 /* A later run that still cannot see it: the exchange never took it. */
-                cycle_set_str(L, order, "state", strcmp(found, "absent") == 0 ? "not_placed" : found);
+                cycle_set_str(L, order, "state", absent ? "not_placed" : found);
                 lua_pop(L, 1);
                 static const char *const copy[] = {"txid", "vol_exec", "avg_price", "cost", "fee"};
                 for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
@@ -328,7 +337,17 @@ static int cycle_finish_takeover(cycle *c, const store_cycle *taken_over)
 {
     lua_State *L = c->L;
     int changed = 0;
-    int unknown = cycle_reconcile_orders(c, taken_over->orders_json, &changed);   /* [ ..., list ] */
+    int unknown = cycle_reconcile_orders(c, taken_over->orders_json, 0, &changed);   /* [ ..., list ] */
+    if (unknown < 0) {
+        /* Unreadable: keep the document exactly as recorded and fail closed. */
+        lua_pop(L, 1);
+        c->orders_idx = c->decision_idx = 0;
+        c->in_doubt = 1;
+        cycle_set_error(c, "taken over from %s, whose recorded orders are unreadable; kept as recorded and in doubt: "
+                           "check them on Kraken", taken_over->holder ? taken_over->holder : "?");
+        c->exit_code = cycle_end(c, STORE_STATUS_IN_DOUBT, EXIT_IN_DOUBT);
+        return 1;
+    }
     if (unknown == 0 && luaL_len(L, -1) == 0) {
         lua_pop(L, 1);
         return 0;                                      /* died before planning anything: run normally */
@@ -365,7 +384,7 @@ static int cycle_recover(cycle *c)
     }
     for (size_t i = 0; i < n; i++) {
         int changed = 0;
-        int unknown = cycle_reconcile_orders(c, rows[i].orders_json, &changed);
+        int unknown = cycle_reconcile_orders(c, rows[i].orders_json, 1, &changed);
         if (unknown == 0) {
             char *orders = cycle_encode(L, -1);
             store_rc rc = store_resolve_in_doubt(c->st, rows[i].cycle_id, STORE_STATUS_DONE, orders,
@@ -434,14 +453,26 @@ static int cycle_fetch_market(cycle *c)
     return 0;
 }
 
-/* Reads a number stored as JSON under a state key (0 when unset or unreadable). */
-static double cycle_state_number(cycle *c, const char *key)
+/* Reads a number stored as JSON under a state key into *out (0 when unset). -1 when the store
+ * failed: the caller fails closed rather than trade on a zero it did not read. */
+static int cycle_state_number(cycle *c, const char *key, double *out)
 {
     char *json = NULL, err[256];
-    double v = 0;
-    if (store_state_get(c->st, c->strategy, key, &json, err, sizeof err) == STORE_OK && json) v = strtod(json, NULL);
+    *out = 0;
+    store_rc rc = store_state_get(c->st, c->strategy, key, &json, err, sizeof err);
+    if (rc == STORE_OK && json) *out = strtod(json, NULL);
     free(json);
-    return isfinite(v) ? v : 0;
+    if (!isfinite(*out)) *out = 0;
+    if (rc == STORE_ERR) {
+        cycle_set_error(c, "cannot read %s from the store: %s; nothing was traded", key, err);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *cycle_basis_key(const cycle *c)
+{
+    return c->mode[0] == 'L' ? CYCLE_BASIS_KEY ".LIVE" : CYCLE_BASIS_KEY;
 }
 
 static void cycle_state_set_number(cycle *c, const char *key, double v)
@@ -458,7 +489,7 @@ static int cycle_fetch_portfolio(cycle *c)
     lua_State *L = c->L;
     char err[512];
     int64_t day_start = clock_slot_ms(clock_now_ms(), 1440);
-    c->basis = cycle_state_number(c, CYCLE_BASIS_KEY);
+    if (cycle_state_number(c, cycle_basis_key(c), &c->basis) != 0) return -1;
     if (c->mode[0] == 'P') {
         store_balance *bal = NULL;
         size_t n = 0;
@@ -506,7 +537,10 @@ static int cycle_fetch_portfolio(cycle *c)
     char key[64], day[CLOCK_ISO_SIZE];
     clock_iso(day_start, day);
     snprintf(key, sizeof key, "%s.%.10s", CYCLE_REALIZED_KEY, day);
-    c->realized_today = cycle_state_number(c, key);
+    if (cycle_state_number(c, key, &c->realized_today) != 0) {
+        lua_pop(L, 2);
+        return -1;
+    }
     return 0;
 }
 
@@ -645,7 +679,7 @@ static int cycle_execute_paper(cycle *c, const intent *it, const char *cl_ord_id
     c->cash += it->side == SIDE_BUY ? -(f.cost + f.fee) : f.cost - f.fee;
     c->basis = fmax(0, c->basis + f.basis_delta);
     if (c->position <= 1e-12) c->basis = 0;
-    cycle_state_set_number(c, CYCLE_BASIS_KEY, c->basis);
+    cycle_state_set_number(c, cycle_basis_key(c), c->basis);
     cycle_set_str(L, order, "state", "filled");
     cycle_set_num(L, order, "vol_exec", f.volume);
     cycle_set_num(L, order, "avg_price", f.price);
@@ -712,7 +746,7 @@ static void cycle_book_live_fill(cycle *c, order_side side, int order)
         c->position = fmax(0, c->position - vol);
     }
     cycle_set_num(c->L, order, "realized_pnl", realized);
-    cycle_state_set_number(c, CYCLE_BASIS_KEY, c->position > 1e-12 ? c->basis : 0);
+    cycle_state_set_number(c, cycle_basis_key(c), c->position > 1e-12 ? c->basis : 0);
     if (realized != 0) {
         char key[64], day[CLOCK_ISO_SIZE];
         clock_iso(clock_slot_ms(clock_now_ms(), 1440), day);
@@ -742,7 +776,11 @@ static int cycle_execute(cycle *c, intent *intents, int count)
         }
         if (luaL_len(L, c->orders_idx) > 0) {
             char *orders = cycle_encode(L, c->orders_idx);
-            store_rc rc = store_update_cycle_orders(c->st, c->cycle_id, c->holder, orders, err, sizeof err);
+            /* Renewing first proves we still hold the slot (nobody took it over while the strategy
+             * ran) and gives the sends a full lease. */
+            store_rc rc = store_renew_lease(c->st, c->cycle_id, c->holder, cycle_lease_s(), err, sizeof err);
+            if (rc == STORE_OK)
+                rc = store_update_cycle_orders(c->st, c->cycle_id, c->holder, orders, err, sizeof err);
             free(orders);
             if (rc != STORE_OK) {
                 cycle_set_error(c, "could not record the planned orders, so none was sent: %s", err);
@@ -756,6 +794,7 @@ static int cycle_execute(cycle *c, intent *intents, int count)
         }
     }
     lua_Integer slot = 0;
+    int refused = 0;                                    /* LIVE orders Kraken refused outright */
     for (int i = 0; i < count; i++) {
         intent *it = &intents[i];
         if (it->status != INTENT_ACCEPTED && it->status != INTENT_RESIZED) continue;
@@ -789,6 +828,16 @@ static int cycle_execute(cycle *c, intent *intents, int count)
             if (rc < 0) return EXIT_FAILED;
             continue;
         }
+        if (store_renew_lease(c->st, c->cycle_id, c->holder, cycle_lease_s(), err, sizeof err) != STORE_OK) {
+            for (lua_Integer k = slot; k <= luaL_len(L, c->orders_idx); k++) {
+                lua_geti(L, c->orders_idx, k);
+                cycle_set_str(L, lua_gettop(L), "state", "not_sent");
+                lua_pop(L, 1);
+            }
+            lua_settop(L, order - 1);
+            cycle_set_error(c, "lost the cycle lock before sending (%s); the remaining orders were not sent", err);
+            return EXIT_FAILED;
+        }
         live_outcome outcome = live_place(L, c->pair_key, it, &c->rules, cl);   /* [ order, result ] */
         lua_pushnil(L);
         while (lua_next(L, -2)) {                         /* copy the result into the record */
@@ -801,6 +850,8 @@ static int cycle_execute(cycle *c, intent *intents, int count)
             cycle_query_placed(c, order);
             cycle_book_live_fill(c, it->side, order);
             c->filled++;
+        } else if (outcome == LIVE_REJECTED) {
+            refused++;
         }
         lua_getfield(L, order, "state");
         lua_getfield(L, order, "error_code");
@@ -821,6 +872,11 @@ static int cycle_execute(cycle *c, intent *intents, int count)
                                "stopped; the next run reconciles it before trading", cl);
             return EXIT_IN_DOUBT;
         }
+    }
+    if (refused > 0) {
+        /* Nothing is in doubt, but the plan did not happen: a failed cycle, so monitoring sees it. */
+        cycle_set_error(c, "%d order(s) refused by Kraken (see orders[].error_code)", refused);
+        return EXIT_FAILED;
     }
     return EXIT_OK;
 }
@@ -986,11 +1042,15 @@ static int cycle_main_protected(lua_State *L)
     lua_pushvalue(L, ctx_idx);
     lua_insert(L, ctx_idx - 1);                          /* [ ..., ctx, on_cycle, ctx ] */
     ctx_idx--;
-    int writes_were = kraken_set_lua_writes_allowed(0);   /* orders go through the risk gates only */
     int64_t t0 = clock_monotonic_ms();
     runtime_status rs = runtime_call(c->rt, 1, 1);
-    kraken_set_lua_writes_allowed(writes_were);
-    lua_getfield(L, ctx_idx, "decision");
+    lua_pushliteral(L, "decision");                      /* raw: the strategy may have given ctx a metatable */
+    lua_rawget(L, ctx_idx);
+    if (!lua_istable(L, -1) || lua_getmetatable(L, -1)) {
+        if (lua_istable(L, -1)) lua_pop(L, 1);           /* its metatable */
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
     lua_setfield(L, c->decision_idx, "strategy");
     lua_pushinteger(L, clock_monotonic_ms() - t0);
     lua_setfield(L, c->decision_idx, "strategy_ms");
@@ -1064,6 +1124,9 @@ int cycle_run(const cycle_options *opt)
             return commands_usage_error("LIVE inside GitHub Actions needs SUPABASE_URL and SUPABASE_KEY: the SQLite "
                                         "store would vanish with the runner; nothing was done");
     }
+    /* Orders go through the risk gates only: Lua may not place one itself, not even from the
+     * strategy file's top level, whatever TITAN_KRAKEN_LUA_WRITES says. Never re-enabled here. */
+    kraken_set_lua_writes_allowed(0);
     c.rt = commands_open_runtime(opt->strategy_path);
     if (!c.rt) return EXIT_USAGE;
     c.L = runtime_lua(c.rt);

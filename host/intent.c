@@ -1,5 +1,7 @@
 /* Intent validation: everything a strategy returns is untrusted. Unknown fields, NaN,
- * negative or missing sizes, a limit without price reject that intent with a reason. */
+ * negative or missing sizes, a limit without price reject that intent with a reason. Reads are
+ * raw and tables with metatables are refused: this runs outside the Lua budgets, so no
+ * strategy code (a metamethod) may run here. */
 #include "intent.h"
 
 #include <math.h>
@@ -26,10 +28,17 @@ static int intent_reject(intent *it, const char *fmt, const char *detail)
     return -1;
 }
 
+/* t[field] without metamethods. */
+static int intent_rawfield(lua_State *L, int t, const char *field)
+{
+    lua_pushstring(L, field);
+    return lua_rawget(L, t);
+}
+
 /* Reads a positive finite number field; 0 when absent; -1 when present but bad. */
 static int intent_number(lua_State *L, int t, const char *field, double *out)
 {
-    int type = lua_getfield(L, t, field);
+    int type = intent_rawfield(L, t, field);
     *out = 0;
     int rc = 0;
     if (type == LUA_TNIL) rc = 0;
@@ -46,6 +55,10 @@ static int intent_number(lua_State *L, int t, const char *field, double *out)
 static int intent_read_one(lua_State *L, int t, intent *it)
 {
     if (!lua_istable(L, t)) return intent_reject(it, "an intent must be a table (got %s)", luaL_typename(L, t));
+    if (lua_getmetatable(L, t)) {
+        lua_pop(L, 1);
+        return intent_reject(it, "an intent must be a plain table (it has a metatable)%s", "");
+    }
     lua_pushnil(L);
     while (lua_next(L, t)) {                          /* [ key, value ] */
         lua_pop(L, 1);
@@ -60,7 +73,7 @@ static int intent_read_one(lua_State *L, int t, intent *it)
             return intent_reject(it, "unknown field '%s' (fields: side, type, volume, quote, price, reason)", name);
         }
     }
-    lua_getfield(L, t, "side");
+    intent_rawfield(L, t, "side");
     const char *side = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
     int side_ok = 1;
     if (strcmp(side, "buy") == 0) it->side = SIDE_BUY;
@@ -68,7 +81,7 @@ static int intent_read_one(lua_State *L, int t, intent *it)
     else side_ok = 0;
     lua_pop(L, 1);
     if (!side_ok) return intent_reject(it, "side must be \"buy\" or \"sell\"%s", "");
-    lua_getfield(L, t, "type");
+    intent_rawfield(L, t, "type");
     const char *type = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
     int type_ok = 1;
     if (strcmp(type, "market") == 0) it->type = ORDER_MARKET;
@@ -85,7 +98,7 @@ static int intent_read_one(lua_State *L, int t, intent *it)
     if (has_volume == has_quote) return intent_reject(it, "give exactly one of volume (base) or quote (quote amount)%s", "");
     if (it->type == ORDER_LIMIT && !has_price) return intent_reject(it, "a limit order needs a price%s", "");
     if (it->type == ORDER_MARKET && has_price) return intent_reject(it, "price is only for limit orders%s", "");
-    int rtype = lua_getfield(L, t, "reason");
+    int rtype = intent_rawfield(L, t, "reason");
     if (rtype == LUA_TSTRING) snprintf(it->reason, sizeof it->reason, "%s", lua_tostring(L, -1));
     lua_pop(L, 1);
     if (rtype != LUA_TSTRING && rtype != LUA_TNIL) return intent_reject(it, "reason must be a string%s", "");
@@ -100,7 +113,12 @@ int intent_read_list(lua_State *L, int idx, intent *out, int *count, char *why, 
         snprintf(why, whylen, "on_cycle must return a list of intents ({} to hold), got %s", luaL_typename(L, idx));
         return -1;
     }
-    lua_Integer n = luaL_len(L, idx);
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        snprintf(why, whylen, "on_cycle must return a plain list of intents (the table has a metatable)");
+        return -1;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
     lua_Integer keys = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) { keys++; lua_pop(L, 1); }
@@ -119,7 +137,7 @@ int intent_read_list(lua_State *L, int idx, intent *out, int *count, char *why, 
         memset(it, 0, sizeof *it);
         it->index = (int)i;
         it->status = INTENT_PENDING;
-        lua_geti(L, idx, i);
+        lua_rawgeti(L, idx, i);
         intent_read_one(L, lua_gettop(L), it);
         lua_pop(L, 1);
     }

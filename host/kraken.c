@@ -513,8 +513,11 @@ static int kraken_interpret(lua_State *L, const char *method, const http_respons
         const char *e = lua_tostring(L, first_error);
         int retryable = 0;
         const char *code = kraken_map_error(e, &retryable);
-        /* An internal error may have happened after the order was booked: treat it as unknown. */
-        int sent = strncmp(e, "EGeneral:Internal error", 23) == 0;
+        /* An internal error, an unavailable service or a 5xx may come after the order was
+         * booked: for a write that is unknown, never a clean refusal. */
+        int sent = strncmp(e, "EGeneral:Internal error", 23) == 0 ||
+                   (write && (st >= 500 || strncmp(e, "EService:Unavailable", 20) == 0 ||
+                              strncmp(e, "EService:Busy", 13) == 0 || strncmp(e, "EService:Deadline elapsed", 25) == 0));
         if (sent && write) retryable = 0;
         kraken_fail(o, code, retryable, sent, "Kraken %s: %s%s%s", method, e, na > 1 ? " (and more in err.errors)" : "",
                     kraken_hint(code));

@@ -50,6 +50,9 @@ static void live_push_params(lua_State *L, const char *pair, const intent *it, c
     if (it->type == ORDER_LIMIT) {
         snprintf(buf, sizeof buf, "%.*f", rules->pair_decimals, it->final_price);
         live_set_str(L, "price", buf);
+        /* Immediate-or-cancel, like the paper broker: a resting order would hold exposure the
+         * next cycle's risk gates cannot see in the balances. */
+        live_set_str(L, "timeinforce", "IOC");
     }
     live_set_str(L, "cl_ord_id", cl_ord_id);
     if (validate) live_set_str(L, "validate", "true");
@@ -192,7 +195,7 @@ live_outcome live_place(lua_State *L, const char *pair, const intent *it, const 
         return LIVE_IN_DOUBT;
     }
     lua_getfield(L, -1, "state");
-    int absent = strcmp(lua_tostring(L, -1), "absent") == 0;
+    int absent = !lua_tostring(L, -1) || strcmp(lua_tostring(L, -1), "absent") == 0;
     lua_pop(L, 1);
     if (absent) {
         /* Not visible yet is not proof it never arrived: keep it in doubt for the next run. */

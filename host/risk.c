@@ -39,23 +39,28 @@ int risk_caps_from_env(risk_caps *caps, char *err, size_t errlen)
 
 static void risk_tighten_one(lua_State *L, const char *field, double *cap)
 {
-    if (lua_getfield(L, -1, field) == LUA_TNUMBER) {
+    lua_pushstring(L, field);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
         double v = lua_tonumber(L, -1);
         if (isfinite(v) && v > 0 && v < *cap) *cap = v;
     }
     lua_pop(L, 1);
 }
 
+/* Raw reads: this runs outside the Lua budgets, so no metamethod of the strategy may run. A
+ * risk table with a metatable is ignored (the host's caps stand; check reports the field). */
 void risk_caps_tighten(lua_State *L, int strategy_idx, risk_caps *caps)
 {
-    if (lua_getfield(L, strategy_idx, "risk") == LUA_TTABLE) {
+    lua_pushliteral(L, "risk");
+    int has_meta = 0;
+    if (lua_rawget(L, strategy_idx) == LUA_TTABLE && !(has_meta = lua_getmetatable(L, -1))) {
         risk_tighten_one(L, "max_order_quote", &caps->max_order_quote);
         risk_tighten_one(L, "max_position_quote", &caps->max_position_quote);
         risk_tighten_one(L, "max_orders_per_cycle", &caps->max_orders_per_cycle);
         risk_tighten_one(L, "max_daily_loss_quote", &caps->max_daily_loss_quote);
         caps->max_orders_per_cycle = floor(caps->max_orders_per_cycle);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 1 + has_meta);
 }
 
 /* The 1e-9 nudge keeps 0.29999999999 (a binary artefact of 0.3) from rounding to 0.2. */
@@ -110,6 +115,12 @@ void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_ru
             continue;
         }
         it->final_price = ref;
+        /* A limit sell below the bid fills at the bid: value it there, or the caps would see
+         * only the limit's (smaller) value. */
+        if (it->type == ORDER_LIMIT && it->side == SIDE_SELL) {
+            double touch = bid > 0 ? bid : last;
+            if (touch > ref) ref = touch;
+        }
         double volume = it->volume > 0 ? it->volume : it->quote / ref;
         double asked = volume;
         /* A sell of more than is held is refused outright, not trimmed into a smaller one. */

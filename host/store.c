@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "clock.h"
+#include "codec.h"
 #include "store_impl.h"
 
 struct store {
@@ -118,11 +121,20 @@ void store_default_holder(char *out, size_t outlen)
     char host[256] = "host";
     if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "host");
     host[sizeof host - 1] = '\0';
+    /* hostname and pid repeat across containers (pid 1) and GitHub re-runs keep the run id:
+     * a random part makes two runners never share a holder name. */
+    unsigned char nonce[4] = {0};
+    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+        int64_t t = clock_monotonic_ms();
+        memcpy(nonce, &t, sizeof nonce);
+    }
+    char hex[9];
+    codec_hex_encode(nonce, sizeof nonce, hex);
     const char *run = getenv("GITHUB_RUN_ID");
     if (run && *run)
-        snprintf(out, outlen, "%s:%ld:gh%s", host, (long)getpid(), run);
+        snprintf(out, outlen, "%s:%ld:gh%s:%s", host, (long)getpid(), run, hex);
     else
-        snprintf(out, outlen, "%s:%ld", host, (long)getpid());
+        snprintf(out, outlen, "%s:%ld:%s", host, (long)getpid(), hex);
 }
 
 /* ---- ownership ---- */

@@ -448,9 +448,6 @@ static store_acquire_result sb_acquire_cycle(void *impl, const char *cycle_id, c
         if (rc == STORE_NOT_FOUND) continue; /* released between our insert and read: try again */
         if (strcmp(info->status, STORE_STATUS_RUNNING) != 0) {
             result = STORE_DONE;
-        } else if (strcmp(info->holder, holder) == 0) {
-            result = STORE_ACQUIRED; /* our own earlier insert (a retried request) */
-            store_cycle_free(info);
         } else if (info->lease_until_ms >= now) {
             result = STORE_HELD;
         } else {

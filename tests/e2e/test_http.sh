@@ -43,6 +43,8 @@ if [ $? = 124 ]; then
 fi
 
 export TITAN_BLACKBOX=$T_TMP/blackbox.log
+# each AI key may only go to its provider's origin: here, the loopback echo server
+export OPENAI_BASE_URL=http://127.0.0.1:$PORT GROQ_BASE_URL=http://127.0.0.1:$PORT GEMINI_BASE_URL=http://127.0.0.1:$PORT
 OUTS=()
 
 # t_spec_files FILE ARGS...: t_spec, but stdout/stderr kept on disk for the secret checks.

@@ -43,7 +43,7 @@ r_approx "live: ctx.portfolio from Kraken's balances" "$(r_json_get "$CID1" deci
 t_grep "live: blackbox order.live placed" '"outcome":"placed"' "$TITAN_BLACKBOX"
 t_grep "live: outcome line" "1 filled" "$T_OUT"
 # the executed buy moves the cost basis kept in the strategy's state (for realized PnL and the daily-loss gate)
-t_check "live: cost basis booked from Kraken's cost and fee" python3 -c "import sys; sys.exit(0 if float('$(r_sql "select value from strategy_state where strategy='live_rt' and key='titan.cost_basis'")' or 0) > 0 else 1)"
+t_check "live: cost basis booked from Kraken's cost and fee" python3 -c "import sys; sys.exit(0 if float('$(r_sql "select value from strategy_state where strategy='live_rt' and key='titan.cost_basis.LIVE'")' or 0) > 0 else 1)"
 
 # ---- 2. cl_ord_id stable across a rerun of the same cycle ----------------------------------------
 # (run right after it, so the pinned clock only moves forward)
@@ -82,7 +82,7 @@ wait $bg; T_RC=$?; R_OUTPUTS+=("$T_TMP/bg.out" "$T_TMP/bg.err")
 r_contains "planned order recorded while sending" "$seen" "\"state\":\"sending\""
 r_contains "planned order has its cl_ord_id" "$seen" "$(r_cl_ord_id "$CID2" 1)"
 # ... and a validate call that fails places nothing: no second AddOrder, the order is rejected
-t_rc "validate failed: exit 0 (nothing placed)" 0
+t_rc "validate failed: exit 1, a failed cycle (nothing placed)" 1
 r_eq "validate failed: order rejected at validate" "$(r_json_get "$CID2" orders 'd[0]["state"] + " " + d[0]["stage"]')" "rejected validate"
 r_eq "validate failed: nothing booked" "$(r_korders_with "$(r_cl_ord_id "$CID2" 1)")" 0
 
@@ -91,7 +91,7 @@ r_kctl '{"method": "AddOrder", "kind": "error", "error": "EOrder:Insufficient fu
 S3=$(r_slot_iso 3); CID3="live_rt@$S3"
 from=$(r_kcalls)
 TITAN_FAKE_NOW_MS=$(r_now 3) r_run run "$LIVE"
-t_rc "validate refused: exit 0" 0
+t_rc "validate refused: exit 1, a failed cycle" 1
 r_eq "validate refused: only the validate call" "$(r_kmethods "$from" | grep -o 'AddOrder' | wc -l)" 1
 r_contains "validate refused: reason recorded" "$(r_json_get "$CID3" orders 'd[0]["message"]')" "Insufficient funds"
 # the real AddOrder refused with an E-string: a clean refusal, not in doubt, no lookup
@@ -99,8 +99,9 @@ r_kctl "$PASS_VALIDATE"; r_kctl '{"method": "AddOrder", "kind": "error", "error"
 S4=$(r_slot_iso 4); CID4="live_rt@$S4"
 from=$(r_kcalls)
 TITAN_FAKE_NOW_MS=$(r_now 4) r_run run "$LIVE"
-t_rc "AddOrder refused: exit 0" 0
+t_rc "AddOrder refused: exit 1, a failed cycle" 1
 r_eq "AddOrder refused: recorded rejected" "$(r_json_get "$CID4" orders 'd[0]["state"]')" rejected
+r_eq "AddOrder refused: the row is failed, so monitoring sees it" "$(r_status "$CID4")" failed
 r_eq "AddOrder refused: no lookup" "$(r_kmethods "$from" | grep -c 'ClosedOrders')" 0
 
 # ---- 4. timeout after send, the order booked: looked up, found, recorded, never resent -----------------

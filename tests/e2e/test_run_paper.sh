@@ -249,6 +249,15 @@ fail_case nonlist_rt 26 1 "non-list keys" 'return { { side = "buy", type = "mark
 fail_case many_rt 27 1 "1000 intents" 'local t = {}
     for i = 1, 1000 do t[i] = { side = "buy", type = "market", quote = 10 } end
     return t'
+# strategy code must not run outside the budgets after on_cycle returns: metatables are refused
+fail_case meta_rt 28 1 "has a metatable" 'return setmetatable({}, { __len = function() while true do end end })' TITAN_LUA_CPU_S=1
+S29=$(r_slot_iso 29)
+META_RISK=$(r_strategy metarisk_rt 'return {}' 'risk = setmetatable({ max_order_quote = 10 }, { __index = function() while true do end end }),')
+t0=$SECONDS
+TITAN_FAKE_NOW_MS=$(r_now 29) TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" run "$META_RISK" >"$T_TMP/metarisk.out" 2>"$T_TMP/metarisk.err" </dev/null
+R_OUTPUTS+=("$T_TMP/metarisk.out" "$T_TMP/metarisk.err")
+t_check "a risk table with a looping __index: no hang ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 10
+r_eq "a risk table with a looping __index: the cycle ran" "$(r_status "metarisk_rt@$S29")" done
 t_grep "blackbox: strategy.error with kind cpu_budget" '"kind":"cpu_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: strategy.error with kind memory_budget" '"kind":"memory_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: garbage explained" '"ev":"strategy.garbage"' "$TITAN_BLACKBOX"

@@ -15,6 +15,8 @@ Routes (any method):
   /hits/KEY          how many requests /flaky/KEY has seen, as text
   /bytes/N           N bytes of 'x' (?chunked=1: without Content-Length)
   /truncated         Content-Length: 1000, then 10 bytes and close
+  /echo_raw          like /echo, header values NOT masked (what a hostile server would send back),
+                     also as an X-Echo-Auth response header
   /redirect          302 to /echo
   /garbage           a reply that is not HTTP, then close
   /close             closes the connection without answering
@@ -72,15 +74,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         body = self.read_body()
         route = parts[0] if parts else ""
-        if route == "echo":
+        if route in ("echo", "echo_raw"):
+            # echo_raw sends header values back untouched, as a hostile server would: the client
+            # must redact them before Lua sees them
             headers = {}
             for name, value in self.headers.items():
                 key = name.lower()
-                value = mask_secrets(value)
+                value = mask_secrets(value) if route == "echo" else value
                 headers[key] = headers[key] + ", " + value if key in headers else value
             doc = {"method": self.command, "path": url.path, "query": query, "headers": headers,
                    "body": mask_secrets(body.decode("utf-8", "replace")), "client_port": self.client_address[1]}
-            self.send_body(200, json.dumps(doc), content_type="application/json")
+            extra = [("X-Echo-Auth", headers.get("authorization", ""))] if route == "echo_raw" else []
+            self.send_body(200, json.dumps(doc), extra, content_type="application/json")
         elif route == "delay":
             time.sleep(int(parts[1]) / 1000.0)
             self.send_body(200, "slept " + parts[1])

