@@ -118,6 +118,12 @@ store *store_get_active(void)
 
 void store_default_holder(char *out, size_t outlen)
 {
+    /* One name per process: its own locks must be recognised as its own. */
+    static char cached[512];
+    if (cached[0]) {
+        snprintf(out, outlen, "%s", cached);
+        return;
+    }
     char host[256] = "host";
     if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "host");
     host[sizeof host - 1] = '\0';
@@ -132,9 +138,10 @@ void store_default_holder(char *out, size_t outlen)
     codec_hex_encode(nonce, sizeof nonce, hex);
     const char *run = getenv("GITHUB_RUN_ID");
     if (run && *run)
-        snprintf(out, outlen, "%s:%ld:gh%s:%s", host, (long)getpid(), run, hex);
+        snprintf(cached, sizeof cached, "%s:%ld:gh%s:%s", host, (long)getpid(), run, hex);
     else
-        snprintf(out, outlen, "%s:%ld:%s", host, (long)getpid(), hex);
+        snprintf(cached, sizeof cached, "%s:%ld:%s", host, (long)getpid(), hex);
+    snprintf(out, outlen, "%s", cached);
 }
 
 /* ---- ownership ---- */

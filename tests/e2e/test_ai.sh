@@ -51,6 +51,19 @@ run_spec() {
 }
 run_spec "$T_TMP/lua/ai_spec.lua" "http://127.0.0.1:$PORT" "http://127.0.0.1:$WRONG_PORT"
 run_spec "$T_TMP/lua/ai_strategy_spec.lua" "http://127.0.0.1:$PORT"
+# the key really is checked: the second fake (expecting other keys) refuses ours
+cat >"$T_TMP/lua/wrong_key.lua" <<'LUA'
+local ai = require "lib.ai"
+local results = ai.ask_all("x", { state = {}, timeout_ms = 3000 })
+for _, r in ipairs(results) do assert(r.abstain_reason == "auth", r.provider .. ": " .. tostring(r.abstain_reason)) end
+print("wrong key refused: " .. #results)
+LUA
+T_OUT=$T_TMP/wrong.out; T_ERR=$T_TMP/wrong.err
+OPENAI_BASE_URL=http://127.0.0.1:$WRONG_PORT/v1 GROQ_BASE_URL=http://127.0.0.1:$WRONG_PORT/openai/v1 \
+GEMINI_BASE_URL=http://127.0.0.1:$WRONG_PORT/v1beta "$TITAN_BIN" script "$T_TMP/lua/wrong_key.lua" >"$T_OUT" 2>"$T_ERR" </dev/null
+T_RC=$?; OUTS+=("$T_OUT" "$T_ERR")
+t_rc "a wrong key is refused by the provider (auth abstention)" 0
+t_grep "all three providers refused the wrong key" "wrong key refused: 3" "$T_OUT"
 OPENAI_MODEL=gpt-4.1-mini GEMINI_MODEL=models/gemini-2.0-flash TITAN_AI_DAILY_USD=5 \
   run_spec "$T_TMP/lua/ai_env_spec.lua" "http://127.0.0.1:$PORT" models
 TITAN_AI_DAILY_USD=lots run_spec "$T_TMP/lua/ai_env_spec.lua" "http://127.0.0.1:$PORT" bad_cap

@@ -141,11 +141,16 @@ spec.describe("each failure abstains with its reason", function()
     spec.ok(p.openai.decision and p.gemini.decision, "the others answer")
     spec.ok(titan.time.now_ms() - start < 2000, "did not wait for the slow provider")
   end)
-  spec.it("a wrong key is refused by the fake (the key really is checked)", function()
+  spec.it("a key is never sent anywhere but its provider's address: another base_url abstains, sends nothing", function()
+    local before = stats(WRONG).requests
     local results = ai.ask_all("x", { state = {}, timeout_ms = 3000, config = {
       openai = { base_url = WRONG .. "/v1" }, groq = { base_url = WRONG .. "/openai/v1" }, gemini = { base_url = WRONG .. "/v1beta" } } })
-    for _, r in ipairs(results) do spec.eq(r.abstain_reason, "auth", r.provider) end
-    spec.eq(stats(WRONG).bad_key, 3)
+    for _, r in ipairs(results) do
+      spec.eq(r.decision, nil, r.provider)
+      spec.ok(r.abstain_reason, r.provider .. " abstains")
+    end
+    local after = stats(WRONG).requests
+    for _, p in ipairs{ "openai", "groq", "gemini" } do spec.eq(after[p], before[p], p .. ": nothing reached the other server") end
   end)
   spec.it("the fake's shape checks are live: a wrong request shape is rejected and recorded", function()
     reset()

@@ -194,14 +194,26 @@ local mapping = {
   {"EOrder:Cost minimum not met", "kraken.cost_minimum", false},
   {"EOrder:Tick size check failed", "kraken.tick_size", false},
   {"EGeneral:Invalid arguments:volume", "kraken.invalid_arguments", false},
-  {"EService:Unavailable", "kraken.unavailable", true},
-  {"EService:Busy", "kraken.unavailable", true},
+  -- on an order these two may come after Kraken booked it: in doubt (sent), never retried
+  {"EService:Unavailable", "kraken.unavailable", false, true},
+  {"EService:Busy", "kraken.unavailable", false, true},
   {"EService:Market in cancel_only mode", "kraken.unavailable", true},
   {"EService:Market in post_only mode", "kraken.unavailable", true},
   {"EGeneral:Internal error", "kraken.error", false},
   {"EQuery:Unknown asset pair", "kraken.error", false},
   {"EFuture:Something new", "kraken.error", false},
 }
+
+spec.describe("EService on a read", function()
+  spec.it("EService:Unavailable on Balance is retryable and not ambiguous", function()
+    reset()
+    fault("Balance", "error", {error = "EService:Unavailable"})
+    local r, err = kraken.private("Balance")
+    spec.fails("kraken.unavailable", r, err)
+    spec.eq(err.retryable, true)
+    spec.eq(err.sent, false)
+  end)
+end)
 
 spec.describe("error mapping", function()
   for _, m in ipairs(mapping) do
@@ -213,6 +225,7 @@ spec.describe("error mapping", function()
       spec.fails(m[2], r, err)
       spec.eq(err.errors[1], m[1], "original string")
       spec.eq(err.retryable, m[3], "retryable")
+      spec.eq(err.sent, m[4] or m[1] == "EGeneral:Internal error", "sent (ambiguous)")
       spec.ok(err.message:find(m[1], 1, true), "message names Kraken's string")
       spec.eq(err.status, 200)
       spec.eq(#orders(), 0, "no order booked")
