@@ -786,3 +786,11 @@ store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *pref
     store_cycle_free(row);
     return STORE_CONFLICT;
 }
+
+void *store_grow(void *arr, size_t *cap, size_t count, size_t elem)
+{
+    if (count < *cap) return arr;
+    void *grown = realloc(arr, *cap * 2 * elem);
+    if (grown) *cap *= 2;
+    return grown;
+}

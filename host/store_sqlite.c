@@ -573,14 +573,12 @@ static store_rc sq_read_balances(sq_store *s, const char *strategy, store_balanc
     store_balance *b = malloc(cap * sizeof *b);
     int rc = SQLITE_DONE;
     while (b && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (count == cap) {
-            store_balance *nb = realloc(b, (cap *= 2) * sizeof *b);
-            if (!nb) {
-                free(b), b = NULL;
-                break;
-            }
-            b = nb;
+        store_balance *nb = store_grow(b, &cap, count, sizeof *b);
+        if (!nb) {
+            free(b), b = NULL;
+            break;
         }
+        b = nb;
         const unsigned char *asset = sqlite3_column_text(stmt, 0);
         snprintf(b[count].asset, sizeof b[count].asset, "%s", asset ? (const char *)asset : "");
         b[count].amount = sqlite3_column_double(stmt, 1);
@@ -705,14 +703,12 @@ static store_rc sq_paper_fills(void *impl, const char *strategy, const char *cyc
     store_fill *out = calloc(cap, sizeof *out);
     int rc = SQLITE_DONE;
     while (out && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (count == cap) {
-            store_fill *nf = realloc(out, cap * 2 * sizeof *out);
-            if (!nf) {
-                store_fills_free(out, count), out = NULL;
-                break;
-            }
-            out = nf, cap *= 2;
+        store_fill *nf = store_grow(out, &cap, count, sizeof *out);
+        if (!nf) {
+            store_fills_free(out, count), out = NULL;
+            break;
         }
+        out = nf;
         store_fill *f = &out[count++];
         memset(f, 0, sizeof *f);
         f->id = sqlite3_column_int64(stmt, 0);
@@ -799,14 +795,12 @@ static store_rc sq_state_list(void *impl, const char *strategy, store_kv **rows,
     store_kv *out = calloc(cap, sizeof *out);
     int rc = SQLITE_DONE;
     while (out && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (count == cap) {
-            store_kv *nk = realloc(out, cap * 2 * sizeof *out);
-            if (!nk) {
-                store_kvs_free(out, count), out = NULL;
-                break;
-            }
-            out = nk, cap *= 2;
+        store_kv *nk = store_grow(out, &cap, count, sizeof *out);
+        if (!nk) {
+            store_kvs_free(out, count), out = NULL;
+            break;
         }
+        out = nk;
         out[count].key = sq_column_dup(stmt, 0);
         out[count].value = sq_column_dup(stmt, 1);
         count++;

@@ -664,14 +664,12 @@ static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balanc
                 k = -1;
                 break;
             }
-            if (count == cap) {
-                store_balance *nb = realloc(b, (cap *= 2) * sizeof *b);
-                if (!nb) {
-                    free(asset), free(b), b = NULL;
-                    break;
-                }
-                b = nb;
+            store_balance *nb = store_grow(b, &cap, count, sizeof *b);
+            if (!nb) {
+                free(asset), free(b), b = NULL;
+                break;
             }
+            b = nb;
             snprintf(b[count].asset, sizeof b[count].asset, "%s", asset);
             b[count++].amount = amount;
             free(asset);
@@ -781,14 +779,12 @@ static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cyc
         store_fill *out = calloc(cap, sizeof *out);
         int k = 0;
         while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            if (count == cap) {
-                store_fill *nf = realloc(out, cap * 2 * sizeof *out);
-                if (!nf) {
-                    k = -1;
-                    break;
-                }
-                out = nf, cap *= 2;
+            store_fill *nf = store_grow(out, &cap, count, sizeof *out);
+            if (!nf) {
+                k = -1;
+                break;
             }
+            out = nf;
             store_fill *fl = &out[count++];
             memset(fl, 0, sizeof *fl);
             double id = 0;
@@ -919,14 +915,12 @@ static store_rc sb_state_list(void *impl, const char *strategy, store_kv **rows,
         store_kv *out = calloc(cap, sizeof *out);
         int k = 0;
         while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            if (count == cap) {
-                store_kv *nk = realloc(out, cap * 2 * sizeof *out);
-                if (!nk) {
-                    k = -1;
-                    break;
-                }
-                out = nk, cap *= 2;
+            store_kv *nk = store_grow(out, &cap, count, sizeof *out);
+            if (!nk) {
+                k = -1;
+                break;
             }
+            out = nk;
             store_kv *kv = &out[count++];
             memset(kv, 0, sizeof *kv);
             if (store_json_member_dup(v, vlen, "key", &kv->key) || store_json_member_raw(v, vlen, "value", &kv->value) ||

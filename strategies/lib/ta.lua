@@ -265,9 +265,9 @@ function ta.stdev(values, period, i, sample)
   return sqrt(ss / (sample and (period - 1) or period))
 end
 
--- ta.returns(values, n) -> simple returns values[k] / values[k-1] - 1 of the last n steps
--- (all when n is nil), oldest first; {} with fewer than 2 values.
-function ta.returns(values, n)
+-- step(values, n, f) -> f(values[k], values[k-1]) for the last n steps (all when n is nil),
+-- oldest first; {} with fewer than 2 values.
+local function step_returns(values, n, f)
   check_values(values)
   local count = #values
   local first = 2
@@ -278,26 +278,20 @@ function ta.returns(values, n)
   local out, k = {}, 0
   for j = first, count do
     k = k + 1
-    out[k] = values[j] / values[j - 1] - 1
+    out[k] = f(values[j], values[j - 1])
   end
   return out
 end
 
+-- ta.returns(values, n) -> simple returns values[k] / values[k-1] - 1 of the last n steps
+-- (all when n is nil), oldest first; {} with fewer than 2 values.
+function ta.returns(values, n)
+  return step_returns(values, n, function(now, before) return now / before - 1 end)
+end
+
 -- ta.log_returns(values, n) -> like returns, with log(values[k] / values[k-1]).
 function ta.log_returns(values, n)
-  check_values(values)
-  local count = #values
-  local first = 2
-  if n ~= nil then
-    check_period(n, 0, "n")
-    if count - n + 1 > first then first = count - n + 1 end
-  end
-  local out, k = {}, 0
-  for j = first, count do
-    k = k + 1
-    out[k] = log(values[j] / values[j - 1])
-  end
-  return out
+  return step_returns(values, n, function(now, before) return log(now / before) end)
 end
 
 -- ta.volatility(values, period) -> per-bar volatility: the sample stdev of the last `period`
