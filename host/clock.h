@@ -10,8 +10,6 @@
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds for measuring durations; never pinned. */
 int64_t clock_monotonic_ms(void);
-/* Process CPU time in milliseconds (the Lua budget's meter). */
-int64_t clock_cpu_ms(void);
 /* Start of the UTC slot of `minutes` that contains `ms`. */
 int64_t clock_slot_ms(int64_t ms, int minutes);
 /* Writes `2026-11-27T04:45:00.000Z` (24 chars + NUL; sized for any year) into out; returns out. */

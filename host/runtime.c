@@ -1,6 +1,8 @@
 /* The sandboxed Lua runtime (after Redis's scripting engine and lua.c): allow-listed
  * libraries, a require that only searches the script's folder and strategies/, a budgeted
- * allocator, and an instruction-count hook that pcall cannot swallow. */
+ * allocator, and a CPU budget that pcall cannot swallow: a CPU-time timer arms a hook on the
+ * running Lua thread when the budget runs out (lua.c stops a script on SIGINT the same way),
+ * so a script pays nothing for the budget until it exceeds it. */
 #include "runtime.h"
 
 #include <errno.h>
@@ -15,29 +17,31 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "clock.h"
 #include "console.h"
 #include "modules.h"
 #include "secrets.h"
 #include "strbuf.h"
 
-#define RUNTIME_HOOK_EVERY 10000           /* instructions between budget checks */
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
 #define RUNTIME_CPU_GRACE_MS 2000          /* the watchdog fires this long after the budget */
 
-typedef enum { KILL_NONE, KILL_CPU, KILL_MEMORY } runtime_kill;
+enum { KILL_NONE, KILL_CPU, KILL_MEMORY };
 
 struct runtime {
     lua_State *L;
     size_t mem_used, mem_limit;
-    int64_t cpu_budget_ms, cpu_deadline_ms;
-    runtime_kill kill;
-    int in_call;
+    int64_t cpu_budget_ms;
+    /* Written by the CPU timer's signal handler too. */
+    volatile sig_atomic_t kill;
+    volatile sig_atomic_t in_call;
+    lua_State *volatile running;   /* the Lua thread executing now: L, or a coroutine it resumed */
     char *script_dir;
     char *home;
 };
 
 static const char runtime_loaded_key[] = "titan.runtime.loaded";
+
+static void runtime_arm_kill(lua_State *L);
 
 /* ---- memory budget ---------------------------------------------------------------- */
 
@@ -55,8 +59,11 @@ static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
      * results, the kill message), unprotected: a refusal there would be a panic, and a killed
      * script may have left the state at the cap. */
     if (rt->in_call && nsize > osize && rt->mem_used - osize + nsize > limit) {
-        /* the hook raises a named error from here on */
-        if (rt->kill == KILL_NONE) rt->kill = KILL_MEMORY;
+        /* the hook raises a named error from the next instruction on */
+        if (rt->kill == KILL_NONE) {
+            rt->kill = KILL_MEMORY;
+            runtime_arm_kill(rt->running);
+        }
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -70,11 +77,17 @@ static runtime *runtime_of(lua_State *L) { return *(runtime **)lua_getextraspace
 
 runtime *runtime_from_lua(lua_State *L) { return runtime_of(L); }
 
+static void runtime_hook(lua_State *L, lua_Debug *ar);
+
+/* Makes thread L raise the kill at its next instruction. Safe from a signal handler and from
+ * the allocator: lua_sethook only stores fields (lua.c calls it from its SIGINT handler). */
+static void runtime_arm_kill(lua_State *L) { lua_sethook(L, runtime_hook, LUA_MASKCOUNT, 1); }
+
 static void runtime_raise_kill(lua_State *L, runtime *rt)
 {
-    /* Re-arm on every instruction: a pcall inside the script catches the error, and the
+    /* The hook stays armed with count 1: a pcall inside the script catches the error, and the
      * very next instruction raises it again, until the stack is unwound to the host. */
-    lua_sethook(L, lua_gethook(L), LUA_MASKCOUNT, 1);
+    runtime_arm_kill(L);
     if (rt->kill == KILL_CPU)
         luaL_error(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
                    (int)(rt->cpu_budget_ms / 1000));
@@ -86,17 +99,27 @@ static void runtime_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     runtime *rt = runtime_of(L);
-    if (!rt->in_call) return;
-    if (rt->kill == KILL_NONE && clock_cpu_ms() > rt->cpu_deadline_ms) rt->kill = KILL_CPU;
-    if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
+    if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
+    lua_sethook(L, NULL, 0, 0);    /* armed for a kill that is over: a coroutine left suspended */
 }
 
-/* The count hook cannot run while Lua sits inside one C function (a pathological
- * string.find pattern can run for hours): a process CPU-time timer set at budget + grace ends
- * the process instead. It only fires when the hook could not stop the script. */
-static void runtime_watchdog_fired(int sig)
+/* The runtime whose call the CPU timer is measuring (one call into Lua at a time). */
+static runtime *volatile runtime_timed;
+
+/* SIGPROF: the process has used the call's CPU budget. The first signal arms the kill hook on
+ * the running thread. The hook cannot run while Lua sits inside one C function (a
+ * pathological string.find pattern can run for hours), so a second signal, a grace period
+ * later, ends the process. */
+static void runtime_cpu_timer_fired(int sig)
 {
     (void)sig;
+    runtime *rt = runtime_timed;
+    if (!rt || !rt->in_call) return;
+    if (rt->kill == KILL_NONE) {
+        rt->kill = KILL_CPU;
+        runtime_arm_kill(rt->running);
+        return;
+    }
     static const char msg[] = "titan-host: CPU budget exceeded inside a C function (a pathological string "
                               "pattern?) that the budget hook cannot interrupt; stopping (TITAN_LUA_CPU_S)\n";
     ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -104,13 +127,92 @@ static void runtime_watchdog_fired(int sig)
     _exit(1);
 }
 
-static void runtime_watchdog_arm(int64_t ms)
+/* Process CPU time: first at the budget, then every grace period; 0 disarms. */
+static void runtime_cpu_timer_arm(int64_t budget_ms)
 {
     struct itimerval t;
     memset(&t, 0, sizeof t);
-    t.it_value.tv_sec = (time_t)(ms / 1000);
-    t.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-    setitimer(ITIMER_PROF, &t, NULL);    /* 0 disarms */
+    if (budget_ms > 0) {
+        t.it_value.tv_sec = (time_t)(budget_ms / 1000);
+        t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
+        t.it_interval.tv_sec = RUNTIME_CPU_GRACE_MS / 1000;
+        t.it_interval.tv_usec = (suseconds_t)(RUNTIME_CPU_GRACE_MS % 1000) * 1000;
+    }
+    setitimer(ITIMER_PROF, &t, NULL);
+}
+
+/* ---- coroutines: the timer must know which thread runs ---------------------------- */
+
+/* Runs the original coroutine function (upvalue 1) on the arguments with `running` set to
+ * coroutine co for the duration, so a budget kill reaches the thread that is looping. Errors
+ * of the original are re-raised after `running` is restored. */
+static int runtime_run_on(lua_State *L, lua_State *co, int nresults)
+{
+    runtime *rt = runtime_of(L);
+    lua_State *outer = rt->running;
+    rt->running = co;
+    if (rt->kill != KILL_NONE) runtime_arm_kill(co);   /* the kill came before `running` moved */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, nresults, 0);
+    rt->running = outer;
+    if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L);
+}
+
+/* coroutine.resume and coroutine.close (which runs the coroutine's __close handlers). */
+static int runtime_co_tracked(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    return runtime_run_on(L, co ? co : L, LUA_MULTRET);
+}
+
+/* The function coroutine.wrap returns: lcorolib's auxwrap on the tracked resume. */
+static int runtime_co_wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);                                       /* [ co, args... ] */
+    runtime_run_on(L, co, LUA_MULTRET);                     /* [ ok, results... ] */
+    if (lua_toboolean(L, 1)) return lua_gettop(L) - 1;
+    int status = lua_status(co);
+    if (status != LUA_OK && status != LUA_YIELD) {          /* an error in the coroutine */
+        status = lua_resetthread(co);                       /* close its to-be-closed variables */
+        lua_xmove(co, L, 1);
+    }
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* coroutine.wrap(f): coroutine.create (upvalue 2) and the wrapped resume (resume is upvalue 1). */
+static int runtime_co_wrap(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);                      /* [ co ] */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, -2);                                      /* [ resume, co ] */
+    lua_pushcclosure(L, runtime_co_wrapped, 2);
+    return 1;
+}
+
+static void runtime_track_coroutines(lua_State *L, int co_table)
+{
+    lua_getfield(L, co_table, "resume");
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, runtime_co_tracked, 1);
+    lua_setfield(L, co_table, "resume");                    /* [ resume ] */
+    lua_getfield(L, co_table, "create");                    /* [ resume, create ] */
+    lua_pushcclosure(L, runtime_co_wrap, 2);
+    lua_setfield(L, co_table, "wrap");
+    lua_getfield(L, co_table, "close");
+    lua_pushcclosure(L, runtime_co_tracked, 1);
+    lua_setfield(L, co_table, "close");
 }
 
 /* ---- the one call helper ---------------------------------------------------------- */
@@ -139,17 +241,19 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     int outer = rt->in_call;
     if (!outer) {
         rt->kill = KILL_NONE;
-        rt->cpu_deadline_ms = clock_cpu_ms() + rt->cpu_budget_ms;
-        lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
-        runtime_watchdog_arm(rt->cpu_budget_ms + RUNTIME_CPU_GRACE_MS);
+        rt->running = L;
+        lua_sethook(L, NULL, 0, 0);
+        runtime_timed = rt;
+        rt->in_call = 1;
+        runtime_cpu_timer_arm(rt->cpu_budget_ms);
     }
-    rt->in_call = 1;
     int status = lua_pcall(L, nargs, nresults, base);
-    rt->in_call = outer;
-    runtime_kill kill = rt->kill;
+    int kill = rt->kill;
     if (!outer) {
-        runtime_watchdog_arm(0);
-        lua_sethook(L, runtime_hook, LUA_MASKCOUNT, RUNTIME_HOOK_EVERY);
+        runtime_cpu_timer_arm(0);
+        rt->in_call = 0;
+        runtime_timed = NULL;
+        lua_sethook(L, NULL, 0, 0);
         rt->kill = KILL_NONE;
     }
     lua_remove(L, base);                          /* drop the handler */
@@ -432,6 +536,9 @@ static void runtime_open_sandbox(lua_State *L)
     lua_setfield(L, -2, "print");
     lua_pushcfunction(L, runtime_require);
     lua_setfield(L, -2, "require");
+    lua_getfield(L, -1, "coroutine");                          /* [ G, coroutine ] */
+    runtime_track_coroutines(L, lua_gettop(L));
+    lua_pop(L, 1);
     lua_getfield(L, -1, "string");                             /* [ G, string ] */
     lua_pushnil(L); lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
@@ -510,11 +617,12 @@ runtime *runtime_open(const char *script_path, char *err, size_t errlen)
         return NULL;
     }
     lua_atpanic(rt->L, runtime_panic);
-    struct sigaction watchdog;
-    memset(&watchdog, 0, sizeof watchdog);
-    watchdog.sa_handler = runtime_watchdog_fired;
-    sigemptyset(&watchdog.sa_mask);
-    sigaction(SIGPROF, &watchdog, NULL);
+    struct sigaction cpu_timer;
+    memset(&cpu_timer, 0, sizeof cpu_timer);
+    cpu_timer.sa_handler = runtime_cpu_timer_fired;
+    sigemptyset(&cpu_timer.sa_mask);
+    cpu_timer.sa_flags = SA_RESTART;     /* the timer must not fail a read or write with EINTR */
+    sigaction(SIGPROF, &cpu_timer, NULL);
     *(runtime **)lua_getextraspace(rt->L) = rt;
     lua_pushcfunction(rt->L, runtime_setup);
     if (runtime_call(rt, 0, 0) != RUNTIME_OK) {

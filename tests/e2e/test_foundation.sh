@@ -178,6 +178,30 @@ TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/cpu2.lua" >"$T_
 t_check "coroutine/xpcall loops stopped (exit 1)" test $? = 1
 t_grep "coroutine/xpcall loops: CPU named" "CPU budget exceeded" "$T_TMP/cpu2.out"
 
+# The budget timer arms its hook on the thread that runs: loops inside coroutine.resume, nested
+# coroutines, a __close handler run by coroutine.close, and a resume that catches the kill.
+for case in \
+  'coroutine.resume(coroutine.create(function() while true do end end))' \
+  'coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()' \
+  'local co = coroutine.create(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); coroutine.yield() end); coroutine.resume(co); coroutine.close(co)' \
+  'local co = coroutine.wrap(function() while true do coroutine.yield() end end); while true do co(); for _ = 1, 100 do end end' \
+  'while true do print(coroutine.resume(coroutine.create(function() while true do end end))) end'; do
+  printf '%s\nprint("ESCAPED")\n' "$case" >"$T_TMP/scripts/co.lua"
+  start=$(date +%s)
+  TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/co.lua" >"$T_TMP/co.out" 2>&1
+  rc=$?; took=$(($(date +%s) - start))
+  t_check "coroutine CPU kill exits 1 (got $rc): $case" test "$rc" = 1
+  t_grep "coroutine CPU kill named: $case" "CPU budget exceeded: the script ran longer" "$T_TMP/co.out"
+  t_nogrep "coroutine CPU kill not swallowed: $case" "ESCAPED" "$T_TMP/co.out"
+  t_check "coroutine CPU kill within 5 s (took ${took}s): $case" test "$took" -lt 5
+done
+printf 'local co = coroutine.wrap(function() local t = {} while true do t[#t + 1] = {} end end)\nprint(pcall(co))\nprint("ESCAPED")\n' \
+  >"$T_TMP/scripts/comem.lua"
+TITAN_LUA_MEM_MB=32 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/comem.lua" >"$T_TMP/comem.out" 2>&1
+t_check "memory kill inside a coroutine exits 1" test $? = 1
+t_grep "memory kill inside a coroutine named" "memory budget exceeded" "$T_TMP/comem.out"
+t_nogrep "memory kill inside a coroutine not swallowed" "ESCAPED" "$T_TMP/comem.out"
+
 cat >"$T_TMP/scripts/mem.lua" <<'EOF'
 local t = {}
 for _ = 1, 3 do
