@@ -4,6 +4,9 @@
 local ta = require "lib.ta"
 
 local FAST, SLOW = 12, 26
+-- ta.ema_step's smoothing factors, computed once: this runs on every bar of a backtest
+local ALPHA_FAST, ALPHA_SLOW = 2 / (FAST + 1), 2 / (SLOW + 1)
+local cross_of = ta.cross
 local WINDOW = 100            -- candles to seed the EMAs from
 local BUY_QUOTE = 50
 local DUST_QUOTE = 10
@@ -17,9 +20,9 @@ local function update_emas(ctx, s)
       if recent[j].t == s.t then
         if j == #recent then return "current" end
         for k = j + 1, #recent do
-          local c = recent[k].c
-          s.prev_fast, s.prev_slow = s.fast, s.slow
-          s.fast, s.slow = ta.ema_step(s.fast, c, FAST), ta.ema_step(s.slow, c, SLOW)
+          local c, fast, slow = recent[k].c, s.fast, s.slow
+          s.prev_fast, s.prev_slow = fast, slow
+          s.fast, s.slow = fast + ALPHA_FAST * (c - fast), slow + ALPHA_SLOW * (c - slow)
           s.t, s.close = recent[k].t, c
         end
         return "stepped"
@@ -50,7 +53,7 @@ return {
       return {}
     end
     if how == "current" then return {} end    -- this candle was already handled
-    local cross = ta.cross(s.prev_fast, s.fast, s.prev_slow, s.slow)
+    local cross = cross_of(s.prev_fast, s.fast, s.prev_slow, s.slow)
     if not cross then return {} end           -- nothing happened: stay quiet (cheap in backtests)
 
     local position = ctx.portfolio.position or 0

@@ -301,7 +301,7 @@ static void bt_split_pair(const char *pair, char *base, size_t blen, char *quote
 /* bt_run_bars(engine, on_cycle, ctx, portfolio, balances): processes bars from e->next for up
  * to BT_BATCH_MS of wall time, calling on_cycle once per bar. It runs inside one runtime_call,
  * so the CPU budget covers a batch: a bar still gets the whole budget less at most one batch,
- * and the budget's clock (a system call) is read once per batch instead of once per bar. */
+ * and the budget's timer (two system calls) is armed once per batch instead of once per bar. */
 static int bt_run_bars(lua_State *L)
 {
     bt_engine *e = lua_touserdata(L, 1);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 
@@ -63,35 +64,42 @@ static int csvdata_split(char *line, char *line_end, char **fields)
     return n;
 }
 
-/* Clinger's fast path: up to 15 significant digits and a power of ten up to 22 convert exactly
- * with one multiplication or division (both operands are exact doubles). Anything else (and
- * anything odd) goes to strtod. Candle files are millions of short decimals. */
-static int csvdata_fast_number(const char *s, double *out)
+/* Clinger's fast path: a plain decimal ([sign]digits[.digits]) of up to 15 significant digits
+ * and a power of ten up to 22 converts exactly with one division (both operands are exact
+ * doubles). Returns the end of the number, or NULL for anything else (strtod decides those).
+ * Candle files are millions of short decimals. */
+static const char *csvdata_decimal(const char *p, double *out)
 {
     static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const char *p = s;
     int neg = *p == '-';
     if (*p == '-' || *p == '+') p++;
     int64_t mant = 0;
     int digits = 0, frac = 0, seen = 0;
     for (; *p >= '0' && *p <= '9'; p++, seen++) {
         if (mant == 0 && *p == '0') continue;
-        if (++digits > 15) return -1;
+        if (++digits > 15) return NULL;
         mant = mant * 10 + (*p - '0');
     }
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9'; p++, seen++) {
             frac++;
             if (mant == 0 && *p == '0') continue;
-            if (++digits > 15) return -1;
+            if (++digits > 15) return NULL;
             mant = mant * 10 + (*p - '0');
         }
     }
-    if (!seen || *p != '\0' || frac > 22) return -1;   /* exponents, inf, nan, junk: strtod decides */
+    if (!seen || frac > 22) return NULL;
     double v = (double)mant / pow10[frac];
     *out = neg ? -v : v;
-    return 0;
+    return p;
+}
+
+/* A whole field by the fast path; exponents, inf, nan and junk go to strtod (or fail there). */
+static int csvdata_fast_number(const char *s, double *out)
+{
+    const char *end = csvdata_decimal(s, out);
+    return end && *end == '\0' ? 0 : -1;
 }
 
 static int csvdata_number(const char *s, double *out)
@@ -103,6 +111,25 @@ static int csvdata_number(const char *s, double *out)
     double v = strtod(s, &end);
     if (errno || end == s || *end || !isfinite(v)) return -1;
     *out = v;
+    return 0;
+}
+
+/* The common row in one pass: a headerless row of plain decimals split by single commas, its
+ * time in whole seconds. Anything else (spaces, quotes, exponents, milliseconds, a wrong field
+ * count) returns -1 and goes to the general path, which parses it or says what is wrong. */
+static int csvdata_fast_row(const char *p, const char *end, int nfields, csv_bar *b)
+{
+    if (end > p && end[-1] == '\r') end--;
+    int64_t t = 0;
+    const char *q = p;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 11) t = t * 10 + (*q++ - '0');
+    if (q == p || q >= end || *q != ',' || t >= 100000000000LL) return -1;
+    double v[6] = {0};
+    for (int k = 0; k < nfields - 1; k++) {
+        q = csvdata_decimal(q + 1, &v[k]);
+        if (!q || (k < nfields - 2 ? q >= end || *q != ',' : q != end)) return -1;
+    }
+    *b = (csv_bar){.t = t, .o = v[0], .h = v[1], .l = v[2], .c = v[3], .v = v[4], .trades = nfields == 7 ? v[5] : 0};
     return 0;
 }
 
@@ -239,7 +266,11 @@ static int csvdata_read_file(csvdata_parser *p, char **text, size_t *len)
 {
     FILE *f = fopen(p->path, "rb");
     if (!f) return csvdata_fail(p, 0, "cannot open: %s", strerror(errno));
+    /* Sized from the file when it says (one read, no copies); grown for pipes and the like. */
+    struct stat st;
     size_t cap = 1 << 20, n = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size < CSVDATA_MAX_BYTES)
+        cap = (size_t)st.st_size + 1;   /* + 1: a full buffer means "maybe more", so EOF is seen */
     char *buf = malloc(cap + 1);
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
@@ -260,6 +291,71 @@ static int csvdata_read_file(csvdata_parser *p, char **text, size_t *len)
     return 0;
 }
 
+/* What the first rows said about the file. */
+typedef struct csvdata_layout {
+    int cols[COL_COUNT];           /* field index of each column, -1 = absent */
+    int expect_fields;             /* 0 until the header or the first row */
+    int units;                     /* of the times: -1 unknown, 0 s, 1 ms, 2 ISO */
+    int headered;
+    int fast_rows;                 /* rows like the last one may take csvdata_fast_row */
+} csvdata_layout;
+
+/* Any row, field by field: 1 with *b parsed, 0 for a blank line or the header, -1 on an error
+ * (in p->err, naming the line). Rows are modified in place. */
+static int csvdata_general_row(csvdata_parser *p, csvdata_layout *lay, char *row, char *row_end, size_t line,
+                               int last_unterminated, csv_bar *b)
+{
+    char *fields[CSVDATA_MAX_FIELDS];
+    if (!row[strspn(row, " \t\r")]) return 0;
+    int n = csvdata_split(row, row_end, fields);
+    if (n > CSVDATA_MAX_FIELDS) return csvdata_fail(p, line, "%d fields: too many", n);
+    if (lay->expect_fields == 0) {
+        double probe;
+        if (csvdata_number(fields[0], &probe) != 0) {
+            if (csvdata_header(p, fields, n, lay->cols) != 0) return -1;
+            lay->headered = 1;
+            lay->expect_fields = n;
+            return 0;
+        }
+        if (n < 6 || n > 7)
+            return csvdata_fail(p, line, "%d fields; a Kraken OHLCVT row has 7 (time,open,high,low,close,volume,trades) "
+                                         "and a headered file starts with timestamp,open,high,low,close,volume", n);
+        for (int k = 0; k < COL_COUNT; k++) lay->cols[k] = k < n ? k : -1;
+        lay->expect_fields = n;
+    }
+    if (n != lay->expect_fields) {
+        if (last_unterminated && n < lay->expect_fields)
+            return csvdata_fail(p, line, "truncated last line: %d of %d fields and no newline at the end of the file "
+                                         "(incomplete download?)", n, lay->expect_fields);
+        return csvdata_fail(p, line, "%d fields, expected %d like the %s", n, lay->expect_fields,
+                            lay->headered ? "header" : "first row");
+    }
+    const char *time_field = fields[lay->cols[COL_T]];
+    int64_t raw = 0;
+    int iso = 0;
+    if (csvdata_time(time_field, lay->headered, &raw, &iso) != 0)
+        return csvdata_fail(p, line, "time '%.40s' is not a Unix time (seconds or milliseconds)%s", time_field,
+                            lay->headered ? " nor an ISO-8601 UTC time" : "");
+    int row_units = iso ? 2 : raw >= 100000000000LL ? 1 : 0;   /* 1e11 s is year 5138; 1e11 ms is 1973 */
+    if (lay->units < 0) lay->units = row_units;
+    if (row_units != lay->units)
+        return csvdata_fail(p, line, "time '%.40s' is in %s but earlier rows are in %s", time_field,
+                            row_units == 2 ? "ISO-8601" : row_units ? "milliseconds" : "seconds",
+                            lay->units == 2 ? "ISO-8601" : lay->units ? "milliseconds" : "seconds");
+    if (lay->units >= 1 && raw % 1000 != 0)
+        return csvdata_fail(p, line, "time '%.40s' is not a whole second", time_field);
+    b->t = lay->units >= 1 ? raw / 1000 : raw;
+    double *dst[COL_COUNT] = {NULL, &b->o, &b->h, &b->l, &b->c, &b->v, &b->trades};
+    for (int k = COL_O; k < COL_COUNT; k++) {
+        if (lay->cols[k] < 0) continue;
+        if (csvdata_number(fields[lay->cols[k]], dst[k]) != 0)
+            return csvdata_fail(p, line, "%s '%.40s' is not a number%s", csvdata_col_names[k], fields[lay->cols[k]],
+                                last_unterminated ? " (truncated last line?)" : "");
+    }
+    lay->fast_rows = !lay->headered && lay->units == 0;
+    return 1;
+}
+
 int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
 {
     csvdata_parser p = {.path = path, .err = err, .errlen = errlen};
@@ -273,9 +369,9 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
     csvdata d = {0};
     d.bars = malloc(cap * sizeof *d.bars);
     size_t *lines = malloc(cap * sizeof *lines);
-    int rc = -1, cols[COL_COUNT], expect_fields = 0, units = -1;   /* units: 0 s, 1 ms, 2 ISO */
+    int rc = -1;
+    csvdata_layout lay = {.units = -1};
     size_t line = 0;
-    char *fields[CSVDATA_MAX_FIELDS];
     if (!d.bars || !lines) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
     for (char *s = text; s < text + len;) {
         char *nl = memchr(s, '\n', (size_t)(text + len - s));
@@ -284,63 +380,11 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
         *row_end = '\0';
         s = nl ? nl + 1 : text + len;
         line++;
-        if (!row[strspn(row, " \t\r")]) continue;              /* blank lines are ignored */
-        int n = csvdata_split(row, row_end, fields);
-        if (n > CSVDATA_MAX_FIELDS) { csvdata_fail(&p, line, "%d fields: too many", n); goto cleanup; }
-        if (expect_fields == 0) {
-            double probe;
-            if (csvdata_number(fields[0], &probe) != 0) {
-                if (csvdata_header(&p, fields, n, cols) != 0) goto cleanup;
-                d.headered = 1;
-                expect_fields = n;
-                continue;
-            }
-            if (n < 6 || n > 7) {
-                csvdata_fail(&p, line, "%d fields; a Kraken OHLCVT row has 7 (time,open,high,low,close,volume,trades) "
-                                       "and a headered file starts with timestamp,open,high,low,close,volume", n);
-                goto cleanup;
-            }
-            for (int k = 0; k < COL_COUNT; k++) cols[k] = k < n ? k : -1;
-            expect_fields = n;
-        }
-        if (n != expect_fields) {
-            if (last_unterminated && n < expect_fields)
-                csvdata_fail(&p, line, "truncated last line: %d of %d fields and no newline at the end of the file "
-                                       "(incomplete download?)", n, expect_fields);
-            else
-                csvdata_fail(&p, line, "%d fields, expected %d like the %s", n, expect_fields,
-                             d.headered ? "header" : "first row");
-            goto cleanup;
-        }
         csv_bar b = {0};
-        int64_t raw = 0;
-        int iso = 0;
-        if (csvdata_time(fields[cols[COL_T]], d.headered, &raw, &iso) != 0) {
-            csvdata_fail(&p, line, "time '%.40s' is not a Unix time (seconds or milliseconds)%s", fields[cols[COL_T]],
-                         d.headered ? " nor an ISO-8601 UTC time" : "");
-            goto cleanup;
-        }
-        int row_units = iso ? 2 : raw >= 100000000000LL ? 1 : 0;   /* 1e11 s is year 5138; 1e11 ms is 1973 */
-        if (units < 0) units = row_units;
-        if (row_units != units) {
-            csvdata_fail(&p, line, "time '%.40s' is in %s but earlier rows are in %s", fields[cols[COL_T]],
-                         row_units == 2 ? "ISO-8601" : row_units ? "milliseconds" : "seconds",
-                         units == 2 ? "ISO-8601" : units ? "milliseconds" : "seconds");
-            goto cleanup;
-        }
-        if (units >= 1 && raw % 1000 != 0) {
-            csvdata_fail(&p, line, "time '%.40s' is not a whole second", fields[cols[COL_T]]);
-            goto cleanup;
-        }
-        b.t = units >= 1 ? raw / 1000 : raw;
-        double *dst[COL_COUNT] = {NULL, &b.o, &b.h, &b.l, &b.c, &b.v, &b.trades};
-        for (int k = COL_O; k < COL_COUNT; k++) {
-            if (cols[k] < 0) continue;
-            if (csvdata_number(fields[cols[k]], dst[k]) != 0) {
-                csvdata_fail(&p, line, "%s '%.40s' is not a number%s", csvdata_col_names[k], fields[cols[k]],
-                             last_unterminated ? " (truncated last line?)" : "");
-                goto cleanup;
-            }
+        if (!(lay.fast_rows && csvdata_fast_row(row, row_end, lay.expect_fields, &b) == 0)) {
+            int got = csvdata_general_row(&p, &lay, row, row_end, line, last_unterminated, &b);
+            if (got < 0) goto cleanup;
+            if (got == 0) continue;                              /* a blank line or the header */
         }
         if (!(b.o > 0 && b.h > 0 && b.l > 0 && b.c > 0)) {
             csvdata_fail(&p, line, "prices must be positive (open %g, high %g, low %g, close %g)", b.o, b.h, b.l, b.c);
@@ -377,8 +421,9 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
         lines[d.count] = line;
         d.bars[d.count++] = b;
     }
-    if (d.count == 0) { csvdata_fail(&p, 0, "no bars (empty file%s)", d.headered ? " after the header" : ""); goto cleanup; }
-    d.millis = units == 1;
+    if (d.count == 0) { csvdata_fail(&p, 0, "no bars (empty file%s)", lay.headered ? " after the header" : ""); goto cleanup; }
+    d.headered = lay.headered;
+    d.millis = lay.units == 1;
     if (csvdata_infer_interval(&p, &d) != 0 || csvdata_check_steps(&p, &d, lines) != 0) goto cleanup;
     csvdata_scan_gaps(&d);
     *out = d;

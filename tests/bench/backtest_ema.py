@@ -12,6 +12,7 @@ import sys
 import time
 
 FAST, SLOW, WINDOW, BUY_QUOTE, DUST_QUOTE = 12, 26, 100, 50, 10
+ALPHA_FAST, ALPHA_SLOW = 2 / (FAST + 1), 2 / (SLOW + 1)   # ema_step's factors, computed once as in the Lua
 FEE, SLIPPAGE, CASH = 0.0040, 0.0005, 10000.0
 MAX_ORDER, MAX_POSITION, MAX_DAILY_LOSS = 50.0, 200.0, 50.0
 ORDERMIN, COSTMIN, LOT = 0.0001, 0.5, 8
@@ -51,10 +52,11 @@ class Strategy:
                     if j == len(recent) - 1:
                         return "current"
                     for c in recent[j + 1:]:
-                        s["prev_fast"], s["prev_slow"] = s["fast"], s["slow"]
-                        s["fast"] = ema_step(s["fast"], c["c"], FAST)
-                        s["slow"] = ema_step(s["slow"], c["c"], SLOW)
-                        s["t"], s["close"] = c["t"], c["c"]
+                        close, fast, slow = c["c"], s["fast"], s["slow"]
+                        s["prev_fast"], s["prev_slow"] = fast, slow
+                        s["fast"] = fast + ALPHA_FAST * (close - fast)
+                        s["slow"] = slow + ALPHA_SLOW * (close - slow)
+                        s["t"], s["close"] = c["t"], close
                     return "stepped"
         candles = ctx["ohlc"](WINDOW)
         closes = [c["c"] for c in candles]

@@ -178,6 +178,52 @@ static void test_numbers_exact(void)
     csvdata_free(&d);
 }
 
+/* Rows after the first take a one-pass fast path; anything unusual in them must read exactly
+ * as the general path reads it, and every error must still name its line. */
+static void test_fast_rows(void)
+{
+    csvdata a, b;
+    char err[512] = "";
+    const char *plain = write_tmp("plain.csv", "0,100,102,99,101,5,3\n60,101,103,100,102,6,4\n120,102,104,101,103,7,5\n"
+                                               "180,103,105,102,104,8,6\n");
+    const char *odd = write_tmp("odd.csv", "0,100,102,99,101,5,3\n60, 101 ,103,100,102,6,4\r\n"
+                                           "120,\"102\",1.04e2,101,103,7,5\n\n180,103.0,105,102,104,8,+6\n");
+    CHECK_MSG(csvdata_load(plain, &a, err, sizeof err) == 0, err);
+    CHECK_MSG(csvdata_load(odd, &b, err, sizeof err) == 0, err);
+    int same = a.count == 4 && b.count == 4;
+    for (size_t i = 0; same && i < 4; i++)
+        same = a.bars[i].t == b.bars[i].t && a.bars[i].o == b.bars[i].o && a.bars[i].h == b.bars[i].h &&
+               a.bars[i].l == b.bars[i].l && a.bars[i].c == b.bars[i].c && a.bars[i].v == b.bars[i].v &&
+               a.bars[i].trades == b.bars[i].trades;
+    CHECK_MSG(same, "spaces, quotes, CRLF, an exponent, a blank line and signs read as the plain rows");
+    CHECK(a.bars[3].c == 104 && a.bars[3].trades == 6);
+    csvdata_free(&a);
+    csvdata_free(&b);
+    CHECK_MSG(csvdata_load(write_tmp("six.csv", "0,1,2,1,2,5\n60,2,3,2,3,6\n120,3,4,3,4,7\n"), &a, err, sizeof err) == 0,
+              err);
+    CHECK(a.count == 3 && a.bars[2].trades == 0 && a.bars[2].h == 4 && a.bars[2].v == 7);
+    csvdata_free(&a);
+
+    const char *good = "0,1,1,1,1,0,0\n60,1,1,1,1,0,0\n";
+    char text[256];
+    static const struct { const char *row, *part; } bad[] = {
+        {"120,1,1,1,1,0,0,\n", "8 fields, expected 7"},
+        {"120,1,1,,1,0,0\n", "low '' is not a number"},
+        {"120,1,1,1,1,0\n", "6 fields, expected 7"},
+        {"30,1,1,1,1,0,0\n", "not sorted"},
+        {"120000000000,1,1,1,1,0,0\n", "milliseconds"},
+        {"120,1,1,1,-1,0,0\n", "positive"},
+        {"120,1,1,2,1.5,0,0\n", "high 1 is below low 2"},
+        {"120,1,1,1,1,x,0\n", "volume 'x' is not a number"},
+        {"60,1,1,1,1,0,0\n", "duplicate time"},
+        {"120,1,1,1", "truncated last line"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "%s%s", good, bad[i].row);
+        expect_error(write_tmp("fastbad.csv", text), ":3:", bad[i].part);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -185,6 +231,7 @@ int main(void)
     test_gaps_and_interval();
     test_bad_files();
     test_numbers_exact();
+    test_fast_rows();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
