@@ -81,7 +81,14 @@ static void blackbox_write_stderr(const char *ts, blackbox_level level, const ch
 {
     if ((int)level < blackbox_stderr_min) return;
     strbuf b = {0};
-    strbuf_printf(&b, "%s %-5s %s", ts, blackbox_names[level], event);
+    strbuf_printf(&b, "%s %-5s ", ts, blackbox_names[level]);
+    /* A name with anything but name characters is shown as a JSON string: a script must not be
+     * able to forge a line (a newline and a fake event) in the CI log. */
+    size_t len = strlen(event);
+    if (len > 0 && strspn(event, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-/") == len)
+        strbuf_puts(&b, event);
+    else
+        strbuf_json_string(&b, event, len);
     if (fields && strcmp(fields, "{}") != 0) strbuf_printf(&b, " %s", fields);
     strbuf_puts(&b, "\n");
     if (!b.oom) console_write(stderr, b.data, b.len);

@@ -378,6 +378,13 @@ t_grep "debug echo with TITAN_LOG_LEVEL=debug" "spec.debug" "$T_ERR"
 TITAN_LOG_LEVEL=error t_run script "$ROOT/tests/lua/log_spec.lua"
 t_nogrep "no info echo with TITAN_LOG_LEVEL=error" "spec.info" "$T_ERR"
 
+# an event name cannot forge a line of the stderr echo: odd names are shown JSON-escaped
+printf 'titan.log.error("x\\n2026-01-01T00:00:00.000Z error order.placed", { a = 1 })\n' >"$T_TMP/scripts/forge.lua"
+t_run script "$T_TMP/scripts/forge.lua"
+t_check "forged event name stays on one stderr line" test "$(grep -c . "$T_ERR")" = 1
+t_grep "forged event name shown escaped" 'error "x\n2026-01-01T00:00:00.000Z error order.placed" {"a":1}' "$T_ERR"
+t_check "no line starts with the forged event" test "$(grep -c '^2026-01-01T00:00:00.000Z' "$T_ERR")" = 0
+
 # default path: ./blackbox.log in the working directory
 mkdir -p "$T_TMP/bbdefault"
 printf 'titan.log.info("default.path", {})\n' >"$T_TMP/scripts/one_event.lua"
