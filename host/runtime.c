@@ -5,6 +5,7 @@
  * so a script pays nothing for the budget until it exceeds it. */
 #include "runtime.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -292,11 +293,28 @@ static int runtime_print(lua_State *L)
     return 0;
 }
 
-/* os.getenv: the secret variables do not exist as far as Lua can tell. */
+/* Names that credentials go by in CI and cloud environments (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY,
+ * DB_PASSWORD, ...): such variables are not the bot's, and redaction knows only the six of
+ * the deployment contract, so Lua is not shown them at all. */
+static int runtime_credential_name(const char *name)
+{
+    static const char *const parts[] = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL",
+                                        "AUTH", "PRIVATE", "COOKIE", "SESSION", "DATABASE_URL", "DSN"};
+    char upper[256];
+    size_t n = strlen(name);
+    if (n >= sizeof upper) return 1;                 /* no real variable name is that long */
+    for (size_t i = 0; i <= n; i++) upper[i] = (char)toupper((unsigned char)name[i]);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strstr(upper, parts[i])) return 1;
+    return 0;
+}
+
+/* os.getenv: the secret variables, and anything named like a credential, do not exist as far
+ * as Lua can tell. */
 static int runtime_getenv(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    const char *v = secrets_is_secret_name(name) ? NULL : getenv(name);
+    const char *v = secrets_is_secret_name(name) || runtime_credential_name(name) ? NULL : getenv(name);
     if (v) lua_pushstring(L, v);
     else luaL_pushfail(L);
     return 1;

@@ -195,4 +195,20 @@ done
 # the sandbox spec under real secrets: os.getenv must hide each of them
 t_spec "$ROOT/tests/lua/sandbox_spec.lua"
 
+# other credentials a CI runner may export are hidden too; ordinary settings stay readable
+cat >"$T_TMP/scripts/otherenv.lua" <<'EOF'
+for _, name in ipairs({ "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD",
+                        "my_api_key", "DATABASE_URL", "SENTRY_DSN", "SESSION_COOKIE" }) do
+  print(name, os.getenv(name))
+end
+print("TITAN_AI_DAILY_USD", os.getenv("TITAN_AI_DAILY_USD"), "OPENAI_MODEL", os.getenv("OPENAI_MODEL"))
+EOF
+GITHUB_TOKEN=ghs_tok1 ACTIONS_ID_TOKEN_REQUEST_TOKEN=tok2 AWS_SECRET_ACCESS_KEY=tok3 DB_PASSWORD=tok4 my_api_key=tok5 \
+  DATABASE_URL=postgres://u:tok6@h/db SENTRY_DSN=https://tok7@s.io/1 SESSION_COOKIE=tok8 TITAN_AI_DAILY_USD=2.5 \
+  OPENAI_MODEL=gpt-x t_run script "$T_TMP/scripts/otherenv.lua"
+t_rc "credential-named variables: script ran" 0
+for k in 1 2 3 4 5 6 7 8; do t_nogrep "credential-named variable $k hidden from Lua" "tok$k" "$T_OUT"; done
+t_check "every credential-named variable reads as nil" test "$(grep -c $'\tnil$' "$T_OUT")" = 8
+t_grep "ordinary settings stay readable" $'TITAN_AI_DAILY_USD\t2.5\tOPENAI_MODEL\tgpt-x' "$T_OUT"
+
 t_finish
