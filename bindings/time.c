@@ -1,10 +1,15 @@
-/* titan.time — the host's UTC clock (pinnable with TITAN_FAKE_NOW_MS), ISO-8601 and slots. */
+/* titan.time — the host's UTC clock (pinnable with TITAN_FAKE_NOW_MS), ISO-8601, slots and a
+ * bounded sleep. */
+#include <errno.h>
+#include <time.h>
+
 #include <lauxlib.h>
 
 #include "bindings.h"
 #include "clock.h"
 
 #define TIME_MAX_ABS_MS ((lua_Integer)1 << 53)
+#define TIME_MAX_SLEEP_MS 10000
 
 static const int time_kraken_intervals[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600};
 
@@ -61,11 +66,24 @@ static int time_intervals(lua_State *L)
     return 1;
 }
 
+/* sleep_ms(ms): waits ms milliseconds of wall time (0 .. 10000), e.g. a provider's Retry-After,
+ * without burning the CPU budget (a spin would). Real time even when the clock is pinned. */
+static int time_sleep_ms(lua_State *L)
+{
+    lua_Integer ms = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, ms >= 0 && ms <= TIME_MAX_SLEEP_MS, 1, "must be between 0 and 10000 ms");
+    struct timespec left = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
 static const luaL_Reg time_functions[] = {
     {"intervals", time_intervals},
     {"iso", time_iso},
     {"now_ms", time_now_ms},
     {"parse_iso", time_parse_iso},
+    {"sleep_ms", time_sleep_ms},
     {"slot", time_slot},
     {NULL, NULL},
 };

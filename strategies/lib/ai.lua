@@ -103,13 +103,10 @@ local function now_ms(opts)
   return opts.clock and opts.clock() or titan.time.now_ms()
 end
 
--- Waits ms milliseconds. The sandbox has no sleep unless the host provides titan.time.sleep_ms;
--- the fallback spins on the clock (bounded by CPU time too, so a pinned test clock cannot hang it).
+-- Waits ms milliseconds (opts.sleep_ms lets tests replace the wait).
 local function wait_ms(opts, ms)
-  local sleep = opts.sleep_ms or (titan.time and titan.time.sleep_ms)
-  if sleep then return pcall(sleep, ms) end
-  local stop, cpu_stop = titan.time.now_ms() + ms, os.clock() + ms / 1000 + 1
-  while titan.time.now_ms() < stop and os.clock() < cpu_stop do end
+  local sleep = opts.sleep_ms or titan.time.sleep_ms
+  return pcall(sleep, ms)
 end
 
 local function normalise_prompt(p)

@@ -18,6 +18,22 @@ spec.describe("time", function()
     end
   end)
 
+  it("sleep_ms waits wall time without spending CPU, within bounds", function()
+    local cpu0 = os.clock()
+    local wall0 = time.now_ms()
+    time.sleep_ms(0)
+    time.sleep_ms(60)
+    local fake = os.getenv("TITAN_FAKE_NOW_MS")
+    if not (fake and fake ~= "") then
+      ok(time.now_ms() - wall0 >= 55, "slept about 60 ms of wall time")
+    end
+    ok(os.clock() - cpu0 < 0.03, "no spinning: CPU time " .. (os.clock() - cpu0))
+    raises(function() time.sleep_ms(-1) end, "between 0 and 10000")
+    raises(function() time.sleep_ms(10001) end, "between 0 and 10000")
+    raises(function() time.sleep_ms(1.5) end, "number has no integer representation")
+    raises(function() time.sleep_ms("soon") end, "bad argument #1")
+  end)
+
   it("iso formats UTC with milliseconds and Z", function()
     eq(time.iso(0), "1970-01-01T00:00:00.000Z")
     eq(time.iso(1795754700000), "2026-11-27T04:45:00.000Z")
