@@ -19,6 +19,7 @@
 #include <lualib.h>
 
 #include "console.h"
+#include "coroutine.h"
 #include "modules.h"
 #include "secrets.h"
 #include "strbuf.h"
@@ -35,6 +36,7 @@ struct runtime {
     /* Written by the CPU timer's signal handler too. */
     volatile sig_atomic_t kill;
     volatile sig_atomic_t in_call;
+    volatile sig_atomic_t timer_fired;   /* SIGPROFs in this call: 1 arms the kill, 2 ends the process */
     lua_State *volatile running;   /* the Lua thread executing now: L, or a coroutine it resumed */
     char *script_dir;
     char *home;
@@ -102,6 +104,7 @@ static void runtime_hook(lua_State *L, lua_Debug *ar)
     runtime *rt = runtime_of(L);
     if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
     lua_sethook(L, NULL, 0, 0);    /* armed for a kill that is over: a coroutine left suspended */
+    if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);   /* the timer fired in between */
 }
 
 /* The runtime whose call the CPU timer is measuring (one call into Lua at a time). */
@@ -116,8 +119,8 @@ static void runtime_cpu_timer_fired(int sig)
     (void)sig;
     runtime *rt = runtime_timed;
     if (!rt || !rt->in_call) return;
-    if (rt->kill == KILL_NONE) {
-        rt->kill = KILL_CPU;
+    if (rt->timer_fired++ == 0) {
+        if (rt->kill == KILL_NONE) rt->kill = KILL_CPU;
         runtime_arm_kill(rt->running);
         return;
     }
@@ -142,78 +145,44 @@ static void runtime_cpu_timer_arm(int64_t budget_ms)
     setitimer(ITIMER_PROF, &t, NULL);
 }
 
-/* ---- coroutines: the timer must know which thread runs ---------------------------- */
+/* ---- the running thread (host/coroutine.c reports it) ------------------------------ */
 
-/* Runs the original coroutine function (upvalue 1) on the arguments with `running` set to
- * coroutine co for the duration, so a budget kill reaches the thread that is looping. Errors
- * of the original are re-raised after `running` is restored. */
-static int runtime_run_on(lua_State *L, lua_State *co, int nresults)
+static const char runtime_killed_key[] = "titan.runtime.killed";
+
+lua_State *runtime_thread_enter(lua_State *L, lua_State *co)
 {
     runtime *rt = runtime_of(L);
     lua_State *outer = rt->running;
     rt->running = co;
     if (rt->kill != KILL_NONE) runtime_arm_kill(co);   /* the kill came before `running` moved */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    int status = lua_pcall(L, lua_gettop(L) - 1, nresults, 0);
+    return outer;
+}
+
+void runtime_thread_leave(lua_State *L, lua_State *outer, lua_State *co)
+{
+    runtime *rt = runtime_of(L);
     rt->running = outer;
-    if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
-    if (status != LUA_OK) return lua_error(L);
-    return lua_gettop(L);
-}
-
-/* coroutine.resume and coroutine.close (which runs the coroutine's __close handlers). */
-static int runtime_co_tracked(lua_State *L)
-{
-    lua_State *co = lua_tothread(L, 1);
-    return runtime_run_on(L, co ? co : L, LUA_MULTRET);
-}
-
-/* The function coroutine.wrap returns: lcorolib's auxwrap on the tracked resume. */
-static int runtime_co_wrapped(lua_State *L)
-{
-    lua_State *co = lua_tothread(L, lua_upvalueindex(2));
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_insert(L, 1);                                       /* [ co, args... ] */
-    runtime_run_on(L, co, LUA_MULTRET);                     /* [ ok, results... ] */
-    if (lua_toboolean(L, 1)) return lua_gettop(L) - 1;
+    if (!rt->in_call || rt->kill == KILL_NONE) return;
     int status = lua_status(co);
-    if (status != LUA_OK && status != LUA_YIELD) {          /* an error in the coroutine */
-        status = lua_resetthread(co);                       /* close its to-be-closed variables */
+    if (status != LUA_OK && status != LUA_YIELD) {     /* the kill ended it: remember (weak keys) */
+        lua_getfield(L, LUA_REGISTRYINDEX, runtime_killed_key);
+        lua_pushthread(co);
         lua_xmove(co, L, 1);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
     }
-    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
-        luaL_where(L, 1);
-        lua_insert(L, -2);
-        lua_concat(L, 2);
-    }
-    return lua_error(L);
+    runtime_raise_kill(L, rt);
 }
 
-/* coroutine.wrap(f): coroutine.create (upvalue 2) and the wrapped resume (resume is upvalue 1). */
-static int runtime_co_wrap(lua_State *L)
+int runtime_thread_killed(lua_State *L, lua_State *co)
 {
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);                      /* [ co ] */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, -2);                                      /* [ resume, co ] */
-    lua_pushcclosure(L, runtime_co_wrapped, 2);
-    return 1;
-}
-
-static void runtime_track_coroutines(lua_State *L, int co_table)
-{
-    lua_getfield(L, co_table, "resume");
-    lua_pushvalue(L, -1);
-    lua_pushcclosure(L, runtime_co_tracked, 1);
-    lua_setfield(L, co_table, "resume");                    /* [ resume ] */
-    lua_getfield(L, co_table, "create");                    /* [ resume, create ] */
-    lua_pushcclosure(L, runtime_co_wrap, 2);
-    lua_setfield(L, co_table, "wrap");
-    lua_getfield(L, co_table, "close");
-    lua_pushcclosure(L, runtime_co_tracked, 1);
-    lua_setfield(L, co_table, "close");
+    lua_getfield(L, LUA_REGISTRYINDEX, runtime_killed_key);
+    lua_pushthread(co);
+    lua_xmove(co, L, 1);
+    int killed = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return killed;
 }
 
 /* ---- the one call helper ---------------------------------------------------------- */
@@ -242,6 +211,7 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     int outer = rt->in_call;
     if (!outer) {
         rt->kill = KILL_NONE;
+        rt->timer_fired = 0;
         rt->running = L;
         lua_sethook(L, NULL, 0, 0);
         runtime_timed = rt;
@@ -534,7 +504,7 @@ static void runtime_open_sandbox(lua_State *L)
 {
     static const luaL_Reg libs[] = {
         {LUA_GNAME, luaopen_base},         {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
-        {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, coroutine_open},
         {LUA_OSLIBNAME, luaopen_os},       {NULL, NULL},
     };
     for (const luaL_Reg *lib = libs; lib->func; lib++) {
@@ -554,9 +524,6 @@ static void runtime_open_sandbox(lua_State *L)
     lua_setfield(L, -2, "print");
     lua_pushcfunction(L, runtime_require);
     lua_setfield(L, -2, "require");
-    lua_getfield(L, -1, "coroutine");                          /* [ G, coroutine ] */
-    runtime_track_coroutines(L, lua_gettop(L));
-    lua_pop(L, 1);
     lua_getfield(L, -1, "string");                             /* [ G, string ] */
     lua_pushnil(L); lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
@@ -595,6 +562,12 @@ static int runtime_setup(lua_State *L)
 {
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, runtime_loaded_key);
+    lua_newtable(L);                                           /* coroutines a budget stopped */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, runtime_killed_key);
     runtime_open_sandbox(L);
     runtime_open_titan(L);
     /* Strict globals: assigning an undeclared global raises (catches typos in strategies). */

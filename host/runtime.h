@@ -36,6 +36,13 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults);
 void runtime_set_cpu_budget(runtime *rt, int64_t cpu_ms);
 /* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
 void runtime_set_global(runtime *rt, const char *name);
+/* The Lua thread that runs, for the CPU-budget timer (host/coroutine.c): enter before running
+ * coroutine co from L, returning the thread to restore; leave after, which raises the kill in
+ * L if a budget ran out meanwhile (and remembers co if that ended it); killed says whether a
+ * budget ended co (its __close handlers must not run: hooks stay off in a killed thread). */
+lua_State *runtime_thread_enter(lua_State *L, lua_State *co);
+void runtime_thread_leave(lua_State *L, lua_State *outer, lua_State *co);
+int runtime_thread_killed(lua_State *L, lua_State *co);
 /* The folder holding strategies/ (where lib/ modules come from). */
 const char *runtime_home(const runtime *rt);
 #endif

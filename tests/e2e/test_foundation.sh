@@ -185,7 +185,8 @@ for case in \
   'coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()' \
   'local co = coroutine.create(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); coroutine.yield() end); coroutine.resume(co); coroutine.close(co)' \
   'local co = coroutine.wrap(function() while true do coroutine.yield() end end); while true do co(); for _ = 1, 100 do end end' \
-  'while true do print(coroutine.resume(coroutine.create(function() while true do end end))) end'; do
+  'while true do print(coroutine.resume(coroutine.create(function() while true do end end))) end' \
+  'print(pcall(coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() while true do end end}); error("boom") end)))'; do
   printf '%s\nprint("ESCAPED")\n' "$case" >"$T_TMP/scripts/co.lua"
   start=$(date +%s)
   TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/co.lua" >"$T_TMP/co.out" 2>&1
@@ -201,6 +202,23 @@ TITAN_LUA_MEM_MB=32 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/comem.lua" >"
 t_check "memory kill inside a coroutine exits 1" test $? = 1
 t_grep "memory kill inside a coroutine named" "memory budget exceeded" "$T_TMP/comem.out"
 t_nogrep "memory kill inside a coroutine not swallowed" "ESCAPED" "$T_TMP/comem.out"
+# a memory kill inside the __close handler of a failed wrapped coroutine: named, not the backstop
+cat >"$T_TMP/scripts/closemem.lua" <<'EOF'
+local f = coroutine.wrap(function()
+  local x <close> = setmetatable({}, { __close = function()
+    local t = {}
+    while true do pcall(function() t[#t + 1] = string.rep("x", 1e5) .. #t end) end
+  end })
+  error("boom")
+end)
+print(pcall(f))
+print("ESCAPED")
+EOF
+TITAN_LUA_MEM_MB=32 TITAN_LUA_CPU_S=2 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/closemem.lua" >"$T_TMP/closemem.out" 2>&1
+t_check "memory kill in a __close handler exits 1" test $? = 1
+t_grep "memory kill in a __close handler named" "memory budget exceeded" "$T_TMP/closemem.out"
+t_nogrep "memory kill in a __close handler: not the C-function backstop" "inside a C function" "$T_TMP/closemem.out"
+t_nogrep "memory kill in a __close handler not swallowed" "ESCAPED" "$T_TMP/closemem.out"
 
 cat >"$T_TMP/scripts/mem.lua" <<'EOF'
 local t = {}

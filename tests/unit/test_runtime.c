@@ -66,6 +66,54 @@ int main(void)
     CHECK_INT(run_chunk(rt, "keep = nil"), RUNTIME_OK); /* existing global: allowed */
     runtime_close(rt);
 
+    /* A coroutine the CPU budget stopped in one call keeps its hooks off (Lua leaves them off in
+     * a thread that died in a hook), so a later call must not run its __close handlers: closing
+     * it, or calling its wrap function again, reports the kill at once instead of looping
+     * until the process is ended. */
+    setenv("TITAN_LUA_MEM_MB", "64", 1);
+    setenv("TITAN_LUA_CPU_S", "1", 1);
+    rt = runtime_open(NULL, err, sizeof err);
+    CHECK(rt != NULL);
+    if (!rt) return UNIT_DONE("test_runtime");
+    L = runtime_lua(rt);
+    CHECK_INT(run_chunk(rt, "rawset(_G, 'keep', {})\n"
+                            "local function looping_close() while true do end end\n"
+                            "keep.c = coroutine.create(function()\n"
+                            "  local x <close> = setmetatable({}, { __close = looping_close })\n"
+                            "  while true do end\n"
+                            "end)\n"
+                            "keep.w = coroutine.wrap(function()\n"
+                            "  local x <close> = setmetatable({}, { __close = looping_close })\n"
+                            "  coroutine.yield()\n"
+                            "  while true do end\n"
+                            "end)\n"
+                            "keep.w()\n"
+                            "coroutine.resume(keep.c)\n"),
+              RUNTIME_ERR_CPU);
+    lua_settop(L, 0);
+    CHECK_INT(run_chunk(rt, "keep.w()"), RUNTIME_ERR_CPU);        /* the wrapped one dies now */
+    lua_settop(L, 0);
+    CHECK_INT(run_chunk(rt, "local ok, e = coroutine.close(keep.c)\n"
+                            "assert(ok == false and e:find('stopped by a budget'), e)\n"
+                            "local ok2, e2 = pcall(keep.w)\n"
+                            "assert(ok2 == false and e2:find('stopped by a budget'), e2)\n"
+                            "assert(coroutine.status(keep.c) == 'dead')\n"),
+              RUNTIME_OK);
+    const char *msg = lua_tostring(L, -1);
+    CHECK_MSG(lua_gettop(L) == 0, msg ? msg : "");
+    lua_settop(L, 0);
+    /* an ordinary coroutine in the same state still closes normally */
+    CHECK_INT(run_chunk(rt, "local closed = false\n"
+                            "local c = coroutine.create(function()\n"
+                            "  local x <close> = setmetatable({}, { __close = function() closed = true end })\n"
+                            "  coroutine.yield()\n"
+                            "end)\n"
+                            "coroutine.resume(c)\n"
+                            "assert(coroutine.close(c) == true and closed)\n"),
+              RUNTIME_OK);
+    lua_settop(L, 0);
+    runtime_close(rt);
+
     /* bad budget values are refused with the variable named */
     setenv("TITAN_LUA_MEM_MB", "lots", 1);
     CHECK(runtime_open(NULL, err, sizeof err) == NULL);
