@@ -7,6 +7,7 @@
 
 #include "bindings.h"
 #include "clock.h"
+#include "runtime.h"
 
 #define TIME_MAX_ABS_MS ((lua_Integer)1 << 53)
 #define TIME_MAX_SLEEP_MS 10000
@@ -67,13 +68,14 @@ static int time_intervals(lua_State *L)
 }
 
 /* sleep_ms(ms): waits ms milliseconds of wall time (0 .. 10000), e.g. a provider's Retry-After,
- * without burning the CPU budget (a spin would). Real time even when the clock is pinned. */
+ * without burning the CPU budget (a spin would); it counts against the wall-clock budget and
+ * ends early when a budget runs out. Real time even when the clock is pinned. */
 static int time_sleep_ms(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
     luaL_argcheck(L, ms >= 0 && ms <= TIME_MAX_SLEEP_MS, 1, "must be between 0 and 10000 ms");
     struct timespec left = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    while (nanosleep(&left, &left) != 0 && errno == EINTR && !runtime_kill_pending(L)) {
     }
     return 0;
 }

@@ -1059,7 +1059,10 @@ static int cycle_main_protected(lua_State *L)
         cycle_set_error(c, "strategy failed: %.*s; nothing was traded", (int)strcspn(msg ? msg : "?", "\n"),
                         msg ? msg : "?");
         cycle_log(BLACKBOX_ERROR, "strategy.error", "\"kind\":%s,\"message\":%s",
-                  rs == RUNTIME_ERR_CPU ? "\"cpu_budget\"" : rs == RUNTIME_ERR_MEMORY ? "\"memory_budget\"" : "\"error\"",
+                  rs == RUNTIME_ERR_CPU      ? "\"cpu_budget\""
+                  : rs == RUNTIME_ERR_TIME   ? "\"time_budget\""
+                  : rs == RUNTIME_ERR_MEMORY ? "\"memory_budget\""
+                                             : "\"error\"",
                   cycle_q(msg));
         c->exit_code = cycle_end(c, STORE_STATUS_FAILED, EXIT_FAILED);
         return 0;

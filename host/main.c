@@ -118,6 +118,7 @@ static const char main_environment_help[] =
     "  KRAKEN_API_URL, OPENAI_BASE_URL, GROQ_BASE_URL, GEMINI_BASE_URL   endpoint overrides (tests)\n"
     "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"
     "  TITAN_LUA_CPU_S     CPU-time budget of each call into Lua, seconds (default 30)\n"
+    "  TITAN_LUA_WALL_S    wall-clock budget of each call into Lua, seconds (default 300)\n"
     "  TITAN_LUA_MEM_MB    memory cap of the Lua state, MiB (default 256)\n"
     "  TITAN_LOG_LEVEL     lowest level echoed on stderr: debug|info|warn|error (default info)\n"
     "  TITAN_HOME          folder holding strategies/lib (default: found next to the binary)\n"

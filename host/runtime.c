@@ -27,12 +27,12 @@
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
 #define RUNTIME_CPU_GRACE_MS 2000          /* the watchdog fires this long after the budget */
 
-enum { KILL_NONE, KILL_CPU, KILL_MEMORY };
+enum { KILL_NONE, KILL_CPU, KILL_MEMORY, KILL_WALL };
 
 struct runtime {
     lua_State *L;
     size_t mem_used, mem_limit;
-    int64_t cpu_budget_ms;
+    int64_t cpu_budget_ms, wall_budget_ms;
     /* Written by the CPU timer's signal handler too. */
     volatile sig_atomic_t kill;
     volatile sig_atomic_t in_call;
@@ -94,6 +94,9 @@ static void runtime_raise_kill(lua_State *L, runtime *rt)
     if (rt->kill == KILL_CPU)
         luaL_error(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
                    (int)(rt->cpu_budget_ms / 1000));
+    if (rt->kill == KILL_WALL)
+        luaL_error(L, "time budget exceeded: the call took longer than %d s of wall-clock time (TITAN_LUA_WALL_S)",
+                   (int)(rt->wall_budget_ms / 1000));
     luaL_error(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
                (int)(rt->mem_limit / (1024 * 1024)));
 }
@@ -143,6 +146,33 @@ static void runtime_cpu_timer_arm(int64_t budget_ms)
         t.it_interval.tv_usec = (suseconds_t)(RUNTIME_CPU_GRACE_MS % 1000) * 1000;
     }
     setitimer(ITIMER_PROF, &t, NULL);
+}
+
+/* SIGALRM: the call has taken its wall-clock budget (sleeping, or waiting on slow servers).
+ * The kill is raised at the next Lua instruction: a request in flight ends first, bounded
+ * by its own timeout. */
+static void runtime_wall_timer_fired(int sig)
+{
+    (void)sig;
+    runtime *rt = runtime_timed;
+    if (!rt || !rt->in_call || rt->kill != KILL_NONE) return;
+    rt->kill = KILL_WALL;
+    runtime_arm_kill(rt->running);
+}
+
+static void runtime_wall_timer_arm(int64_t budget_ms)
+{
+    struct itimerval t;
+    memset(&t, 0, sizeof t);
+    t.it_value.tv_sec = (time_t)(budget_ms / 1000);
+    t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
+    setitimer(ITIMER_REAL, &t, NULL);    /* 0 disarms */
+}
+
+int runtime_kill_pending(lua_State *L)
+{
+    runtime *rt = runtime_of(L);
+    return rt->in_call && rt->kill != KILL_NONE;
 }
 
 /* ---- the running thread (host/coroutine.c reports it) ------------------------------ */
@@ -200,8 +230,6 @@ static int runtime_traceback(lua_State *L)
     return 1;
 }
 
-void runtime_set_cpu_budget(runtime *rt, int64_t cpu_ms) { rt->cpu_budget_ms = cpu_ms; }
-
 runtime_status runtime_call(runtime *rt, int nargs, int nresults)
 {
     lua_State *L = rt->L;
@@ -217,11 +245,13 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
         runtime_timed = rt;
         rt->in_call = 1;
         runtime_cpu_timer_arm(rt->cpu_budget_ms);
+        runtime_wall_timer_arm(rt->wall_budget_ms);
     }
     int status = lua_pcall(L, nargs, nresults, base);
     int kill = rt->kill;
     if (!outer) {
         runtime_cpu_timer_arm(0);
+        runtime_wall_timer_arm(0);
         rt->in_call = 0;
         runtime_timed = NULL;
         lua_sethook(L, NULL, 0, 0);
@@ -230,6 +260,7 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     lua_remove(L, base);                          /* drop the handler */
     if (status == LUA_OK) return RUNTIME_OK;
     if (kill == KILL_CPU) return RUNTIME_ERR_CPU;
+    if (kill == KILL_WALL) return RUNTIME_ERR_TIME;
     if (kill == KILL_MEMORY || status == LUA_ERRMEM) {
         if (status == LUA_ERRMEM) {
             /* The allocator refused before the hook could name the limit. */
@@ -589,13 +620,15 @@ static int runtime_panic(lua_State *L)
 
 runtime *runtime_open(const char *script_path, char *err, size_t errlen)
 {
-    long cpu_s, mem_mb;
+    long cpu_s, wall_s, mem_mb;
     if (runtime_env_number("TITAN_LUA_CPU_S", 30, 86400, &cpu_s, err, errlen) ||
+        runtime_env_number("TITAN_LUA_WALL_S", 300, 86400, &wall_s, err, errlen) ||
         runtime_env_number("TITAN_LUA_MEM_MB", 256, 65536, &mem_mb, err, errlen))
         return NULL;
     runtime *rt = calloc(1, sizeof *rt);
     if (!rt) { snprintf(err, errlen, "out of memory"); return NULL; }
     rt->cpu_budget_ms = (int64_t)cpu_s * 1000;
+    rt->wall_budget_ms = (int64_t)wall_s * 1000;
     rt->mem_limit = (size_t)mem_mb * 1024 * 1024;
     rt->home = runtime_find_home();
     const char *slash = script_path ? strrchr(script_path, '/') : NULL;
@@ -614,6 +647,9 @@ runtime *runtime_open(const char *script_path, char *err, size_t errlen)
     sigemptyset(&cpu_timer.sa_mask);
     cpu_timer.sa_flags = SA_RESTART;     /* the timer must not fail a read or write with EINTR */
     sigaction(SIGPROF, &cpu_timer, NULL);
+    struct sigaction wall_timer = cpu_timer;
+    wall_timer.sa_handler = runtime_wall_timer_fired;
+    sigaction(SIGALRM, &wall_timer, NULL);
     *(runtime **)lua_getextraspace(rt->L) = rt;
     lua_pushcfunction(rt->L, runtime_setup);
     if (runtime_call(rt, 0, 0) != RUNTIME_OK) {

@@ -14,9 +14,11 @@ typedef enum {
     RUNTIME_ERR_LUA,    /* a Lua error (message + traceback on the stack) */
     RUNTIME_ERR_CPU,    /* the CPU budget ran out */
     RUNTIME_ERR_MEMORY, /* the memory budget ran out */
+    RUNTIME_ERR_TIME,   /* the wall-clock budget ran out */
 } runtime_status;
 
-/* Budgets from TITAN_LUA_CPU_S (default 30) and TITAN_LUA_MEM_MB (default 256).
+/* Budgets of each call from TITAN_LUA_CPU_S (default 30), TITAN_LUA_WALL_S (default 300) and
+ * TITAN_LUA_MEM_MB (default 256).
  * `script_path` decides the require path (its folder first). On failure returns NULL and
  * writes a message to err (size errlen). */
 runtime *runtime_open(const char *script_path, char *err, size_t errlen);
@@ -32,8 +34,9 @@ runtime_status runtime_load_file(runtime *rt, const char *path);
  * On success leaves nresults values; on failure leaves one string: the message and
  * traceback (budget errors name the limit). */
 runtime_status runtime_call(runtime *rt, int nargs, int nresults);
-/* Sets the CPU budget (ms) for later calls, e.g. a backtest's larger allowance. */
-void runtime_set_cpu_budget(runtime *rt, int64_t cpu_ms);
+/* True inside a call once a budget has run out: a binding that waits (sleep_ms) stops waiting;
+ * the kill is raised at the next Lua instruction. */
+int runtime_kill_pending(lua_State *L);
 /* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
 void runtime_set_global(runtime *rt, const char *name);
 /* The Lua thread that runs, for the CPU-budget timer (host/coroutine.c): enter before running

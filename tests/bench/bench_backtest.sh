@@ -38,6 +38,16 @@ fi
 for s in examples/ema_cross.lua strategies/default.lua; do
   sed 's/interval = 15,/interval = 60,/' "$ROOT/$s" >"$TMP/$(basename "$s")"
 done
+# Where ema_cross's time per bar goes: the same engine with an empty on_cycle, then with only
+# the one market.ohlc(pair, interval, 3) call ema_cross makes per bar (a new list and one new
+# candle table per bar).
+cat >"$TMP/floor_empty.lua" <<'EOF'
+return { name = "floor_empty", pair = "XBTUSD", interval = 60, on_cycle = function(ctx) return {} end }
+EOF
+cat >"$TMP/floor_ohlc.lua" <<'EOF'
+return { name = "floor_ohlc", pair = "XBTUSD", interval = 60,
+         on_cycle = function(ctx) local recent = ctx.market.ohlc(ctx.pair, ctx.interval, 3) return {} end }
+EOF
 
 now_ns() { date +%s%N; }
 # bench NAME FILE: best engine bars/s and best wall time (process start to exit) of $RUNS runs
@@ -57,6 +67,8 @@ bench() {
 }
 bench ema "$TMP/ema_cross.lua"
 bench default "$TMP/default.lua"
+bench floor_empty "$TMP/floor_empty.lua"
+bench floor_ohlc "$TMP/floor_ohlc.lua"
 
 py_wall=999999
 for i in $(seq "$RUNS"); do
@@ -81,6 +93,12 @@ printf '%-34s %12s %14.1f   >= 1,000,000 bars/s: %s\n' "ema_cross.lua (engine)" 
   "$(verdict "$([ "$ema_rate" -ge 1000000 ] && echo 1)")"
 printf '%-34s %12s %14.1f   >= 200,000 bars/s: %s\n' "default.lua (engine)" "$default_rate" "$(awk -v w="$default_wall" 'BEGIN{print w/1000}')" \
   "$(verdict "$([ "$default_rate" -ge 200000 ] && echo 1)")"
+us_per_bar() { awk -v r="$1" 'BEGIN {printf "%.2f", 1e6 / r}'; }
+printf '%-34s %12s %14s   %s us/bar: calling on_cycle, reading {}, updating ctx\n' "  floor: empty on_cycle" \
+  "$floor_empty_rate" "" "$(us_per_bar "$floor_empty_rate")"
+printf '%-34s %12s %14s   %s us/bar: + ohlc(pair, interval, 3), one new candle per bar\n' "  floor: one ohlc(3) per bar" \
+  "$floor_ohlc_rate" "" "$(us_per_bar "$floor_ohlc_rate")"
+printf '%-34s %12s %14s   %s us/bar in all\n' "  ema_cross per bar" "" "" "$(us_per_bar "$ema_rate")"
 printf '%-34s %12s %14.1f\n' "python3 event loop (same EMA cross)" "$(awk -v b="$bars" -v w="$py_wall" 'BEGIN{printf "%d", b/(w/1e6)}')" \
   "$(awk -v w="$py_wall" 'BEGIN{print w/1000}')"
 echo "ratio python wall / titan wall (ema_cross, whole process incl. reading the CSV): ${ratio}x   (target >= 10x: $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 10) ? 1 : 0}')"))"

@@ -220,6 +220,23 @@ t_grep "memory kill in a __close handler named" "memory budget exceeded" "$T_TMP
 t_nogrep "memory kill in a __close handler: not the C-function backstop" "inside a C function" "$T_TMP/closemem.out"
 t_nogrep "memory kill in a __close handler not swallowed" "ESCAPED" "$T_TMP/closemem.out"
 
+# the wall-clock budget: waiting (sleeps the script catches and repeats) is stopped too
+printf 'for _ = 1, 3 do print(pcall(function() while true do titan.time.sleep_ms(100) end end)) end\nprint("ESCAPED")\n' \
+  >"$T_TMP/scripts/wall.lua"
+start=$(date +%s%N)
+TITAN_LUA_WALL_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/wall.lua" >"$T_TMP/wall.out" 2>&1
+rc=$?; took=$((($(date +%s%N) - start) / 1000000))
+t_check "wall-clock budget exit 1 (got $rc)" test "$rc" = 1
+t_grep "wall-clock budget named" "time budget exceeded: the call took longer than 1 s of wall-clock time (TITAN_LUA_WALL_S)" "$T_TMP/wall.out"
+t_nogrep "wall-clock kill not swallowed" "ESCAPED" "$T_TMP/wall.out"
+t_check "wall-clock kill after about 1 s (took ${took} ms)" test "$took" -ge 900 -a "$took" -lt 3000
+printf 'titan.time.sleep_ms(10000)\nprint("ESCAPED")\n' >"$T_TMP/scripts/wall2.lua"
+start=$(date +%s%N)
+TITAN_LUA_WALL_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/wall2.lua" >"$T_TMP/wall2.out" 2>&1
+rc=$?; took=$((($(date +%s%N) - start) / 1000000))
+t_check "a long sleep_ms ends at the wall-clock budget (exit $rc, ${took} ms)" test "$rc" = 1 -a "$took" -lt 3000
+t_nogrep "a long sleep_ms: nothing after it ran" "ESCAPED" "$T_TMP/wall2.out"
+
 cat >"$T_TMP/scripts/mem.lua" <<'EOF'
 local t = {}
 for _ = 1, 3 do
@@ -260,7 +277,7 @@ t_check "a __gc loop cannot outlive the budget (exit 0, no hang)" test $? = 0
 t_grep "__gc refused" "__gc metamethods are not allowed" "$T_TMP/gc.out"
 
 printf 'print("ran")\n' >"$T_TMP/scripts/ok.lua"
-for var in TITAN_LUA_CPU_S TITAN_LUA_MEM_MB; do
+for var in TITAN_LUA_CPU_S TITAN_LUA_WALL_S TITAN_LUA_MEM_MB; do
   for bad in abc 0 -1 1.5 10x 99999999999; do
     env "$var=$bad" "$TITAN_BIN" script "$T_TMP/scripts/ok.lua" >"$T_TMP/bad.out" 2>"$T_TMP/bad.err"
     t_check "$var=$bad exits 2" test $? = 2

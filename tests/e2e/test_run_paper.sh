@@ -241,6 +241,9 @@ fail_case() {
 fail_case raise_rt 20 1 "exploded on purpose" 'error("exploded on purpose")'
 fail_case loop_rt 21 1 "CPU budget" 'while true do end' TITAN_LUA_CPU_S=1
 fail_case pcall_loop_rt 22 1 "CPU budget" 'while true do pcall(function() while true do end end) end' TITAN_LUA_CPU_S=1
+# the wall-clock budget: a strategy that waits (a sleep loop the strategy itself keeps retrying)
+fail_case sleep_rt 18 1 "time budget exceeded" 'while true do pcall(titan.time.sleep_ms, 200) end' TITAN_LUA_WALL_S=1
+t_grep "sleep_rt: blackbox names the time budget" '"ev":"strategy.error","cycle":"sleep_rt@'"$(r_slot_iso 18)"'","kind":"time_budget"' "$TITAN_BLACKBOX"
 fail_case mem_rt 23 1 "memory budget" 'local t = {}; local i = 0
     while true do i = i + 1; t[i] = string.rep("x", 4096) .. i end' TITAN_LUA_MEM_MB=32
 fail_case number_rt 24 1 "must return a list" 'return 42'
