@@ -637,7 +637,73 @@ static store_rc sb_release_cycle(void *impl, const char *cycle_id, int force, st
     return STORE_OK;
 }
 
+/* Parses one element of a response array into *row (zeroed before); nonzero when malformed.
+ * What it allocated stays in the row, for the rows' free function. */
+typedef int (*sb_row_parser)(const char *v, size_t vlen, void *row);
+
+/* GETs `query` and parses the JSON array it returns into a new array of `size`-byte rows
+ * (*rows, *n). Any malformed row fails the whole read: a partial ledger or state is worse
+ * than none. */
+static store_rc sb_get_rows(sb_store *s, const char *query, const char *table, size_t size, sb_row_parser parse,
+                            void (*free_rows)(void *, size_t), void **rows, size_t *n, char *err, size_t errlen)
+{
+    *rows = NULL, *n = 0;
+    sb_reply r;
+    if (sb_call(s, "GET", query, NULL, NULL, &r, err, errlen) != 0) return STORE_ERR;
+    store_rc rc = STORE_ERR;
+    if (sb_expect_array(s, query, &r, err, errlen) == 0) {
+        size_t pos = 0, count = 0, cap = 8, vlen;
+        const char *v;
+        char *out = calloc(cap, size);
+        int k = 0;
+        while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
+            char *grown = store_grow(out, &cap, count, size);
+            if (!grown) {
+                k = -1;
+                break;
+            }
+            out = grown;
+            void *row = out + count++ * size;
+            memset(row, 0, size);
+            if (parse(v, vlen, row) != 0) {
+                k = -1;
+                break;
+            }
+        }
+        if (out && k == 0) {
+            *rows = out, *n = count;
+            rc = STORE_OK;
+        } else {
+            if (out) free_rows(out, count);
+            sb_errorf(s, query, err, errlen, "malformed %s rows in the response", table);
+        }
+    }
+    sb_reply_free(&r);
+    return rc;
+}
+
+static void sb_free_plain(void *rows, size_t n)
+{
+    (void)n;
+    free(rows);
+}
+
+static void sb_free_fills(void *rows, size_t n) { store_fills_free(rows, n); }
+
+static void sb_free_kvs(void *rows, size_t n) { store_kvs_free(rows, n); }
+
 /* ---- paper ledger ---- */
+
+static int sb_parse_balance(const char *v, size_t vlen, void *row)
+{
+    store_balance *b = row;
+    char *asset = NULL;
+    int bad = store_json_member_dup(v, vlen, "asset", &asset) || !asset ||
+              store_json_member_double(v, vlen, "amount", &b->amount);
+    if (!bad) snprintf(b->asset, sizeof b->asset, "%s", asset);
+    free(asset);
+    return bad;
+}
 
 static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balance **out, size_t *n, char *err,
                                  size_t errlen)
@@ -647,42 +713,10 @@ static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balanc
     sb_filter(&q, "strategy", "eq", strategy);
     sb_param(&q, "select", "asset,amount");
     sb_param(&q, "order", "asset.asc");
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "GET", strbuf_cstr(&q), NULL, NULL, &r, err, errlen) == 0 &&
-        sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        size_t pos = 0, count = 0, cap = 8, vlen;
-        const char *v;
-        store_balance *b = malloc(cap * sizeof *b);
-        int k = 0;
-        while (b && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            char *asset = NULL;
-            double amount;
-            if (store_json_member_dup(v, vlen, "asset", &asset) || !asset ||
-                store_json_member_double(v, vlen, "amount", &amount)) {
-                free(asset);
-                k = -1;
-                break;
-            }
-            store_balance *nb = store_grow(b, &cap, count, sizeof *b);
-            if (!nb) {
-                free(asset), free(b), b = NULL;
-                break;
-            }
-            b = nb;
-            snprintf(b[count].asset, sizeof b[count].asset, "%s", asset);
-            b[count++].amount = amount;
-            free(asset);
-        }
-        if (b && k == 0) {
-            *out = b, *n = count;
-            rc = STORE_OK;
-        } else {
-            free(b);
-            sb_errorf(s, strbuf_cstr(&q), err, errlen, "malformed paper_balances rows in the response");
-        }
-    }
-    sb_reply_free(&r);
+    void *rows;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "paper_balances", sizeof **out, sb_parse_balance, sb_free_plain,
+                              &rows, n, err, errlen);
+    *out = rows;
     strbuf_free(&q);
     return rc;
 }
@@ -759,6 +793,32 @@ static store_rc sb_paper_apply_fill(void *impl, const char *strategy, const stor
     return rc;
 }
 
+static int sb_parse_fill(const char *v, size_t vlen, void *row)
+{
+    store_fill *fl = row;
+    double id = 0;
+    char *cid = NULL, *ref = NULL, *pair = NULL, *side = NULL, *type = NULL, *base = NULL, *quote = NULL,
+         *reason = NULL;
+    int bad = store_json_member_double(v, vlen, "id", &id) ||
+              store_json_member_dup(v, vlen, "cycle_id", &cid) ||
+              store_json_member_dup(v, vlen, "order_ref", &ref) ||
+              store_json_member_time(v, vlen, "ts", &fl->ts_ms) ||
+              store_json_member_dup(v, vlen, "pair", &pair) || store_json_member_dup(v, vlen, "side", &side) ||
+              store_json_member_dup(v, vlen, "order_type", &type) ||
+              store_json_member_double(v, vlen, "volume", &fl->volume) ||
+              store_json_member_double(v, vlen, "price", &fl->price) ||
+              store_json_member_double(v, vlen, "cost", &fl->cost) ||
+              store_json_member_double(v, vlen, "fee", &fl->fee) ||
+              store_json_member_dup(v, vlen, "base_asset", &base) ||
+              store_json_member_dup(v, vlen, "quote_asset", &quote) ||
+              store_json_member_double(v, vlen, "realized_pnl", &fl->realized_pnl) ||
+              store_json_member_dup(v, vlen, "reason", &reason);
+    fl->id = (int64_t)id;
+    fl->cycle_id = cid, fl->order_ref = ref, fl->pair = pair, fl->side = side, fl->order_type = type;
+    fl->base_asset = base, fl->quote_asset = quote, fl->reason = reason;
+    return bad || !cid || !pair || !side || !type || !base || !quote;
+}
+
 static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cycle_id, int64_t since_ms, int limit,
                                store_fill **rows, size_t *n, char *err, size_t errlen)
 {
@@ -770,57 +830,10 @@ static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cyc
     if (since_ms > 0) sb_filter_time(&q, "ts", "gte", since_ms);
     sb_param(&q, "order", "ts.asc,id.asc");
     strbuf_printf(&q, "&limit=%d", limit);
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "GET", strbuf_cstr(&q), NULL, NULL, &r, err, errlen) == 0 &&
-        sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        size_t pos = 0, count = 0, cap = 16, vlen;
-        const char *v;
-        store_fill *out = calloc(cap, sizeof *out);
-        int k = 0;
-        while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            store_fill *nf = store_grow(out, &cap, count, sizeof *out);
-            if (!nf) {
-                k = -1;
-                break;
-            }
-            out = nf;
-            store_fill *fl = &out[count++];
-            memset(fl, 0, sizeof *fl);
-            double id = 0;
-            char *cid = NULL, *ref = NULL, *pair = NULL, *side = NULL, *type = NULL, *base = NULL, *quote = NULL,
-                 *reason = NULL;
-            int bad = store_json_member_double(v, vlen, "id", &id) ||
-                      store_json_member_dup(v, vlen, "cycle_id", &cid) ||
-                      store_json_member_dup(v, vlen, "order_ref", &ref) ||
-                      store_json_member_time(v, vlen, "ts", &fl->ts_ms) ||
-                      store_json_member_dup(v, vlen, "pair", &pair) || store_json_member_dup(v, vlen, "side", &side) ||
-                      store_json_member_dup(v, vlen, "order_type", &type) ||
-                      store_json_member_double(v, vlen, "volume", &fl->volume) ||
-                      store_json_member_double(v, vlen, "price", &fl->price) ||
-                      store_json_member_double(v, vlen, "cost", &fl->cost) ||
-                      store_json_member_double(v, vlen, "fee", &fl->fee) ||
-                      store_json_member_dup(v, vlen, "base_asset", &base) ||
-                      store_json_member_dup(v, vlen, "quote_asset", &quote) ||
-                      store_json_member_double(v, vlen, "realized_pnl", &fl->realized_pnl) ||
-                      store_json_member_dup(v, vlen, "reason", &reason);
-            fl->id = (int64_t)id;
-            fl->cycle_id = cid, fl->order_ref = ref, fl->pair = pair, fl->side = side, fl->order_type = type;
-            fl->base_asset = base, fl->quote_asset = quote, fl->reason = reason;
-            if (bad || !cid || !pair || !side || !type || !base || !quote) {
-                k = -1;
-                break;
-            }
-        }
-        if (out && k == 0) {
-            *rows = out, *n = count;
-            rc = STORE_OK;
-        } else {
-            store_fills_free(out, count);
-            sb_errorf(s, strbuf_cstr(&q), err, errlen, "malformed paper_fills rows in the response");
-        }
-    }
-    sb_reply_free(&r);
+    void *out;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "paper_fills", sizeof **rows, sb_parse_fill, sb_free_fills, &out, n,
+                              err, errlen);
+    *rows = out;
     strbuf_free(&q);
     return rc;
 }
@@ -898,6 +911,13 @@ static store_rc sb_state_set(void *impl, const char *strategy, const char *key, 
     return failed ? STORE_ERR : STORE_OK;
 }
 
+static int sb_parse_kv(const char *v, size_t vlen, void *row)
+{
+    store_kv *kv = row;
+    return store_json_member_dup(v, vlen, "key", &kv->key) || store_json_member_raw(v, vlen, "value", &kv->value) ||
+           !kv->key || !kv->value;
+}
+
 static store_rc sb_state_list(void *impl, const char *strategy, store_kv **rows, size_t *n, char *err, size_t errlen)
 {
     sb_store *s = impl;
@@ -906,38 +926,10 @@ static store_rc sb_state_list(void *impl, const char *strategy, store_kv **rows,
     sb_filter(&q, "strategy", "eq", strategy);
     sb_param(&q, "select", "key,value");
     sb_param(&q, "order", "key.asc");
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "GET", strbuf_cstr(&q), NULL, NULL, &r, err, errlen) == 0 &&
-        sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        size_t pos = 0, count = 0, cap = 8, vlen;
-        const char *v;
-        store_kv *out = calloc(cap, sizeof *out);
-        int k = 0;
-        while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            store_kv *nk = store_grow(out, &cap, count, sizeof *out);
-            if (!nk) {
-                k = -1;
-                break;
-            }
-            out = nk;
-            store_kv *kv = &out[count++];
-            memset(kv, 0, sizeof *kv);
-            if (store_json_member_dup(v, vlen, "key", &kv->key) || store_json_member_raw(v, vlen, "value", &kv->value) ||
-                !kv->key || !kv->value) {
-                k = -1;
-                break;
-            }
-        }
-        if (out && k == 0) {
-            *rows = out, *n = count;
-            rc = STORE_OK;
-        } else {
-            store_kvs_free(out, count);
-            sb_errorf(s, strbuf_cstr(&q), err, errlen, "malformed strategy_state rows in the response");
-        }
-    }
-    sb_reply_free(&r);
+    void *out;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "strategy_state", sizeof **rows, sb_parse_kv, sb_free_kvs, &out, n,
+                              err, errlen);
+    *rows = out;
     strbuf_free(&q);
     return rc;
 }

@@ -171,6 +171,14 @@ echo malformed >"$T_TMP/fault"; fault_case malformed "malformed response body"
 echo malformed >"$T_TMP/fault"; out=$(tool list 2>&1); echo "$out" >>"$T_TMP/all-outputs"
 t_check "malformed list body: error, not an empty list ($out)" bash -c "echo '$out' | grep -q '^error: .*malformed'"
 t_run locks list; t_rc "locks list on a malformed body" 1; cat "$T_OUT" "$T_ERR" >>"$T_TMP/all-outputs"
+# rows that parse as JSON but lack their columns: every reader refuses the whole answer
+echo badrows >"$T_TMP/fault"
+for read in "fills fault-rows" "state-list fault-rows" "balances fault-rows 100" "list"; do
+  # shellcheck disable=SC2086 # the words are the tool's arguments
+  out=$("$STORE_TOOL" $read 2>&1); rc=$?; echo "$out" >>"$T_TMP/all-outputs"
+  t_check "rows without their columns ($read): exit 1, not a partial read ($out)" [ "$rc" = 1 ]
+  t_check "rows without their columns ($read): says malformed ($out)" bash -c "echo \"\$1\" | grep -q 'malformed'" _ "$out"
+done
 echo 503 >"$T_TMP/fault"; t_run halt on; t_rc "halt on with the store down" 1
 t_grep "halt failure names the URL" "$URL/rest/v1/control" "$T_ERR"; cat "$T_OUT" "$T_ERR" >>"$T_TMP/all-outputs"
 rm -f "$T_TMP/fault"

@@ -12,6 +12,7 @@ Supabase's gateway. Every request's header shape (never the key) goes to --log a
 Faults for tests: when --fault-file exists, its content decides the answer to every request:
   "503" (or any 4xx/5xx number) -> that status with a PostgREST error body
   "malformed"                   -> 200 with a body that is not JSON
+  "badrows"                     -> 200 with a JSON array whose row lacks every expected column
   "html500"                     -> 500 with an HTML body
   "hang"                        -> no answer for 30 s
 Keys come from the environment (FAKE_SUPABASE_KEYS, comma-separated), never the command line.
@@ -316,6 +317,8 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if what == "malformed":
             self.send(200, "<html>this is not json")
+        elif what == "badrows":
+            self.send(200, json.dumps([{"unexpected": 1}]))
         elif what == "html500":
             self.send(500, "<html><body>Internal Server Error</body></html>", "text/html")
         elif what.isdigit():
