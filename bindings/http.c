@@ -17,6 +17,7 @@
 
 #include "bindings.h"
 #include "http.h"
+#include "runtime.h"
 #include "secrets.h"
 
 #define HTTP_CALL_METATABLE "titan.http.call"
@@ -427,12 +428,23 @@ static int http_push_result(lua_State *L, const http_response *res, int redact)
     return 1;
 }
 
+/* A request made from Lua ends within the call's wall-clock budget (raises if it is spent). */
+static void http_bound_by_budget(lua_State *L, http_request *reqs, size_t n)
+{
+    int64_t left = runtime_budget_left_ms(L);
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].timeout_ms > left) reqs[i].timeout_ms = (long)left;
+        if (reqs[i].connect_timeout_ms > left) reqs[i].connect_timeout_ms = (long)left;
+    }
+}
+
 static int http_request_fn(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     http_call *c = http_call_new(L, 1);                         /* [ req, call ] */
     http_parse_request(L, 1, c, 0, "titan.http.request");
+    http_bound_by_budget(L, c->reqs, 1);
     http_perform(&c->reqs[0], &c->res[0]);
     int n = http_push_result(L, &c->res[0], c->owned[0].has_secret);
     lua_pushcfunction(L, http_call_gc);                         /* free now, not at the next GC */
@@ -457,6 +469,7 @@ static int http_batch_fn(lua_State *L)
         http_parse_request(L, -1, c, i, where);
         lua_pop(L, 1);
     }
+    http_bound_by_budget(L, c->reqs, n);
     http_perform_many(c->reqs, c->res, n);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 2, 1);                               /* [ ..., pair ] */

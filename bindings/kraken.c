@@ -8,22 +8,27 @@
 #include <lauxlib.h>
 
 #include "bindings.h"
+#include "http.h"
 #include "kraken.h"
+#include "runtime.h"
 
-/* opts.timeout_ms (optional positive integer) of the options table at idx. */
+/* opts.timeout_ms (optional positive integer) of the options table at idx, bounded by what is
+ * left of the call's wall-clock budget (raises if it is spent). */
 static long kraken_opt_timeout(lua_State *L, int idx)
 {
-    if (lua_isnoneornil(L, idx)) return 0;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    long timeout = 0;
-    if (lua_getfield(L, idx, "timeout_ms") != LUA_TNIL) {
-        int isnum = 0;
-        lua_Integer t = lua_tointegerx(L, -1, &isnum);
-        luaL_argcheck(L, isnum && t > 0 && t <= 600000, idx, "timeout_ms must be an integer between 1 and 600000");
-        timeout = (long)t;
+    long timeout = HTTP_DEFAULT_TIMEOUT_MS;
+    if (!lua_isnoneornil(L, idx)) {
+        luaL_checktype(L, idx, LUA_TTABLE);
+        if (lua_getfield(L, idx, "timeout_ms") != LUA_TNIL) {
+            int isnum = 0;
+            lua_Integer t = lua_tointegerx(L, -1, &isnum);
+            luaL_argcheck(L, isnum && t > 0 && t <= 600000, idx, "timeout_ms must be an integer between 1 and 600000");
+            timeout = (long)t;
+        }
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    return timeout;
+    int64_t left = runtime_budget_left_ms(L);
+    return timeout > left ? (long)left : timeout;
 }
 
 /* Turns a kraken.bad_request failure (a programming error) into a raised error. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bindings.h"
+#include "runtime.h"
 #include "store.h"
 
 #define LOCK_STORE_KEY "titan.lock.store"
@@ -68,6 +69,7 @@ static int lock_acquire(lua_State *L)
     const char *name = lock_check_name(L);
     lua_Integer ttl = luaL_checkinteger(L, 2);
     luaL_argcheck(L, ttl >= 1 && ttl <= LOCK_MAX_TTL_S, 2, "ttl_s must be 1..604800 seconds");
+    runtime_budget_left_ms(L);                          /* a store call blocks: not once a budget is spent */
     store *st = lock_store(L);
     if (!st) return bindings_push_error(L, "lock.store_unavailable", lua_tostring(L, -1), 0);
     char holder[300], current[300], err[1024] = "";
@@ -89,6 +91,7 @@ static int lock_acquire(lua_State *L)
 static int lock_release(lua_State *L)
 {
     const char *name = lock_check_name(L);
+    runtime_budget_left_ms(L);
     store *st = lock_store(L);
     if (!st) return bindings_push_error(L, "lock.store_unavailable", lua_tostring(L, -1), 0);
     char holder[300], err[1024] = "";

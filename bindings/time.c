@@ -74,6 +74,8 @@ static int time_sleep_ms(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
     luaL_argcheck(L, ms >= 0 && ms <= TIME_MAX_SLEEP_MS, 1, "must be between 0 and 10000 ms");
+    int64_t budget = runtime_budget_left_ms(L);
+    if (ms > budget) ms = (lua_Integer)budget;
     struct timespec left = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
     while (nanosleep(&left, &left) != 0 && errno == EINTR && !runtime_kill_pending(L)) {
     }

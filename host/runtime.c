@@ -18,6 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "clock.h"
 #include "console.h"
 #include "coroutine.h"
 #include "modules.h"
@@ -25,7 +26,8 @@
 #include "strbuf.h"
 
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
-#define RUNTIME_CPU_GRACE_MS 2000          /* the watchdog fires this long after the budget */
+#define RUNTIME_CPU_GRACE_MS 2000          /* the CPU backstop fires this long after the budget */
+#define RUNTIME_WALL_GRACE_MS 30000        /* the wall-clock backstop: a store call (15 s) may end first */
 
 enum { KILL_NONE, KILL_CPU, KILL_MEMORY, KILL_WALL };
 
@@ -33,6 +35,7 @@ struct runtime {
     lua_State *L;
     size_t mem_used, mem_limit;
     int64_t cpu_budget_ms, wall_budget_ms;
+    int64_t wall_deadline_ms;      /* monotonic: when the current call's wall-clock budget ends */
     /* Written by the CPU timer's signal handler too. */
     volatile sig_atomic_t kill;
     volatile sig_atomic_t in_call;
@@ -149,24 +152,47 @@ static void runtime_cpu_timer_arm(int64_t budget_ms)
 }
 
 /* SIGALRM: the call has taken its wall-clock budget (sleeping, or waiting on slow servers).
- * The kill is raised at the next Lua instruction: a request in flight ends first, bounded
- * by its own timeout. */
+ * The first signal arms the kill hook; blocking bindings also check for it before they wait
+ * (runtime_budget_left_ms), and bound their waits by what is left. A second signal, a grace
+ * period later, ends a process that is still stuck. */
 static void runtime_wall_timer_fired(int sig)
 {
     (void)sig;
     runtime *rt = runtime_timed;
-    if (!rt || !rt->in_call || rt->kill != KILL_NONE) return;
-    rt->kill = KILL_WALL;
+    if (!rt || !rt->in_call) return;
+    if (rt->kill == KILL_NONE || rt->kill == KILL_WALL) {
+        if (rt->kill == KILL_WALL) {
+            static const char msg[] = "titan-host: wall-clock budget exceeded and the script could not be stopped "
+                                      "(TITAN_LUA_WALL_S); stopping\n";
+            ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+            (void)ignored;
+            _exit(1);
+        }
+        rt->kill = KILL_WALL;
+    }
     runtime_arm_kill(rt->running);
 }
 
+/* Wall time: first at the budget, then every grace period; 0 disarms. */
 static void runtime_wall_timer_arm(int64_t budget_ms)
 {
     struct itimerval t;
     memset(&t, 0, sizeof t);
-    t.it_value.tv_sec = (time_t)(budget_ms / 1000);
-    t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
-    setitimer(ITIMER_REAL, &t, NULL);    /* 0 disarms */
+    if (budget_ms > 0) {
+        t.it_value.tv_sec = (time_t)(budget_ms / 1000);
+        t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
+        t.it_interval.tv_sec = RUNTIME_WALL_GRACE_MS / 1000;
+    }
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+int64_t runtime_budget_left_ms(lua_State *L)
+{
+    runtime *rt = runtime_of(L);
+    if (!rt->in_call) return INT64_MAX;
+    if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
+    int64_t left = rt->wall_deadline_ms - clock_monotonic_ms();
+    return left > 1 ? left : 1;
 }
 
 int runtime_kill_pending(lua_State *L)
@@ -245,6 +271,7 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
         runtime_timed = rt;
         rt->in_call = 1;
         runtime_cpu_timer_arm(rt->cpu_budget_ms);
+        rt->wall_deadline_ms = clock_monotonic_ms() + rt->wall_budget_ms;
         runtime_wall_timer_arm(rt->wall_budget_ms);
     }
     int status = lua_pcall(L, nargs, nresults, base);
@@ -295,27 +322,39 @@ static int runtime_print(lua_State *L)
 }
 
 /* Names that credentials go by in CI and cloud environments (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY,
- * DB_PASSWORD, ...): such variables are not the bot's, and redaction knows only the six of
- * the deployment contract, so Lua is not shown them at all. */
+ * DB_PASSWORD, MYSQL_PWD, CI_JOB_JWT, GH_PAT, ...): such variables are not the bot's, and
+ * redaction knows only the six of the deployment contract, so Lua is not shown them at all. */
 static int runtime_credential_name(const char *name)
 {
-    static const char *const parts[] = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL",
-                                        "AUTH", "PRIVATE", "COOKIE", "SESSION", "DATABASE_URL", "DSN"};
+    static const char *const parts[] = {"TOKEN",   "SECRET",  "PASS",    "_PWD",         "KEY", "CREDENTIAL", "AUTH",
+                                        "PRIVATE", "COOKIE",  "SESSION", "DATABASE_URL", "DSN", "JWT",        "WEBHOOK"};
     char upper[256];
     size_t n = strlen(name);
     if (n >= sizeof upper) return 1;                 /* no real variable name is that long */
     for (size_t i = 0; i <= n; i++) upper[i] = (char)toupper((unsigned char)name[i]);
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (strstr(upper, parts[i])) return 1;
-    return 0;
+    return n >= 4 && strcmp(upper + n - 4, "_PAT") == 0;   /* a personal access token; not _PATH */
 }
 
-/* os.getenv: the secret variables, and anything named like a credential, do not exist as far
- * as Lua can tell. */
+/* A value carrying a password in a URL (redis://user:pass@host, postgres://u:p@h/db). */
+static int runtime_credential_value(const char *v)
+{
+    const char *scheme_end = strstr(v, "://");
+    if (!scheme_end) return 0;
+    const char *authority = scheme_end + 3;
+    size_t len = strcspn(authority, "/?#");
+    const char *at = memchr(authority, '@', len);
+    return at && memchr(authority, ':', (size_t)(at - authority)) != NULL;
+}
+
+/* os.getenv: the secret variables, anything named like a credential, and URLs with a password
+ * do not exist as far as Lua can tell. */
 static int runtime_getenv(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const char *v = secrets_is_secret_name(name) || runtime_credential_name(name) ? NULL : getenv(name);
+    if (v && runtime_credential_value(v)) v = NULL;
     if (v) lua_pushstring(L, v);
     else luaL_pushfail(L);
     return 1;

@@ -37,6 +37,11 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults);
 /* True inside a call once a budget has run out: a binding that waits (sleep_ms) stops waiting;
  * the kill is raised at the next Lua instruction. */
 int runtime_kill_pending(lua_State *L);
+/* For bindings that block (sleep, HTTP, the store): raises the budget error when a budget has
+ * run out, else returns the milliseconds left of the call's wall-clock budget, to bound the
+ * wait by (INT64_MAX outside a call). C code that calls them in a loop (table.sort with a
+ * binding as comparator) is stopped this way, where the kill hook cannot run. */
+int64_t runtime_budget_left_ms(lua_State *L);
 /* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
 void runtime_set_global(runtime *rt, const char *name);
 /* The Lua thread that runs, for the CPU-budget timer (host/coroutine.c): enter before running

@@ -237,6 +237,19 @@ rc=$?; took=$((($(date +%s%N) - start) / 1000000))
 t_check "a long sleep_ms ends at the wall-clock budget (exit $rc, ${took} ms)" test "$rc" = 1 -a "$took" -lt 3000
 t_nogrep "a long sleep_ms: nothing after it ran" "ESCAPED" "$T_TMP/wall2.out"
 
+# C loops over a blocking binding (the kill hook runs only between Lua instructions): each call
+# checks the budget first and sleeps no longer than what is left
+for case in 'string.gsub(string.rep("3000 ", 5), "%d+", titan.time.sleep_ms)' \
+            'local t = {} for i = 1, 6 do t[i] = 3000 end table.sort(t, titan.time.sleep_ms)'; do
+  printf '%s\nprint("ESCAPED")\n' "$case" >"$T_TMP/scripts/wallc.lua"
+  start=$(date +%s%N)
+  TITAN_LUA_WALL_S=1 timeout 60 "$TITAN_BIN" script "$T_TMP/scripts/wallc.lua" >"$T_TMP/wallc.out" 2>&1
+  rc=$?; took=$((($(date +%s%N) - start) / 1000000))
+  t_check "wall budget holds in a C loop (exit $rc, ${took} ms): $case" test "$rc" = 1 -a "$took" -lt 2500
+  t_grep "wall budget in a C loop named: $case" "time budget exceeded" "$T_TMP/wallc.out"
+  t_nogrep "wall budget in a C loop not escaped: $case" "ESCAPED" "$T_TMP/wallc.out"
+done
+
 cat >"$T_TMP/scripts/mem.lua" <<'EOF'
 local t = {}
 for _ = 1, 3 do

@@ -129,6 +129,31 @@ t_grep "secret.unset" "unset ok" "$T_OUT"
 GEMINI_API_KEY= "$TITAN_BIN" script "$T_TMP/lua/unset.lua" >"$T_OUT.2" 2>&1; T_RC=$?
 t_rc "an empty secret counts as unset" 0
 
+# ---- the wall-clock budget bounds requests made from Lua -----------------------------------
+# A request may ask for 8 s, but the call has 1 s left: it ends at the budget and the script
+# stops there; requests in a loop driven by C (table.sort's comparator) are stopped too.
+cat >"$T_TMP/lua/wall.lua" <<EOF
+local res, err = titan.http.request({ url = "http://127.0.0.1:$PORT/delay/8000", timeout_ms = 8000 })
+print("request ended", res and res.status, err and err.code)
+print("ESCAPED")
+EOF
+cat >"$T_TMP/lua/wall_sort.lua" <<EOF
+local t = {}
+for i = 1, 6 do t[i] = { url = "http://127.0.0.1:$PORT/delay/3000", timeout_ms = 3000 } end
+table.sort(t, function(a, b) return titan.http.request(a) ~= nil end)
+print("ESCAPED")
+EOF
+for script in wall wall_sort; do
+  start=$(date +%s%N)
+  TITAN_LUA_WALL_S=1 timeout 30 "$TITAN_BIN" script "$T_TMP/lua/$script.lua" >"$T_TMP/$script.out" 2>&1; rc=$?
+  took=$((($(date +%s%N) - start) / 1000000))
+  OUTS+=("$T_TMP/$script.out")
+  t_check "$script: a request past the wall-clock budget stops the script (exit $rc)" test "$rc" = 1
+  t_check "$script: within the budget, not the request's timeout (${took} ms)" test "$took" -lt 3000
+  t_grep "$script: time budget named" "time budget exceeded" "$T_TMP/$script.out"
+  t_nogrep "$script: nothing ran after it" "ESCAPED" "$T_TMP/$script.out"
+done
+
 # ---- no secret value anywhere the run wrote ------------------------------------------------
 t_check "the spec run wrote a blackbox" grep -q http.request "$TITAN_BLACKBOX"
 for name in "${SECRET_NAMES[@]}"; do

@@ -198,17 +198,24 @@ t_spec "$ROOT/tests/lua/sandbox_spec.lua"
 # other credentials a CI runner may export are hidden too; ordinary settings stay readable
 cat >"$T_TMP/scripts/otherenv.lua" <<'EOF'
 for _, name in ipairs({ "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD",
-                        "my_api_key", "DATABASE_URL", "SENTRY_DSN", "SESSION_COOKIE" }) do
+                        "my_api_key", "DATABASE_URL", "SENTRY_DSN", "SESSION_COOKIE", "MYSQL_PWD", "CI_JOB_JWT",
+                        "SLACK_WEBHOOK_URL", "CACHE_ADDR", "GH_PAT", "SMTP_PASS" }) do
   print(name, os.getenv(name))
 end
 print("TITAN_AI_DAILY_USD", os.getenv("TITAN_AI_DAILY_USD"), "OPENAI_MODEL", os.getenv("OPENAI_MODEL"))
+print("MY_LIB_PATH", os.getenv("MY_LIB_PATH"), "OPENAI_BASE_URL", os.getenv("OPENAI_BASE_URL"))
 EOF
-GITHUB_TOKEN=ghs_tok1 ACTIONS_ID_TOKEN_REQUEST_TOKEN=tok2 AWS_SECRET_ACCESS_KEY=tok3 DB_PASSWORD=tok4 my_api_key=tok5 \
-  DATABASE_URL=postgres://u:tok6@h/db SENTRY_DSN=https://tok7@s.io/1 SESSION_COOKIE=tok8 TITAN_AI_DAILY_USD=2.5 \
-  OPENAI_MODEL=gpt-x t_run script "$T_TMP/scripts/otherenv.lua"
+GITHUB_TOKEN=ghs_tok01 ACTIONS_ID_TOKEN_REQUEST_TOKEN=tok02 AWS_SECRET_ACCESS_KEY=tok03 DB_PASSWORD=tok04 \
+  my_api_key=tok05 DATABASE_URL=postgres://u:tok06@h/db SENTRY_DSN=https://tok07@s.io/1 SESSION_COOKIE=tok08 \
+  MYSQL_PWD=tok09 CI_JOB_JWT=tok10 SLACK_WEBHOOK_URL=https://hooks.example/tok11 CACHE_ADDR=redis://user:tok12@cache:6379 \
+  GH_PAT=tok13 SMTP_PASS=tok14 TITAN_AI_DAILY_USD=2.5 OPENAI_MODEL=gpt-x MY_LIB_PATH=/opt/lib \
+  OPENAI_BASE_URL=http://127.0.0.1:9/v1 t_run script "$T_TMP/scripts/otherenv.lua"
 t_rc "credential-named variables: script ran" 0
-for k in 1 2 3 4 5 6 7 8; do t_nogrep "credential-named variable $k hidden from Lua" "tok$k" "$T_OUT"; done
-t_check "every credential-named variable reads as nil" test "$(grep -c $'\tnil$' "$T_OUT")" = 8
+for k in 01 02 03 04 05 06 07 08 09 10 11 12 13 14; do
+  t_nogrep "credential-named variable $k hidden from Lua" "tok$k" "$T_OUT"
+done
+t_check "every credential-named variable reads as nil" test "$(grep -c $'\tnil$' "$T_OUT")" = 14
 t_grep "ordinary settings stay readable" $'TITAN_AI_DAILY_USD\t2.5\tOPENAI_MODEL\tgpt-x' "$T_OUT"
+t_grep "a _PATH and a URL without a password stay readable" $'MY_LIB_PATH\t/opt/lib\tOPENAI_BASE_URL\thttp://127.0.0.1:9/v1' "$T_OUT"
 
 t_finish
