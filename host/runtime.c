@@ -81,8 +81,6 @@ static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static runtime *runtime_of(lua_State *L) { return *(runtime **)lua_getextraspace(L); }
 
-runtime *runtime_from_lua(lua_State *L) { return runtime_of(L); }
-
 static void runtime_hook(lua_State *L, lua_Debug *ar);
 
 /* Makes thread L raise the kill at its next instruction. Safe from a signal handler and from
@@ -186,10 +184,18 @@ static void runtime_wall_timer_arm(int64_t budget_ms)
     setitimer(ITIMER_REAL, &t, NULL);
 }
 
+/* The runtime of L, or NULL for a state the runtime did not make (bindings also run in plain
+ * states: unit tests, tools); told apart by the allocator, which is the runtime's own. */
+static runtime *runtime_of_any(lua_State *L)
+{
+    void *ud = NULL;
+    return lua_getallocf(L, &ud) == runtime_alloc ? ud : NULL;
+}
+
 int64_t runtime_budget_left_ms(lua_State *L)
 {
-    runtime *rt = runtime_of(L);
-    if (!rt->in_call) return INT64_MAX;
+    runtime *rt = runtime_of_any(L);
+    if (!rt || !rt->in_call) return INT64_MAX;
     if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
     int64_t left = rt->wall_deadline_ms - clock_monotonic_ms();
     return left > 1 ? left : 1;
@@ -197,8 +203,8 @@ int64_t runtime_budget_left_ms(lua_State *L)
 
 int runtime_kill_pending(lua_State *L)
 {
-    runtime *rt = runtime_of(L);
-    return rt->in_call && rt->kill != KILL_NONE;
+    runtime *rt = runtime_of_any(L);
+    return rt && rt->in_call && rt->kill != KILL_NONE;
 }
 
 /* ---- the running thread (host/coroutine.c reports it) ------------------------------ */

@@ -24,8 +24,6 @@ typedef enum {
 runtime *runtime_open(const char *script_path, char *err, size_t errlen);
 void runtime_close(runtime *rt);
 lua_State *runtime_lua(runtime *rt);
-/* The runtime that owns L (any thread of it). */
-runtime *runtime_from_lua(lua_State *L);
 
 /* Loads a Lua source file (text only) and pushes it as a function; on failure pushes the
  * error message and returns RUNTIME_ERR_LUA. */
