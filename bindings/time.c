@@ -77,8 +77,8 @@ static int time_sleep_ms(lua_State *L)
     int64_t budget = runtime_budget_left_ms(L);
     if (ms > budget) ms = (lua_Integer)budget;
     struct timespec left = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR && !runtime_kill_pending(L)) {
-    }
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        runtime_budget_left_ms(L);              /* raises once a budget has run out */
     return 0;
 }
 

@@ -39,7 +39,7 @@ struct runtime {
     /* Written by the CPU timer's signal handler too. */
     volatile sig_atomic_t kill;
     volatile sig_atomic_t in_call;
-    volatile sig_atomic_t timer_fired;   /* SIGPROFs in this call: 1 arms the kill, 2 ends the process */
+    volatile sig_atomic_t cpu_fired, wall_fired;   /* signals in this call: 1 arms the kill, 2 ends the process */
     lua_State *volatile running;   /* the Lua thread executing now: L, or a coroutine it resumed */
     char *script_dir;
     char *home;
@@ -79,7 +79,13 @@ static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ---- CPU budget ------------------------------------------------------------------- */
 
-static runtime *runtime_of(lua_State *L) { return *(runtime **)lua_getextraspace(L); }
+/* The runtime of L, or NULL for a state the runtime did not make (bindings also run in plain
+ * states: unit tests, tools); told apart by the allocator, which is the runtime's own. */
+static runtime *runtime_of(lua_State *L)
+{
+    void *ud = NULL;
+    return lua_getallocf(L, &ud) == runtime_alloc ? ud : NULL;
+}
 
 static void runtime_hook(lua_State *L, lua_Debug *ar);
 
@@ -111,100 +117,57 @@ static void runtime_hook(lua_State *L, lua_Debug *ar)
     if (rt->in_call && rt->kill != KILL_NONE) runtime_raise_kill(L, rt);   /* the timer fired in between */
 }
 
-/* The runtime whose call the CPU timer is measuring (one call into Lua at a time). */
+/* The runtime whose call the timers are measuring (one call into Lua at a time). */
 static runtime *volatile runtime_timed;
 
-/* SIGPROF: the process has used the call's CPU budget. The first signal arms the kill hook on
- * the running thread. The hook cannot run while Lua sits inside one C function (a
- * pathological string.find pattern can run for hours), so a second signal, a grace period
- * later, ends the process. */
-static void runtime_cpu_timer_fired(int sig)
+/* SIGPROF (process CPU time) and SIGALRM (wall-clock time): the call has used that budget.
+ * The first signal arms the kill hook on the running thread; blocking bindings also check for
+ * it before they wait (runtime_budget_left_ms). The hook cannot run while Lua sits inside one
+ * C function (a pathological string.find pattern can run for hours), so a second signal, a
+ * grace period later, ends the process. */
+static void runtime_timer_fired(int sig)
 {
-    (void)sig;
     runtime *rt = runtime_timed;
     if (!rt || !rt->in_call) return;
-    if (rt->timer_fired++ == 0) {
-        if (rt->kill == KILL_NONE) rt->kill = KILL_CPU;
+    int cpu = sig == SIGPROF;
+    volatile sig_atomic_t *fired = cpu ? &rt->cpu_fired : &rt->wall_fired;
+    if ((*fired)++ == 0) {
+        if (rt->kill == KILL_NONE) rt->kill = cpu ? KILL_CPU : KILL_WALL;
         runtime_arm_kill(rt->running);
         return;
     }
-    static const char msg[] = "titan-host: CPU budget exceeded inside a C function (a pathological string "
-                              "pattern?) that the budget hook cannot interrupt; stopping (TITAN_LUA_CPU_S)\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    static const char cpu_msg[] = "titan-host: CPU budget exceeded inside a C function (a pathological string "
+                                  "pattern?) that the budget hook cannot interrupt; stopping (TITAN_LUA_CPU_S)\n";
+    static const char wall_msg[] = "titan-host: wall-clock budget exceeded and the script could not be stopped; "
+                                   "stopping (TITAN_LUA_WALL_S)\n";
+    ssize_t ignored = cpu ? write(STDERR_FILENO, cpu_msg, sizeof cpu_msg - 1)
+                          : write(STDERR_FILENO, wall_msg, sizeof wall_msg - 1);
     (void)ignored;
     _exit(1);
 }
 
-/* Process CPU time: first at the budget, then every grace period; 0 disarms. */
-static void runtime_cpu_timer_arm(int64_t budget_ms)
+/* Timer `which` (ITIMER_PROF or ITIMER_REAL): first at the budget, then every grace period;
+ * a budget of 0 disarms. */
+static void runtime_timer_arm(int which, int64_t budget_ms, int64_t grace_ms)
 {
     struct itimerval t;
     memset(&t, 0, sizeof t);
     if (budget_ms > 0) {
         t.it_value.tv_sec = (time_t)(budget_ms / 1000);
         t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
-        t.it_interval.tv_sec = RUNTIME_CPU_GRACE_MS / 1000;
-        t.it_interval.tv_usec = (suseconds_t)(RUNTIME_CPU_GRACE_MS % 1000) * 1000;
+        t.it_interval.tv_sec = (time_t)(grace_ms / 1000);
+        t.it_interval.tv_usec = (suseconds_t)(grace_ms % 1000) * 1000;
     }
-    setitimer(ITIMER_PROF, &t, NULL);
-}
-
-/* SIGALRM: the call has taken its wall-clock budget (sleeping, or waiting on slow servers).
- * The first signal arms the kill hook; blocking bindings also check for it before they wait
- * (runtime_budget_left_ms), and bound their waits by what is left. A second signal, a grace
- * period later, ends a process that is still stuck. */
-static void runtime_wall_timer_fired(int sig)
-{
-    (void)sig;
-    runtime *rt = runtime_timed;
-    if (!rt || !rt->in_call) return;
-    if (rt->kill == KILL_NONE || rt->kill == KILL_WALL) {
-        if (rt->kill == KILL_WALL) {
-            static const char msg[] = "titan-host: wall-clock budget exceeded and the script could not be stopped "
-                                      "(TITAN_LUA_WALL_S); stopping\n";
-            ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-            (void)ignored;
-            _exit(1);
-        }
-        rt->kill = KILL_WALL;
-    }
-    runtime_arm_kill(rt->running);
-}
-
-/* Wall time: first at the budget, then every grace period; 0 disarms. */
-static void runtime_wall_timer_arm(int64_t budget_ms)
-{
-    struct itimerval t;
-    memset(&t, 0, sizeof t);
-    if (budget_ms > 0) {
-        t.it_value.tv_sec = (time_t)(budget_ms / 1000);
-        t.it_value.tv_usec = (suseconds_t)(budget_ms % 1000) * 1000;
-        t.it_interval.tv_sec = RUNTIME_WALL_GRACE_MS / 1000;
-    }
-    setitimer(ITIMER_REAL, &t, NULL);
-}
-
-/* The runtime of L, or NULL for a state the runtime did not make (bindings also run in plain
- * states: unit tests, tools); told apart by the allocator, which is the runtime's own. */
-static runtime *runtime_of_any(lua_State *L)
-{
-    void *ud = NULL;
-    return lua_getallocf(L, &ud) == runtime_alloc ? ud : NULL;
+    setitimer(which, &t, NULL);
 }
 
 int64_t runtime_budget_left_ms(lua_State *L)
 {
-    runtime *rt = runtime_of_any(L);
+    runtime *rt = runtime_of(L);
     if (!rt || !rt->in_call) return INT64_MAX;
     if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
     int64_t left = rt->wall_deadline_ms - clock_monotonic_ms();
     return left > 1 ? left : 1;
-}
-
-int runtime_kill_pending(lua_State *L)
-{
-    runtime *rt = runtime_of_any(L);
-    return rt && rt->in_call && rt->kill != KILL_NONE;
 }
 
 /* ---- the running thread (host/coroutine.c reports it) ------------------------------ */
@@ -271,20 +234,19 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     int outer = rt->in_call;
     if (!outer) {
         rt->kill = KILL_NONE;
-        rt->timer_fired = 0;
+        rt->cpu_fired = rt->wall_fired = 0;
         rt->running = L;
-        lua_sethook(L, NULL, 0, 0);
         runtime_timed = rt;
         rt->in_call = 1;
-        runtime_cpu_timer_arm(rt->cpu_budget_ms);
+        runtime_timer_arm(ITIMER_PROF, rt->cpu_budget_ms, RUNTIME_CPU_GRACE_MS);
         rt->wall_deadline_ms = clock_monotonic_ms() + rt->wall_budget_ms;
-        runtime_wall_timer_arm(rt->wall_budget_ms);
+        runtime_timer_arm(ITIMER_REAL, rt->wall_budget_ms, RUNTIME_WALL_GRACE_MS);
     }
     int status = lua_pcall(L, nargs, nresults, base);
     int kill = rt->kill;
     if (!outer) {
-        runtime_cpu_timer_arm(0);
-        runtime_wall_timer_arm(0);
+        runtime_timer_arm(ITIMER_PROF, 0, 0);
+        runtime_timer_arm(ITIMER_REAL, 0, 0);
         rt->in_call = 0;
         runtime_timed = NULL;
         lua_sethook(L, NULL, 0, 0);
@@ -686,16 +648,13 @@ runtime *runtime_open(const char *script_path, char *err, size_t errlen)
         return NULL;
     }
     lua_atpanic(rt->L, runtime_panic);
-    struct sigaction cpu_timer;
-    memset(&cpu_timer, 0, sizeof cpu_timer);
-    cpu_timer.sa_handler = runtime_cpu_timer_fired;
-    sigemptyset(&cpu_timer.sa_mask);
-    cpu_timer.sa_flags = SA_RESTART;     /* the timer must not fail a read or write with EINTR */
-    sigaction(SIGPROF, &cpu_timer, NULL);
-    struct sigaction wall_timer = cpu_timer;
-    wall_timer.sa_handler = runtime_wall_timer_fired;
-    sigaction(SIGALRM, &wall_timer, NULL);
-    *(runtime **)lua_getextraspace(rt->L) = rt;
+    struct sigaction timer;
+    memset(&timer, 0, sizeof timer);
+    timer.sa_handler = runtime_timer_fired;
+    sigemptyset(&timer.sa_mask);
+    timer.sa_flags = SA_RESTART;         /* the timers must not fail a read or write with EINTR */
+    sigaction(SIGPROF, &timer, NULL);
+    sigaction(SIGALRM, &timer, NULL);
     lua_pushcfunction(rt->L, runtime_setup);
     if (runtime_call(rt, 0, 0) != RUNTIME_OK) {
         snprintf(err, errlen, "cannot set up the Lua sandbox: %s", lua_tostring(rt->L, -1));

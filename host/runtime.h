@@ -32,9 +32,6 @@ runtime_status runtime_load_file(runtime *rt, const char *path);
  * On success leaves nresults values; on failure leaves one string: the message and
  * traceback (budget errors name the limit). */
 runtime_status runtime_call(runtime *rt, int nargs, int nresults);
-/* True inside a call once a budget has run out: a binding that waits (sleep_ms) stops waiting;
- * the kill is raised at the next Lua instruction. */
-int runtime_kill_pending(lua_State *L);
 /* For bindings that block (sleep, HTTP, the store): raises the budget error when a budget has
  * run out, else returns the milliseconds left of the call's wall-clock budget, to bound the
  * wait by (INT64_MAX outside a call). C code that calls them in a loop (table.sort with a
