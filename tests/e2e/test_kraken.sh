@@ -120,6 +120,21 @@ for line in open(sys.argv[1]):
     json.loads(line)
 ' "$BB"
 
+# The wall-clock budget bounds Kraken calls made from Lua: a stalled Ticker that asks for 8 s
+# ends at the 1 s budget and the script stops there.
+fake_control() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], sys.argv[2].encode())' "$URL/__control" "$1" >/dev/null; }
+fake_control '{"reset": true}'
+fake_control '{"method": "Ticker", "kind": "stall", "seconds": 8, "times": -1}'
+printf 'print(titan.kraken.ticker("XBTUSD", { timeout_ms = 8000 }))\nprint("ESCAPED")\n' >"$T_TMP/wall.lua"
+start=$(date +%s%N)
+TITAN_LUA_WALL_S=1 timeout 30 "$TITAN_BIN" script "$T_TMP/wall.lua" >"$T_TMP/wall.out" 2>&1; rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+OUTS+=("$T_TMP/wall.out")
+t_check "a stalled Kraken call stops at the wall-clock budget (exit $rc, ${took} ms)" test "$rc" = 1 -a "$took" -lt 3000
+t_grep "stalled Kraken call: time budget named" "time budget exceeded" "$T_TMP/wall.out"
+t_nogrep "stalled Kraken call: nothing ran after it" "ESCAPED" "$T_TMP/wall.out"
+fake_control '{"reset": true}'
+
 # Every signature the fake received (kept across its resets): in none of our outputs.
 python3 -c '
 import json, sys, urllib.request
