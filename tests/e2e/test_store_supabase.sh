@@ -188,6 +188,15 @@ fault_case http-url "not like https://" SUPABASE_URL=http://example.com
 fault_case publishable "publishable key" SUPABASE_KEY=sb_publishable_abc
 fault_case newline-key "control character" "SUPABASE_KEY=sb_secret_a
 b"
+# a project without the schema: PostgREST 12 answers 404 PGRST205, and the error says what to apply
+psql_run -c "create database noschema" >/dev/null 2>&1
+EMPTY_PORT=$(t_free_port)
+FAKE_SUPABASE_KEYS="$SECRET_KEY" "$PY" "$ROOT/tests/fakes/postgrest_fake.py" --port "$EMPTY_PORT" \
+  --pg-host "$PGHOST" --pg-port "$PGPORT" --pg-db noschema >"$T_TMP/fake-empty.out" 2>&1 &
+T_PIDS+=($!)
+t_check "postgrest fake on an empty database up" t_wait_port "$EMPTY_PORT"
+fault_case no-schema "404 [PGRST205] Could not find the table 'public.execution_logs'" SUPABASE_URL=http://127.0.0.1:$EMPTY_PORT
+fault_case no-schema-advice "is examples/supabase/schema.sql applied?" SUPABASE_URL=http://127.0.0.1:$EMPTY_PORT
 t_check "no fault case touched the database" bash -c "'$STORE_TOOL' list 100 | grep -q 'rows=' && ! '$STORE_TOOL' list 100 | grep -q 'fault-'"
 t_check "no silent SQLite fallback" [ ! -e "$TITAN_DB" ]
 
