@@ -5,6 +5,7 @@
 # sending titan's own AI request bodies. Skips, saying why, when Node.js or the installed clients are
 # missing (tools/install-deps test installs both; offline, it says so and this suite skips).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
 CONF=${TITAN_CONFORMANCE_DIR:-$ROOT/tests/conformance}
 
 # skip REASON: the suite passes with nothing checked, and says so on stdout (tests/run shows it).
@@ -35,12 +36,7 @@ if [ -z "${TITAN_CONFORMANCE_DIR:-}" ]; then
   t_grep "a skip counts nothing" "test_conformance: 0 passed, 0 failed" "$T_TMP/skip.out"
 fi
 
-# python with psycopg2 for the PostgREST fake (the pyenv python on PATH may lack the Debian module)
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import psycopg2' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { t_fail "no python3 with psycopg2 (install python3-psycopg2: tools/install-deps test)"; t_finish; exit 1; }
+pg_python   # for the PostgREST fake
 
 # Keys of the right shapes, random: each fake accepts only its own (and the wrong-key checks prove it).
 KRAKEN_API_KEY=conf-$(python3 -c 'import secrets; print(secrets.token_hex(16))')
@@ -54,31 +50,26 @@ unset OPENAI_MODEL GROQ_MODEL GEMINI_MODEL OPENAI_BASE_URL GROQ_BASE_URL GEMINI_
 export TITAN_BLACKBOX=$T_TMP/blackbox.log
 
 # ---- a real PostgreSQL with the schema, and a function raising any SQLSTATE ----
-PGDIR=""
-conf_cleanup() { [ -n "$PGDIR" ] && "$ROOT/tests/fakes/pg.sh" stop "$PGDIR"; t_cleanup; }
-trap conf_cleanup EXIT
-pg_env=$("$ROOT/tests/fakes/pg.sh" start) || { t_fail "PostgreSQL did not start"; t_finish; exit 1; }
-eval "$pg_env"
-psql_run() { "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
+pg_start
 t_check "schema applied" psql_run -f "$ROOT/examples/supabase/schema.sql" -o /dev/null
 t_check "conformance_raise created" psql_run -c "create function public.conformance_raise(code text) returns void
   language plpgsql as \$\$ begin raise exception 'raised %', code using errcode = code; end \$\$"
 
 # ---- the fakes ----
-K_PORT=$(t_free_port); AI_PORT=$(t_free_port); PG_PORT=$(t_free_port)
+K_PORT=$(t_free_port); AI_PORT=$(t_free_port); REST_PORT=$(t_free_port)
 python3 "$ROOT/tests/fakes/kraken_fake.py" --port "$K_PORT" 2>"$T_TMP/kraken.err" & T_PIDS+=($!)
 FAKE_OPENAI_KEY=$OPENAI_API_KEY FAKE_GROQ_KEY=$GROQ_API_KEY FAKE_GEMINI_KEY=$GEMINI_API_KEY \
   python3 "$ROOT/tests/fakes/ai_fake.py" "$AI_PORT" 2>"$T_TMP/ai.err" & T_PIDS+=($!)
-FAKE_SUPABASE_KEYS=$SUPABASE_KEY "$PY" "$ROOT/tests/fakes/postgrest_fake.py" --port "$PG_PORT" \
+FAKE_SUPABASE_KEYS=$SUPABASE_KEY "$PY" "$ROOT/tests/fakes/postgrest_fake.py" --port "$REST_PORT" \
   --pg-host "$PGHOST" --pg-port "$PGPORT" 2>"$T_TMP/postgrest.err" & T_PIDS+=($!)
-for port in "$K_PORT" "$AI_PORT" "$PG_PORT"; do t_check "fake on $port up" t_wait_port "$port"; done
+for port in "$K_PORT" "$AI_PORT" "$REST_PORT"; do t_check "fake on $port up" t_wait_port "$port"; done
 
 # titan's AI request bodies, built by lib/ai itself
 requests=$("$TITAN_BIN" script "$CONF/titan_requests.lua" 2>"$T_TMP/requests.err")
 t_check "titan printed its AI requests" python3 -c 'import json, sys; json.loads(sys.argv[1])["openai"]["messages"]' "$requests"
 
 out=$T_TMP/conformance.out
-KRAKEN_URL=http://127.0.0.1:$K_PORT AI_URL=http://127.0.0.1:$AI_PORT POSTGREST_URL=http://127.0.0.1:$PG_PORT \
+KRAKEN_URL=http://127.0.0.1:$K_PORT AI_URL=http://127.0.0.1:$AI_PORT POSTGREST_URL=http://127.0.0.1:$REST_PORT \
   TITAN_AI_REQUESTS=$requests timeout 300 node "$CONF/run.mjs" >"$out" 2>&1
 rc=$?
 grep -v ' passed, .* failed$' "$out" | sed 's/^/    /' >&2
