@@ -88,11 +88,16 @@ r_approx "position = fills" "$(r_sql "select sum(case side when 'buy' then volum
 CTX=$(r_strategy ctx_rt 'local d = ctx.decision
     d.mode, d.cycle_id, d.now, d.pair, d.interval = ctx.mode, ctx.cycle_id, ctx.now, ctx.pair, ctx.interval
     d.ai = table.concat(ctx.ai, ",")
-    local candles = assert(ctx.market.ohlc(ctx.pair, ctx.interval, 50))
+    local candles = assert(ctx.market.ohlc(ctx.pair, ctx.interval, 20))
     d.candles = #candles
-    local ascending = true
-    for i = 2, #candles do if candles[i].t <= candles[i - 1].t then ascending = false end end
+    local ascending, steps = true, {}
+    for i = 2, #candles do
+      if candles[i].t <= candles[i - 1].t then ascending = false end
+      steps[candles[i].t - candles[i - 1].t] = true
+    end
     d.ascending = ascending
+    d.steps = {}
+    for step in pairs(steps) do d.steps[#d.steps + 1] = step end
     d.ticker_last = assert(ctx.market.ticker()).last
     d.cash, d.quote, d.base = ctx.portfolio.cash, ctx.portfolio.quote, ctx.portfolio.base
     ctx.log("ctx_seen", { candles = #candles })
@@ -107,7 +112,8 @@ r_eq "ctx.cycle_id" "$(r_json_get "$CIDC" decision 'd["strategy"]["cycle_id"]')"
 r_eq "ctx.now is the pinned clock" "$(r_json_get "$CIDC" decision 'd["strategy"]["now"]')" "$NOW3"
 r_eq "ctx.pair, ctx.interval" "$(r_json_get "$CIDC" decision 'd["strategy"]["pair"] + " " + str(d["strategy"]["interval"])')" "XBTUSD 15"
 r_eq "ctx.ai lists the configured providers" "$(r_json_get "$CIDC" decision 'd["strategy"]["ai"]')" "openai,groq,gemini"
-r_eq "ctx.market.ohlc: 50 candles" "$(r_json_get "$CIDC" decision 'd["strategy"]["candles"]')" 50
+r_eq "ctx.market.ohlc: 20 candles" "$(r_json_get "$CIDC" decision 'd["strategy"]["candles"]')" 20
+r_eq "ctx.market.ohlc: candles of the strategy's interval" "$(r_json_get "$CIDC" decision 'd["strategy"]["steps"]')" "[900]"
 r_eq "ctx.market.ohlc: oldest first" "$(r_json_get "$CIDC" decision 'd["strategy"]["ascending"]')" True
 r_approx "ctx.market.ticker().last" "$(r_json_get "$CIDC" decision 'd["strategy"]["ticker_last"]')" "$C"
 r_approx "ctx.portfolio.cash: starting paper cash" "$(r_json_get "$CIDC" decision 'd["strategy"]["cash"]')" 10000

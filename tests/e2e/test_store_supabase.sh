@@ -5,6 +5,7 @@
 # SQLite, the key headers (sb_secret_ in apikey only, JWT also as Bearer), faults (unreachable,
 # 401, 5xx, malformed bodies) and the planted key never printed anywhere.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg_lib.sh"
 
 STORE_TOOL=${STORE_TOOL:-${UNIT_DIR:-$ROOT/build/release/tests}/tools/store_tool}
 if [ ! -x "$STORE_TOOL" ]; then
@@ -16,22 +17,10 @@ export TITAN_BLACKBOX=$T_TMP/blackbox.log TITAN_LOG_LEVEL=error
 # a store that silently fell back to SQLite would create this file: the tests check it never appears
 export TITAN_DB=$T_TMP/must-not-exist.db
 
-# python with psycopg2 (the pyenv python on PATH may lack the Debian module)
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import psycopg2' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-  t_fail "no python3 with psycopg2 (install python3-psycopg2: tools/install-deps test)"; t_finish; exit 1
-fi
+pg_python
 
 # ---- a real PostgreSQL, stopped whatever happens ----
-PGDIR=""
-store_cleanup() { [ -n "$PGDIR" ] && "$ROOT/tests/fakes/pg.sh" stop "$PGDIR"; t_cleanup; }
-trap store_cleanup EXIT
-pg_env=$("$ROOT/tests/fakes/pg.sh" start) || { t_fail "PostgreSQL did not start"; t_finish; exit 1; }
-eval "$pg_env"
-psql_run() { "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
+pg_start
 psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema1.log" 2>&1
 t_check "schema applies to a fresh database" [ $? = 0 ]
 psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema2.log" 2>&1
@@ -188,6 +177,15 @@ fault_case http-url "not like https://" SUPABASE_URL=http://example.com
 fault_case publishable "publishable key" SUPABASE_KEY=sb_publishable_abc
 fault_case newline-key "control character" "SUPABASE_KEY=sb_secret_a
 b"
+# a project without the schema: PostgREST 12 answers 404 PGRST205, and the error says what to apply
+psql_run -c "create database noschema" >/dev/null 2>&1
+EMPTY_PORT=$(t_free_port)
+FAKE_SUPABASE_KEYS="$SECRET_KEY" "$PY" "$ROOT/tests/fakes/postgrest_fake.py" --port "$EMPTY_PORT" \
+  --pg-host "$PGHOST" --pg-port "$PGPORT" --pg-db noschema >"$T_TMP/fake-empty.out" 2>&1 &
+T_PIDS+=($!)
+t_check "postgrest fake on an empty database up" t_wait_port "$EMPTY_PORT"
+fault_case no-schema "404 [PGRST205] Could not find the table 'public.execution_logs'" SUPABASE_URL=http://127.0.0.1:$EMPTY_PORT
+fault_case no-schema-advice "is examples/supabase/schema.sql applied?" SUPABASE_URL=http://127.0.0.1:$EMPTY_PORT
 t_check "no fault case touched the database" bash -c "'$STORE_TOOL' list 100 | grep -q 'rows=' && ! '$STORE_TOOL' list 100 | grep -q 'fault-'"
 t_check "no silent SQLite fallback" [ ! -e "$TITAN_DB" ]
 

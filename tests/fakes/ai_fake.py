@@ -5,7 +5,17 @@
   POST /v1beta/models/{model}:generateContent    Gemini (responseMimeType + JSON schema)
 Every request's shape is checked (model, schema, headers, key in the right header: compared with
 FAKE_OPENAI_KEY / FAKE_GROQ_KEY / FAKE_GEMINI_KEY from the environment, never printed); a bad shape
-answers 400 and is recorded. Control (tests only):
+answers 400 and is recorded. As strict as the real services where it matters (the same answers):
+  - a model not in the provider's catalog below: 404 (OpenAI/Groq code model_not_found, Gemini
+    NOT_FOUND);
+  - OpenAI reasoning models (o-series, gpt-5 family) refuse `temperature` (400 unsupported_value,
+    or unsupported_parameter on o1-mini/o3-mini);
+  - Groq takes response_format json_schema only on the models that support it, strict only on
+    GROQ_STRICT_SCHEMA (400 invalid_request_error otherwise);
+  - Gemini thinking models (2.5 pro/flash) report usageMetadata.thoughtsTokenCount (billed as
+    output, counted in totalTokenCount) unless thinkingConfig.thinkingBudget is 0 on flash; SAFETY
+    candidates come without content and MAX_TOKENS ones with content but no parts.
+Control (tests only):
   POST /_control {"provider": "openai"|"groq"|"gemini"|"all", "mode": "...", "delay_ms": N,
                   "action": "buy", "confidence": 0.8, "retry_after": "1", "times": N,
                   "expect_model": "name"}
@@ -24,6 +34,30 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PROVIDERS = ("openai", "groq", "gemini")
+# The models each fake provider knows (dated snapshots such as gpt-4o-mini-2024-07-18 too).
+OPENAI_MODELS = {"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini",
+                 "gpt-5-nano", "o1", "o1-mini", "o3", "o3-mini", "o4-mini"}
+OPENAI_NO_TEMPERATURE = {"o1-mini", "o3-mini"}   # refuse the parameter outright
+GROQ_MODELS = {"llama-3.3-70b-versatile", "llama-3.1-8b-instant", "openai/gpt-oss-20b", "openai/gpt-oss-120b",
+               "moonshotai/kimi-k2-instruct", "moonshotai/kimi-k2-instruct-0905", "qwen/qwen3-32b",
+               "meta-llama/llama-4-scout-17b-16e-instruct", "meta-llama/llama-4-maverick-17b-128e-instruct"}
+GROQ_STRICT_SCHEMA = {"openai/gpt-oss-20b", "openai/gpt-oss-120b"}
+GROQ_SCHEMA = GROQ_STRICT_SCHEMA | {"moonshotai/kimi-k2-instruct", "moonshotai/kimi-k2-instruct-0905",
+                                    "meta-llama/llama-4-scout-17b-16e-instruct",
+                                    "meta-llama/llama-4-maverick-17b-128e-instruct"}
+GEMINI_MODELS = {"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash",
+                 "gemini-2.0-flash-lite"}
+GEMINI_THINKING = {"gemini-2.5-pro", "gemini-2.5-flash"}
+THOUGHTS_TOKENS = 40  # what a thinking model reports spending before it answers
+
+
+def base_model(name):
+    return re.sub(r"-\d{4}-\d{2}-\d{2}$", "", name) if isinstance(name, str) else name
+
+
+def is_reasoning(model):
+    m = base_model(model)
+    return bool(re.match(r"o\d", m or "")) or (m or "").startswith("gpt-5")
 LOCK = threading.Lock()
 STATE = {}
 
@@ -189,13 +223,15 @@ class Handler(BaseHTTPRequestHandler):
             if not expected_key(provider) or headers.get("authorization") != "Bearer " + expected_key(provider):
                 return self.send(401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
                                                  "param": None, "code": "invalid_api_key"}})
-            return self.send(200, {"object": "list", "data": [{"id": expected_model(provider) or "model-1",
-                                                              "object": "model", "owned_by": provider}]})
+            names = sorted(OPENAI_MODELS if provider == "openai" else GROQ_MODELS)
+            return self.send(200, {"object": "list", "data": [{"id": n, "object": "model", "owned_by": provider}
+                                                              for n in names]})
         if self.path == "/v1beta/models":
             if not expected_key("gemini") or headers.get("x-goog-api-key") != expected_key("gemini"):
                 return self.send(400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
                                                  "status": "INVALID_ARGUMENT"}})
-            return self.send(200, {"models": [{"name": "models/" + (expected_model("gemini") or "gemini-2.5-flash")}]})
+            return self.send(200, {"models": [{"name": "models/" + n, "supportedGenerationMethods": ["generateContent"]}
+                                              for n in sorted(GEMINI_MODELS)]})
         self.send(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
@@ -249,6 +285,11 @@ class Handler(BaseHTTPRequestHandler):
                                                  "status": "INVALID_ARGUMENT", "details": [
                                                      {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                                                       "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}})
+            if model not in GEMINI_MODELS:
+                return self.send(404, {"error": {"code": 404, "message": "models/%s is not found for API version v1beta, "
+                                                 "or is not supported for generateContent. Call ListModels to see the "
+                                                 "list of available models and their supported methods." % model,
+                                                 "status": "NOT_FOUND"}})
             problems = check_gemini(model, query, headers, body)
         else:
             if headers.get("authorization") != "Bearer " + expected_key(provider) or not expected_key(provider):
@@ -257,12 +298,41 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(401, {"error": {"message": "Incorrect API key provided.",
                                                  "type": "invalid_request_error", "param": None,
                                                  "code": "invalid_api_key"}})
+            known = OPENAI_MODELS if provider == "openai" else GROQ_MODELS
+            if isinstance(body.get("model"), str) and base_model(body["model"]) not in known:
+                return self.send(404, {"error": {"message": "The model `%s` does not exist or you do not have access "
+                                                 "to it." % body["model"], "type": "invalid_request_error",
+                                                 "param": None, "code": "model_not_found"}})
+            refusal = self.refuse_parameters(provider, body)
+            if refusal:
+                return self.send(400, {"error": refusal})
             problems = check_chat(provider, headers, body)
         if problems:
             return self.bad_shape(provider, problems)
         if provider == "gemini":
-            return self.answer_gemini(s)
+            return self.answer_gemini(s, model, body)
         return self.answer_chat(provider, body, s)
+
+    def refuse_parameters(self, provider, body):
+        """What the real API refuses for this model with a 400, as its error object, or None."""
+        model = base_model(body.get("model"))
+        if provider == "openai" and is_reasoning(model) and "temperature" in body:
+            if model in OPENAI_NO_TEMPERATURE:
+                return {"message": "Unsupported parameter: 'temperature' is not supported with this model.",
+                        "type": "invalid_request_error", "param": "temperature", "code": "unsupported_parameter"}
+            if body["temperature"] != 1:
+                return {"message": "Unsupported value: 'temperature' does not support %s with this model. Only the "
+                                   "default (1) value is supported." % body["temperature"],
+                        "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}
+        rf = body.get("response_format")
+        if provider == "groq" and isinstance(rf, dict) and rf.get("type") == "json_schema":
+            strict = isinstance(rf.get("json_schema"), dict) and rf["json_schema"].get("strict") is True
+            if model not in (GROQ_STRICT_SCHEMA if strict else GROQ_SCHEMA):
+                return {"message": "This model does not support response format `json_schema`%s. See supported "
+                                   "models at https://console.groq.com/docs/structured-outputs#supported-models"
+                                   % (" with strict mode" if strict and model in GROQ_SCHEMA else ""),
+                        "type": "invalid_request_error", "param": "response_format"}
+        return None
 
     def bad_shape(self, provider, problems):
         with LOCK:
@@ -311,15 +381,24 @@ class Handler(BaseHTTPRequestHandler):
             message["content"], finish = None, "content_filter"
         if provider == "groq":
             message.pop("refusal")
+        usage = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
+        if provider == "openai" and is_reasoning(body["model"]):
+            # hidden reasoning is part of completion_tokens (and billed as output); the details say how much
+            usage.update({"completion_tokens": 30 + THOUGHTS_TOKENS, "total_tokens": 150 + THOUGHTS_TOKENS,
+                          "completion_tokens_details": {"reasoning_tokens": THOUGHTS_TOKENS}})
         self.send(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+            "usage": usage,
         })
 
-    def answer_gemini(self, s):
+    def answer_gemini(self, s, model, body):
         mode = s["mode"]
         usage = {"promptTokenCount": 100, "candidatesTokenCount": 20, "totalTokenCount": 120}
+        budget = ((body.get("generationConfig") or {}).get("thinkingConfig") or {}).get("thinkingBudget")
+        if model in GEMINI_THINKING and not (budget == 0 and model != "gemini-2.5-pro"):
+            usage["thoughtsTokenCount"] = THOUGHTS_TOKENS
+            usage["totalTokenCount"] += THOUGHTS_TOKENS
         if mode == "rate_limit":
             return self.send(429, {"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
                                              "status": "RESOURCE_EXHAUSTED", "details": [
@@ -347,16 +426,19 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "blocked":
             return self.send(200, {"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": []},
                                    "usageMetadata": {"promptTokenCount": 100, "totalTokenCount": 100}})
-        text, finish = decision_text(s, mode), "STOP"
-        if mode == "safety":
-            text, finish = "", "SAFETY"
-        elif mode == "max_tokens":
-            text, finish = '{"action": "buy", "conf', "MAX_TOKENS"
+        if mode == "safety":  # a blocked candidate has ratings and no content at all
+            ratings = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]
+            return self.send(200, {"candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": ratings}],
+                                   "usageMetadata": usage, "modelVersion": model})
+        if mode == "max_tokens":  # the budget went on thinking: content without parts
+            return self.send(200, {"candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS",
+                                                   "index": 0}], "usageMetadata": usage, "modelVersion": model})
+        text = decision_text(s, mode)
         # split the answer in two parts: clients must join candidates[0].content.parts[*].text
         half = len(text) // 2
-        parts = [{"text": text[:half]}, {"text": text[half:]}] if text else []
-        self.send(200, {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
-                        "usageMetadata": usage, "modelVersion": "fake"})
+        parts = [{"text": text[:half]}, {"text": text[half:]}]
+        self.send(200, {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+                        "usageMetadata": usage, "modelVersion": model})
 
 
 def main():

@@ -13,15 +13,22 @@ Usage: kraken_fake.py --port PORT [--data DIR ...] [--verbose]
   each file; by default ../shared/data/kraken (the recorded real responses) and then
   tests/fixtures/kraken (fixtures of the same shape). GET /__info says which files were used.
 
-Public:  Time, Ticker, OHLC (interval, since), AssetPairs. The recorded payloads are for one
-         pair; they are served re-keyed under the internal name of the pair asked for:
+Public:  Time, Assets (asset list), Ticker and AssetPairs (one pair, several comma-separated, or
+         none = every pair, as Kraken), OHLC (one pair; interval, since). The recorded payloads are
+         for one pair; they are served re-keyed under the internal name of the pair asked for:
          XBTUSD|XBT/USD|XXBTZUSD -> XXBTZUSD, XBTUSDT|XBT/USDT -> XBTUSDT, ETHUSD -> XETHZUSD,
          LTCUSDT -> LTCUSDT; anything else -> EQuery:Unknown asset pair.
-Private: Balance, TradeBalance, AddOrder (ordertype market|limit, type, volume, price, userref,
-         cl_ord_id, validate, oflags, timeinforce; market orders fill at once at the ticker's
-         ask/bid with a 0.40% fee; checks ordermin, costmin, tick size and funds), OpenOrders,
-         ClosedOrders, QueryOrders (txid list, userref, cl_ord_id filters), CancelOrder (txid
-         or cl_ord_id).
+         OHLC rows are of the interval asked for: the recorded 1-minute rows aggregated into
+         UTC-aligned buckets (a bucket the recording covers only partly at its start is left out),
+         so a 12-hour recording gives 47 closed 15-minute candles, 11 hourly ones; the last row is
+         the open candle and `last` the time of the newest closed one, as Kraken.
+Private: Balance, BalanceEx (balance and hold_trade per asset), TradeBalance, AddOrder (ordertype
+         market|limit, type, volume, price, userref (int32, else EGeneral:Invalid arguments:userref),
+         cl_ord_id (a UUID with or without dashes, or up to 18 ASCII characters), validate, oflags,
+         timeinforce; market orders fill at once at the ticker's ask/bid with a 0.40% fee; checks
+         ordermin, costmin, tick size and funds), OpenOrders, ClosedOrders (newest first, 50 per
+         page, ofs, start/end on the close time, count = all matches), QueryOrders (txid list,
+         userref, cl_ord_id filters), CancelOrder (txid or cl_ord_id).
 
 Control API (for tests, JSON bodies):
   POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances
@@ -56,6 +63,7 @@ import hmac
 import json
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -74,9 +82,18 @@ PAIRS = {  # accepted name -> (internal key, altname, wsname, base, quote)
     "ETHUSD": ("XETHZUSD", "ETHUSD", "ETH/USD", "XETH", "ZUSD"),
     "LTCUSDT": ("LTCUSDT", "LTCUSDT", "LTC/USDT", "XLTC", "USDT"),
 }
+ALL_PAIRS = list(PAIRS.values())  # each pair once, in this order (a request without a pair)
 for _alt, _p in list(PAIRS.items()):
     PAIRS[_p[0]] = _p
     PAIRS[_p[2]] = _p
+ASSETS = {  # internal name -> (altname, decimals, display_decimals), as Kraken's Assets lists them
+    "XXBT": ("XBT", 10, 5),
+    "ZUSD": ("USD", 4, 2),
+    "USDT": ("USDT", 8, 4),
+    "XETH": ("ETH", 10, 5),
+    "XLTC": ("LTC", 10, 5),
+}
+CLOSED_PAGE = 50  # ClosedOrders answers at most this many orders per call
 INTERVALS = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600}
 READS = {"Balance", "TradeBalance", "OpenOrders", "ClosedOrders", "QueryOrders"}
 HTML_520 = (b"<!DOCTYPE html>\n<html><head><title>api.kraken.com | 520: Web server is returning an unknown error"
@@ -128,6 +145,37 @@ def dec(text):
     except InvalidOperation:
         return None
     return v if v.is_finite() else None
+
+
+def aggregate_ohlc(rows, interval):
+    """Kraken OHLC rows of 1 minute -> rows of `interval` minutes, UTC-aligned: open of the first
+    minute, high, low, close of the last, volume and trade count summed, VWAP volume-weighted
+    ("0.0" for a bucket without volume, as Kraken writes it). A bucket that started before the
+    first recorded minute is dropped (its open would be wrong); the last bucket is the open candle."""
+    if interval == 1 or not rows:
+        return rows
+    step = interval * 60
+    places = len(str(rows[0][1]).partition(".")[2])
+    price_q = Decimal(1).scaleb(-places)
+    volume_q = Decimal("0.00000001")
+    out, bucket = [], None
+    for t, o, h, l, c, vwap, vol, n in rows:
+        start = t - t % step
+        if bucket is None or bucket["t"] != start:
+            bucket = {"t": start, "o": o, "h": Decimal(h), "l": Decimal(l), "c": c, "pv": Decimal(0),
+                      "v": Decimal(0), "n": 0, "whole": start >= rows[0][0]}
+            out.append(bucket)
+        bucket["h"] = max(bucket["h"], Decimal(h))
+        bucket["l"] = min(bucket["l"], Decimal(l))
+        bucket["c"] = c
+        bucket["pv"] += Decimal(vwap) * Decimal(vol)
+        bucket["v"] += Decimal(vol)
+        bucket["n"] += int(n)
+    text = lambda d, q: format(d.quantize(q), "f")
+    return [[b["t"], b["o"], text(b["h"], price_q), text(b["l"], price_q), b["c"],
+             text(b["pv"] / b["v"], price_q) if b["v"] else "0." + "0" * max(places, 1),
+             text(b["v"], volume_q), b["n"]]
+            for b in out if b["whole"]]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -352,23 +400,54 @@ class Handler(BaseHTTPRequestHandler):
     def pair_of(self, params):
         return PAIRS.get(params.get("pair", ""))
 
+    def pairs_of(self, params):
+        """Kraken's pair list: one name or several, comma-separated; none = every pair. None when
+        any name is unknown (Kraken then answers EQuery:Unknown asset pair for the whole call)."""
+        text = params.get("pair", "")
+        if not text:
+            return ALL_PAIRS
+        out = []
+        for name in text.split(","):
+            p = PAIRS.get(name)
+            if not p:
+                return None
+            if p not in out:
+                out.append(p)
+        return out
+
     def public_Time(self, params):
         now = time.time()
         return {"unixtime": int(now), "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(now))}, []
 
+    def public_Assets(self, params):
+        by_name = {}
+        for key, (alt, _, _) in ASSETS.items():
+            by_name[key] = by_name[alt] = key
+        wanted = params.get("asset", "")
+        keys = list(ASSETS) if not wanted else [by_name.get(a) for a in wanted.split(",")]
+        if None in keys:
+            return None, ["EQuery:Unknown asset"]
+        return {k: {"aclass": "currency", "altname": ASSETS[k][0], "decimals": ASSETS[k][1],
+                    "display_decimals": ASSETS[k][2], "status": "enabled"} for k in keys}, []
+
     def public_Ticker(self, params):
-        p = self.pair_of(params)
-        if not p:
+        pairs = self.pairs_of(params)
+        if not pairs:
             return None, ["EQuery:Unknown asset pair"]
-        return {p[0]: only_entry(self.server.state.data["http_ticker.json"])}, []
+        entry = only_entry(self.server.state.data["http_ticker.json"])
+        return {p[0]: entry for p in pairs}, []
 
     def public_AssetPairs(self, params):
-        p = self.pair_of(params)
-        if not p:
+        pairs = self.pairs_of(params)
+        if not pairs:
             return None, ["EQuery:Unknown asset pair"]
-        entry = dict(only_entry(self.server.state.data["http_asset_pairs.json"]))
-        entry.update({"altname": p[1], "wsname": p[2], "base": p[3], "quote": p[4]})
-        return {p[0]: entry}, []
+        recorded = only_entry(self.server.state.data["http_asset_pairs.json"])
+        out = {}
+        for p in pairs:
+            entry = dict(recorded)
+            entry.update({"altname": p[1], "wsname": p[2], "base": p[3], "quote": p[4]})
+            out[p[0]] = entry
+        return out, []
 
     def public_OHLC(self, params):
         p = self.pair_of(params)
@@ -381,19 +460,46 @@ class Handler(BaseHTTPRequestHandler):
         if interval not in INTERVALS:
             return None, ["EGeneral:Invalid arguments"]
         recorded = self.server.state.data["http_ohlc.json"]["result"]
-        rows = only_entry(self.server.state.data["http_ohlc.json"])
+        rows = aggregate_ohlc(only_entry(self.server.state.data["http_ohlc.json"]), interval)
+        if interval == 1 and "last" in recorded:
+            last = recorded["last"]
+        else:  # the newest closed candle: the row before the open one
+            last = rows[-2][0] if len(rows) > 1 else rows[-1][0] - interval * 60
         if params.get("since"):
             try:
                 since = int(params["since"])
             except ValueError:
                 return None, ["EGeneral:Invalid arguments"]
             rows = [r for r in rows if r[0] > since] or rows[-1:]
-        return {p[0]: rows, "last": recorded.get("last", rows[-2][0] if len(rows) > 1 else rows[-1][0])}, []
+        return {p[0]: rows, "last": last}, []
 
     # ---- private --------------------------------------------------------------------------
     def private_Balance(self, params):
         with self.server.state.lock:
             return dict(self.server.state.balances), []
+
+    def private_BalanceEx(self, params):
+        """Balance plus hold_trade: what open orders reserve (a buy its cost in the quote asset,
+        a sell its volume in the base asset), in the asset's decimals."""
+        st = self.server.state
+        with st.lock:
+            balances = dict(st.balances)
+            holds = {}
+            for o in st.orders:
+                if o["status"] not in ("open", "pending"):
+                    continue
+                p = PAIRS[o["descr"]["pair"]]
+                left = dec(o["vol"]) - dec(o["vol_exec"])
+                if o["descr"]["type"] == "buy":
+                    holds[p[4]] = holds.get(p[4], Decimal(0)) + left * dec(o["descr"]["price"])
+                else:
+                    holds[p[3]] = holds.get(p[3], Decimal(0)) + left
+        out = {}
+        for asset, amount in balances.items():
+            places = ASSETS.get(asset, ("", 8, 8))[1]
+            out[asset] = {"balance": amount,
+                          "hold_trade": format(holds.get(asset, Decimal(0)).quantize(Decimal(1).scaleb(-places)), "f")}
+        return out, []
 
     def private_TradeBalance(self, params):
         with self.server.state.lock:
@@ -420,6 +526,16 @@ class Handler(BaseHTTPRequestHandler):
         otype, side = params["ordertype"], params["type"]
         if otype not in ("market", "limit") or side not in ("buy", "sell"):
             return None, ["EGeneral:Invalid arguments"]
+        # userref is an int32 and cl_ord_id a UUID (dashed or not) or free text of up to 18 ASCII
+        # characters; Kraken refuses anything else before looking at the order
+        userref = params.get("userref", "")
+        if userref and not (re.fullmatch(r"-?[0-9]+", userref) and -2 ** 31 <= int(userref) < 2 ** 31):
+            return None, ["EGeneral:Invalid arguments:userref"]
+        cl_ord_id = params.get("cl_ord_id", "")
+        if cl_ord_id and not (re.fullmatch(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+                                           cl_ord_id) or (len(cl_ord_id) <= 18 and cl_ord_id.isascii()
+                                                          and cl_ord_id.isprintable())):
+            return None, ["EGeneral:Invalid arguments:cl_ord_id"]
         if params.get("userref") and params.get("cl_ord_id"):
             return None, ["EGeneral:Invalid arguments:cl_ord_id and userref cannot both be set"]
         volume = dec(params["volume"])
@@ -494,8 +610,23 @@ class Handler(BaseHTTPRequestHandler):
         return {"open": self.select(params, ("open", "pending"))}, []
 
     def private_ClosedOrders(self, params):
-        closed = self.select(params, ("closed", "canceled", "expired"))
-        return {"closed": closed, "count": len(closed)}, []
+        """Newest first (by close time), CLOSED_PAGE per call from offset `ofs`; `count` is every
+        match, so a client pages until it has seen `count` orders. start/end bound the close time
+        (exclusive), in Unix seconds."""
+        bounds = {}
+        for name in ("ofs", "start", "end"):
+            text = params.get(name, "")
+            if text and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+                return None, ["EGeneral:Invalid arguments:" + name]
+            bounds[name] = float(text) if text else None
+        closed = list(self.select(params, ("closed", "canceled", "expired")).items())
+        closed = [(t, o) for t, o in closed
+                  if (bounds["start"] is None or o.get("closetm", 0) > bounds["start"])
+                  and (bounds["end"] is None or o.get("closetm", 0) < bounds["end"])]
+        closed.reverse()  # the later booking first among equal close times
+        closed.sort(key=lambda item: item[1].get("closetm", 0), reverse=True)
+        ofs = int(bounds["ofs"] or 0)
+        return {"closed": dict(closed[ofs:ofs + CLOSED_PAGE]), "count": len(closed)}, []
 
     def private_QueryOrders(self, params):
         wanted = [t for t in params.get("txid", "").split(",") if t]

@@ -3,11 +3,16 @@
 
 It speaks the subset titan uses (protocols.md, "Supabase REST"): /rest/v1/<table> with
 insert (POST, Prefer return=representation|minimal, resolution=merge-duplicates|ignore-duplicates),
-filtered select (GET: eq neq gt gte lt lte like ilike in is, select, order, limit, offset),
-filtered PATCH/DELETE (return=representation), and POST /rest/v1/rpc/<fn> with named args.
-Each request runs in one transaction, so a conflict is the real unique constraint's 23505 (409).
-Errors are {code, message, details, hint}; a missing or wrong apikey is answered 401 like
-Supabase's gateway. Every request's header shape (never the key) goes to --log as JSON lines.
+filtered select (GET and HEAD: eq neq gt gte lt lte like ilike in is, select, order, limit,
+offset; like/ilike take `*` for `%`), filtered PATCH/DELETE (return=representation), and
+POST /rest/v1/rpc/<fn> with named args. Each request runs in one transaction, so a conflict is
+the real unique constraint's 23505 (409). As PostgREST 12: a read answers Content-Range
+(`0-9/*`, or `0-9/42` with Prefer: count=exact, then 206 when that is part of the rows);
+errors are {code, message, details, hint} with PostgREST's status for the SQLSTATE (anything
+it does not list is 400: only those it lists as 5xx are retryable); an unknown table is 404
+PGRST205, an unknown column in a filter, select or order is 400 42703, in a body 400 PGRST204.
+A missing or wrong apikey is answered 401 like Supabase's gateway. Every request's header shape
+(never the key) goes to --log as JSON lines.
 
 Faults for tests: when --fault-file exists, its content decides the answer to every request:
   "503" (or any 4xx/5xx number) -> that status with a PostgREST error body
@@ -19,6 +24,7 @@ Keys come from the environment (FAKE_SUPABASE_KEYS, comma-separated), never the 
 Uses python3's stdlib plus psycopg2 (python3-psycopg2).
 """
 import argparse
+import difflib
 import json
 import os
 import re
@@ -45,21 +51,21 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details, "hint": self.hint}
 
 
-def pg_status(code):
-    """PostgREST's mapping of SQLSTATE to HTTP status (the part titan can meet)."""
+def pg_status(code, message=""):
+    """PostgREST's mapping of SQLSTATE to HTTP status (PostgREST.Error.mapSQLtoHTTP): a few
+    classes are 5xx or 4xx by name, everything it does not list is 400."""
     if code is None:
         return 500
-    if code in ("23505", "23503"):
-        return 409
-    if code.startswith("08") or code.startswith("53") or code.startswith("57"):
-        return 503
-    if code in ("42P01", "42883"):
-        return 404
-    if code == "42501":
-        return 403
-    if code.startswith("22") or code.startswith("23") or code in ("P0001", "42703", "42804", "21000"):
-        return 400
-    return 500
+    exact = {"23503": 409, "23505": 409, "25006": 405, "53400": 500, "57P01": 503, "P0001": 400,
+             "42883": 404, "42P01": 404, "42P17": 500, "42501": 403}
+    if code in exact:
+        return exact[code]
+    if code == "21000":  # pg-safeupdate's "requires a WHERE clause" is the client's fault
+        return 400 if message.endswith("requires a WHERE clause") else 500
+    by_class = {"08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500,
+                "39": 500, "3B": 500, "40": 500, "53": 503, "54": 500, "55": 500, "57": 500, "58": 500,
+                "F0": 500, "HV": 500, "P0": 500, "XX": 500}
+    return by_class.get(code[:2], 400)
 
 
 class Backend:
@@ -86,14 +92,17 @@ class Backend:
                     "AND table_name = %s ORDER BY ordinal_position", (table,))
         cols = [r[0] for r in cur.fetchall()]
         if not cols:
-            raise ApiError(404, "42P01", 'relation "public.%s" does not exist' % table)
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            near = difflib.get_close_matches(table, [r[0] for r in cur.fetchall()], 1, 0.75)
+            raise ApiError(404, "PGRST205", "Could not find the table 'public.%s' in the schema cache" % table,
+                           None, "Perhaps you meant the table 'public.%s'" % near[0] if near else None)
         cur.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
                     "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
                     ("public." + table,))
         pk = [r[0] for r in cur.fetchall()]
         with self.lock:
-            self.meta[table] = (cols, pk)
-        return cols, pk
+            self.meta[table] = Table(table, cols, pk)
+        return self.meta[table]
 
 
 def parse_prefer(header):
@@ -106,23 +115,41 @@ def parse_prefer(header):
     return prefs
 
 
-def check_column(cols, name):
-    if not IDENT.match(name) or name not in cols:
-        raise ApiError(400, "PGRST204" if IDENT.match(name) else "PGRST100",
-                       "Could not find the '%s' column of the table in the schema cache" % name)
-    return sql.Identifier(name)
+class Table:
+    """A table's name, columns and primary key, from the schema cache."""
+
+    def __init__(self, name, cols, pk):
+        self.name, self.cols, self.pk = name, cols, pk
+
+    def column(self, name):
+        """A column named in the query string (filter, select, order, on_conflict): PostgreSQL's
+        own 42703, as PostgREST passes it on."""
+        if not IDENT.match(name):
+            raise ApiError(400, "PGRST100", '"failed to parse column (%s)" (line 1, column 1)' % name)
+        if name not in self.cols:
+            raise ApiError(400, "42703", "column %s.%s does not exist" % (self.name, name))
+        return sql.Identifier(name)
+
+    def body_column(self, name):
+        """A key of a JSON body: PostgREST checks it against its schema cache (PGRST204)."""
+        if not IDENT.match(name) or name not in self.cols:
+            raise ApiError(400, "PGRST204", "Could not find the '%s' column of '%s' in the schema cache"
+                           % (name, self.name))
+        return sql.Identifier(name)
 
 
-def build_where(cols, params, alias):
+def build_where(table, params, alias):
     """Filters from the query string -> (SQL, args)."""
     parts, args = [], []
     for name, expr in params:
         if name in RESERVED:
             continue
-        col = sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, name))
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), table.column(name))
         if "." not in expr:
             raise ApiError(400, "PGRST100", '"failed to parse filter (%s)" (line 1, column 1)' % expr)
         op, value = expr.split(".", 1)
+        if op in ("like", "ilike"):  # PostgREST's wildcard for URLs: * stands for %
+            value = value.replace("*", "%")
         if op in OPS:
             parts.append(sql.SQL("{} " + OPS[op] + " %s").format(col))
             args.append(value)
@@ -147,13 +174,13 @@ def build_where(cols, params, alias):
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts), args
 
 
-def build_order(cols, value, alias):
+def build_order(table, value, alias):
     if not value:
         return sql.SQL("")
     items = []
     for item in value.split(","):
         bits = item.strip().split(".")
-        col = sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, bits[0]))
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), table.column(bits[0]))
         words = []
         for b in bits[1:]:
             w = {"asc": "ASC", "desc": "DESC", "nullsfirst": "NULLS FIRST", "nullslast": "NULLS LAST"}.get(b)
@@ -164,10 +191,10 @@ def build_order(cols, value, alias):
     return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(items)
 
 
-def build_select(cols, value, alias):
+def build_select(table, value, alias):
     if not value or value == "*":
         return sql.SQL("{}.*").format(sql.Identifier(alias))
-    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, c.strip()))
+    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), table.column(c.strip()))
                               for c in value.split(","))
 
 
@@ -181,21 +208,40 @@ def as_int(value, what):
         raise ApiError(400, "PGRST100", '"failed to parse %s (%s)"' % (what, value))
 
 
-def handle_table(backend, cur, method, table, params, prefs, body):
-    cols, pk = backend.table_meta(cur, table)
+def content_range(offset, n, total):
+    """PostgREST's Content-Range: the rows sent (or *) over the total (or * when not counted)."""
+    shown = "%d-%d" % (offset, offset + n - 1) if n else "*"
+    return "%s/%s" % (shown, "*" if total is None else total)
+
+
+def handle_table(backend, cur, method, table_name, params, prefs, body):
+    """One table request -> (status, body text or None, extra headers)."""
+    table = backend.table_meta(cur, table_name)
     q = dict(params)
-    rel = sql.SQL("public.{}").format(sql.Identifier(table))
+    rel = sql.SQL("public.{}").format(sql.Identifier(table_name))
     representation = prefs.get("return") == "representation"
-    if method == "GET":
-        where, args = build_where(cols, params, "_t")
-        stmt = sql.SQL("SELECT {} FROM {} AS _t").format(build_select(cols, q.get("select"), "_t"), rel) + where
-        stmt += build_order(cols, q.get("order"), "_t")
+    counted = prefs.get("count") == "exact"
+    if method in ("GET", "HEAD"):
+        where, args = build_where(table, params, "_t")
+        stmt = sql.SQL("SELECT {} FROM {} AS _t").format(build_select(table, q.get("select"), "_t"), rel) + where
+        stmt += build_order(table, q.get("order"), "_t")
+        offset = as_int(q["offset"], "offset") if "offset" in q else 0
         if "limit" in q:
             stmt += sql.SQL(" LIMIT %s" % as_int(q["limit"], "limit"))
-        if "offset" in q:
-            stmt += sql.SQL(" OFFSET %s" % as_int(q["offset"], "offset"))
-        cur.execute(sql.SQL("SELECT coalesce(json_agg(_r), '[]'::json)::text FROM (") + stmt + sql.SQL(") _r"), args)
-        return 200, cur.fetchone()[0]
+        if offset:
+            stmt += sql.SQL(" OFFSET %s" % offset)
+        cur.execute(sql.SQL("SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM (") + stmt +
+                    sql.SQL(") _r"), args)
+        out, n = cur.fetchone()
+        total = None
+        if counted:
+            cur.execute(sql.SQL("SELECT count(*) FROM {} AS _t").format(rel) + where, args)
+            total = cur.fetchone()[0]
+            if offset > total:
+                raise ApiError(416, "PGRST103", "Requested range not satisfiable",
+                               "An offset of %d was requested, but there are only %d rows." % (offset, total))
+        status = 206 if total is not None and n < total else 200
+        return status, out, [("Content-Range", content_range(offset, n, total))]
     if method == "POST":
         rows = body if isinstance(body, list) else [body]
         if not rows or not all(isinstance(r, dict) for r in rows):
@@ -205,13 +251,13 @@ def handle_table(backend, cur, method, table, params, prefs, body):
             for k in r:
                 if k not in names:
                     names.append(k)
-        idents = [check_column(cols, n) for n in names]
+        idents = [table.body_column(n) for n in names]
         collist = sql.SQL(", ").join(idents)
         stmt = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM json_populate_recordset(NULL::{}, %s::json)").format(
             rel, collist, collist, rel)
         resolution = prefs.get("resolution")
-        target = [check_column(cols, c) for c in q["on_conflict"].split(",")] if "on_conflict" in q else \
-            [sql.Identifier(c) for c in pk]
+        target = [table.column(c) for c in q["on_conflict"].split(",")] if "on_conflict" in q else \
+            [sql.Identifier(c) for c in table.pk]
         if resolution in ("merge-duplicates", "ignore-duplicates"):
             if not target:
                 raise ApiError(400, "PGRST103", "on_conflict needs a primary key or unique columns")
@@ -223,42 +269,45 @@ def handle_table(backend, cur, method, table, params, prefs, body):
             else:
                 stmt += sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)
         stmt += sql.SQL(" RETURNING *")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    [json.dumps(rows)])
-        out = cur.fetchone()[0]
-        return 201, out if representation else None
-    if method == "PATCH":
-        if not isinstance(body, dict) or not body:
-            raise ApiError(400, "PGRST102", "Empty or invalid json")
-        sets = [sql.SQL("{} = _p.{}").format(check_column(cols, k), sql.Identifier(k)) for k in body]
-        where, args = build_where(cols, params, "_t")
-        stmt = sql.SQL("UPDATE {} AS _t SET ").format(rel) + sql.SQL(", ").join(sets)
-        stmt += sql.SQL(" FROM (SELECT * FROM json_populate_record(NULL::{}, %s::json)) AS _p").format(rel)
+        cur.execute(sql.SQL("WITH _r AS (") + stmt +
+                    sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM _r"), [json.dumps(rows)])
+        out, n = cur.fetchone()
+        return 201, out if representation else None, [("Content-Range", "*/%s" % (n if counted else "*"))]
+    if method in ("PATCH", "DELETE"):
+        where, args = build_where(table, params, "_t")
+        if method == "PATCH":
+            if not isinstance(body, dict) or not body:
+                raise ApiError(400, "PGRST102", "Empty or invalid json")
+            sets = [sql.SQL("{} = _p.{}").format(table.body_column(k), sql.Identifier(k)) for k in body]
+            stmt = sql.SQL("UPDATE {} AS _t SET ").format(rel) + sql.SQL(", ").join(sets)
+            stmt += sql.SQL(" FROM (SELECT * FROM json_populate_record(NULL::{}, %s::json)) AS _p").format(rel)
+            args = [json.dumps(body)] + args
+        else:
+            stmt = sql.SQL("DELETE FROM {} AS _t").format(rel)
         stmt += where + sql.SQL(" RETURNING _t.*")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    [json.dumps(body)] + args)
-        out = cur.fetchone()[0]
-        return (200, out) if representation else (204, None)
-    if method == "DELETE":
-        where, args = build_where(cols, params, "_t")
-        stmt = sql.SQL("DELETE FROM {} AS _t").format(rel) + where + sql.SQL(" RETURNING _t.*")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    args)
-        out = cur.fetchone()[0]
-        return (200, out) if representation else (204, None)
+        cur.execute(sql.SQL("WITH _r AS (") + stmt +
+                    sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM _r"), args)
+        out, n = cur.fetchone()
+        headers = [("Content-Range", content_range(0, n, n if counted else None))]
+        return (200, out, headers) if representation else (204, None, headers)
     raise ApiError(405, "PGRST117", "Unsupported HTTP method: %s" % method)
 
 
 def handle_rpc(cur, fn, body):
-    if not IDENT.match(fn):
-        raise ApiError(404, "PGRST202", "Could not find the function public.%s in the schema cache" % fn)
-    cur.execute("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = 'public' AND p.proname = %s", (fn,))
-    if cur.fetchone()[0] == 0:
-        raise ApiError(404, "PGRST202", "Could not find the function public.%s without parameters in the schema cache"
-                       % fn, None, "Perhaps you meant to call another function")
     if not isinstance(body, dict):
         raise ApiError(400, "PGRST102", "RPC arguments must be a JSON object")
+    cur.execute("SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public'")
+    functions = [r[0] for r in cur.fetchall()]
+    if not IDENT.match(fn) or fn not in functions:
+        keys = sorted(body)
+        near = difflib.get_close_matches(fn, functions, 1, 0.75)
+        raise ApiError(404, "PGRST202", "Could not find the function public.%s%s in the schema cache"
+                       % (fn, "(%s)" % ", ".join(keys) if keys else " without parameters"),
+                       "Searched for the function public.%s%s, but no matches were found in the schema cache."
+                       % (fn, " with parameter%s %s or with a single unnamed json/jsonb parameter"
+                          % ("s" if len(keys) > 1 else "", ", ".join(keys)) if keys else " without parameters"),
+                       "Perhaps you meant to call the function public.%s" % near[0] if near else None)
     named, args = [], []
     for k, v in body.items():
         if not IDENT.match(k):
@@ -277,11 +326,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: the JSON log below is the record
         pass
 
-    def send(self, status, text, ctype="application/json; charset=utf-8"):
+    def send(self, status, text, ctype="application/json; charset=utf-8", headers=()):
         data = text.encode() if isinstance(text, str) else (text or b"")
         self.send_response(status)
         if data:
             self.send_header("Content-Type", ctype)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data and self.command != "HEAD":
@@ -347,7 +398,7 @@ class Handler(BaseHTTPRequestHandler):
                                               "hint": "Double check your Supabase `anon` or `service_role` API key."}))
         parts = urllib.parse.urlsplit(self.path)
         segs = parts.path.split("/")
-        status, out = 500, None
+        status, out, headers = 500, None, []
         try:
             if len(segs) < 4 or segs[1] != "rest" or segs[2] != "v1" or not segs[3]:
                 raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
@@ -367,7 +418,8 @@ class Handler(BaseHTTPRequestHandler):
                         if segs[3] == "rpc" and len(segs) == 5 and self.command == "POST":
                             status, out = handle_rpc(cur, segs[4], body if body is not None else {})
                         elif len(segs) == 4 and IDENT.match(segs[3]):
-                            status, out = handle_table(backend, cur, self.command, segs[3], params, prefs, body)
+                            status, out, headers = handle_table(backend, cur, self.command, segs[3], params,
+                                                                prefs, body)
                         else:
                             raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
             finally:
@@ -376,13 +428,13 @@ class Handler(BaseHTTPRequestHandler):
             status, out = e.status, json.dumps(e.body())
         except psycopg2.Error as e:
             d = e.diag
-            status = pg_status(e.pgcode)
+            status = pg_status(e.pgcode, d.message_primary or "")
             out = json.dumps({"code": e.pgcode, "message": d.message_primary or str(e).strip(),
                               "details": d.message_detail, "hint": d.message_hint})
         self.record(status)
-        self.send(status, out)
+        self.send(status, out, headers=headers if status < 300 else [])
 
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
+    do_GET = do_HEAD = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
 
 
 def main():

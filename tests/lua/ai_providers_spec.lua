@@ -157,6 +157,13 @@ spec.describe("openai/groq responses", function()
     abstains(openai.parse_response(res(400, { error = { message = "bad param", code = "invalid_value" } })), "http_error")
     abstains(openai.parse_response(res(404, "")), "http_error")
   end)
+  spec.it("an unknown model (404 model_not_found) is unknown_model; another 404 stays http_error", function()
+    local body = { error = { message = "The model `gpt-9` does not exist or you do not have access to it.",
+                             type = "invalid_request_error", code = "model_not_found" } }
+    abstains(openai.parse_response(res(404, body)), "unknown_model")
+    abstains(groq.parse_response(res(404, body)), "unknown_model")
+    abstains(openai.parse_response(res(404, { error = { message = "Unknown request URL" } })), "http_error")
+  end)
   spec.it("transport failures and timeouts", function()
     abstains(openai.parse_response(nil, { code = "http.timeout", message = "timed out after 20000 ms" }), "timeout")
     abstains(openai.parse_response(nil, { code = "http.connect", message = "refused" }), "transport")
@@ -191,6 +198,16 @@ spec.describe("gemini responses", function()
   spec.it("MAX_TOKENS", function()
     abstains(gemini.parse_response(res(200, gem('{"action":', "MAX_TOKENS"))), "truncated")
   end)
+  spec.it("SAFETY and MAX_TOKENS candidates as the API often sends them: no content, or content without parts", function()
+    local usage = { promptTokenCount = 100, thoughtsTokenCount = 40, totalTokenCount = 140 }
+    local out = abstains(gemini.parse_response(res(200, { usageMetadata = usage, candidates = {
+      { finishReason = "SAFETY", index = 0, safetyRatings = { { category = "HARM_CATEGORY_DANGEROUS_CONTENT", blocked = true } } } } })),
+      "safety_block")
+    spec.eq(out.tokens.completion, 40, "thoughts spent before the block are still paid for")
+    out = abstains(gemini.parse_response(res(200, { usageMetadata = usage, candidates = {
+      { content = { role = "model" }, finishReason = "MAX_TOKENS", index = 0 } } })), "truncated")
+    spec.eq(out.tokens.completion, 40)
+  end)
   spec.it("no candidates, no parts, odd finish reasons", function()
     abstains(gemini.parse_response(res(200, { candidates = {} })), "empty_answer")
     local b = gem("x"); b.candidates[1].content.parts = {}
@@ -217,6 +234,8 @@ spec.describe("gemini responses", function()
     abstains(gemini.parse_response(res(403, { error = { code = 403, status = "PERMISSION_DENIED", message = "no" } })), "auth")
     abstains(gemini.parse_response(res(500, { error = { code = 500, status = "INTERNAL", message = "x" } })), "server_error")
     abstains(gemini.parse_response(res(400, { error = { code = 400, status = "INVALID_ARGUMENT", message = "x" } })), "http_error")
+    abstains(gemini.parse_response(res(404, { error = { code = 404, status = "NOT_FOUND",
+      message = "models/gemini-9 is not found for API version v1beta" } })), "unknown_model")
   end)
   spec.it("timeout", function()
     abstains(gemini.parse_response(nil, { code = "http.timeout", message = "t" }), "timeout")

@@ -95,6 +95,11 @@ function util.status_abstain(status, err_code, err_message, headers)
   if status == 400 and err_code == "json_validate_failed" then
     return { abstain = "json_validate_failed", detail = detail }
   end
+  -- the model name is wrong or retired (OpenAI/Groq model_not_found, Gemini NOT_FOUND): say so,
+  -- it will not heal by itself; other 404s (a wrong base URL) stay http_error
+  if status == 404 and (err_code == "model_not_found" or err_code == "NOT_FOUND") then
+    return { abstain = "unknown_model", detail = detail }
+  end
   if status >= 500 then return { abstain = "server_error", detail = detail } end
   return { abstain = "http_error", detail = detail }
 end

@@ -62,7 +62,10 @@ spec.describe("good answers", function()
     end
     local p = by_provider(results)
     spec.eq(p.openai.tokens.prompt, 120); spec.eq(p.openai.tokens.completion, 30); spec.eq(p.openai.tokens.total, 150)
-    spec.eq(p.gemini.tokens.total, 120)
+    -- gemini-2.5-flash thinks: its thoughts tokens are billed as output, so they count in the cost
+    spec.eq(p.gemini.tokens.prompt, 100); spec.eq(p.gemini.tokens.completion, 20 + 40); spec.eq(p.gemini.tokens.total, 160)
+    spec.near(p.gemini.cost_usd, cost.estimate("gemini-2.5-flash", { prompt = 100, completion = 60 }), 1e-15)
+    spec.ok(p.gemini.cost_usd > cost.estimate("gemini-2.5-flash", { prompt = 100, completion = 20 }), "thoughts paid for")
     spec.eq(p.openai.model, "gpt-4o-mini"); spec.eq(p.groq.model, "llama-3.3-70b-versatile"); spec.eq(p.gemini.model, "gemini-2.5-flash")
     spec.ok(info.cost_usd > 0 and info.spent_usd == info.cost_usd, "spend recorded")
     local v = ai.vote(results)
@@ -169,6 +172,51 @@ spec.describe("each failure abstains with its reason", function()
     spec.ok(json.encode(s.bad_shape):find("json_schema", 1, true), "names the problem")
     spec.ok(json.encode(s.bad_shape):find("responseMimeType", 1, true), "names the problem")
   end)
+  spec.it("the fake refuses what the real APIs refuse: temperature on reasoning models, json_schema on most Groq models", function()
+    reset()
+    local openai = require "lib.ai.openai"
+    local decision = require "lib.ai.decision"
+    local schema = { type = "json_schema", json_schema = { name = "decision", strict = true, schema = decision.schema() } }
+    local function send(cfg, format, edit)
+      local req = openai.chat_request(cfg, { system = "answer in JSON", user = "u" }, format)
+      local body = json.decode(req.body)
+      edit(body)
+      req.body = json.encode(body)
+      local res = assert(titan.http.request(req))
+      return res.status, json.decode(res.body).error
+    end
+    local c = { model = "gpt-4o-mini", base_url = FAKE .. "/v1", key = titan.secret("OPENAI_API_KEY"),
+                timeout_ms = 3000, max_tokens = 10, temperature = 0.2 }
+    local status, e = send(c, schema, function(b) b.model = "o4-mini" end)
+    spec.eq(status, 400); spec.eq(e.code, "unsupported_value"); spec.eq(e.param, "temperature")
+    status, e = send(c, schema, function(b) b.model = "o3-mini" end)
+    spec.eq(status, 400); spec.eq(e.code, "unsupported_parameter")
+    control{ provider = "openai", expect_model = "o4-mini" }
+    status = send(c, schema, function(b) b.model = "o4-mini"; b.temperature = nil end)
+    spec.eq(status, 200, "no temperature: accepted")
+    c.base_url, c.key = FAKE .. "/openai/v1", titan.secret("GROQ_API_KEY")
+    status, e = send(c, schema, function(b) b.model = "llama-3.3-70b-versatile" end)
+    spec.eq(status, 400); spec.eq(e.param, "response_format")
+    spec.ok(e.message:find("json_schema", 1, true), e.message)
+    status = send(c, schema, function(b) b.model = "moonshotai/kimi-k2-instruct" end)
+    spec.eq(status, 400, "kimi: json_schema best effort only, not strict")
+    control{ provider = "groq", expect_model = "openai/gpt-oss-20b" }
+    status = send(c, schema, function(b) b.model = "openai/gpt-oss-20b" end)
+    spec.eq(status, 200, "gpt-oss: strict json_schema")
+    no_bad_shape()
+  end)
+  spec.it("an unknown model is 404 at every provider: abstains as unknown_model, asked once", function()
+    reset()
+    local results = ask{ config = { openai = { model = "gpt-9-turbo" }, groq = { model = "llama-9" },
+                                    gemini = { model = "gemini-9-flash" } } }
+    spec.eq(#results, 3)
+    for _, r in ipairs(results) do
+      spec.eq(r.decision, nil, r.provider)
+      spec.eq(r.abstain_reason, "unknown_model", r.provider .. " (" .. tostring(r.abstain_detail) .. ")")
+      spec.ok(r.abstain_detail:find("404", 1, true), r.abstain_detail)
+    end
+    spec.eq(total_requests(stats()), 3, "not retried")
+  end)
   spec.it("a non-loopback plain-http base URL is refused before any request", function()
     reset()
     local results = ask{ config = { openai = { base_url = "http://example.com/v1" }, gemini = { model = "bad model" } } }
@@ -177,6 +225,38 @@ spec.describe("each failure abstains with its reason", function()
     spec.ok(p.groq.decision, "groq still asked")
     local s = stats()
     spec.eq(s.requests.openai + s.requests.gemini, 0, "no request for a refused config")
+  end)
+end)
+
+spec.describe("models as the real APIs treat them", function()
+  spec.it("reasoning models (o-series, gpt-5) get no temperature and decide; their reasoning tokens are paid for", function()
+    for _, model in ipairs{ "o4-mini", "o3-mini", "gpt-5-mini", "gpt-5" } do
+      reset(); control{ provider = "openai", expect_model = model }
+      local p = by_provider(ask{ config = { openai = { model = model } } })
+      spec.ok(p.openai.decision, model .. ": " .. tostring(p.openai.abstain_detail))
+      spec.eq(p.openai.tokens.completion, 30 + 40, model .. ": completion includes the reasoning")
+      spec.near(p.openai.cost_usd, cost.estimate(model, p.openai.tokens), 1e-15)
+      no_bad_shape()
+    end
+  end)
+  spec.it("Groq: strict json_schema on gpt-oss, JSON mode elsewhere: both accepted", function()
+    for _, model in ipairs{ "openai/gpt-oss-20b", "openai/gpt-oss-120b", "moonshotai/kimi-k2-instruct", "llama-3.1-8b-instant" } do
+      reset(); control{ provider = "groq", expect_model = model }
+      local p = by_provider(ask{ config = { groq = { model = model } } })
+      spec.ok(p.groq.decision, model .. ": " .. tostring(p.groq.abstain_detail))
+      no_bad_shape()
+    end
+  end)
+  spec.it("Gemini: thoughts tokens only from thinking models, counted as output", function()
+    for model, thoughts in pairs{ ["gemini-2.5-pro"] = 40, ["gemini-2.5-flash"] = 40, ["gemini-2.5-flash-lite"] = 0,
+                                  ["gemini-2.0-flash"] = 0 } do
+      reset(); control{ provider = "gemini", expect_model = model }
+      local p = by_provider(ask{ config = { gemini = { model = model } } })
+      spec.ok(p.gemini.decision, model .. ": " .. tostring(p.gemini.abstain_detail))
+      spec.eq(p.gemini.tokens.completion, 20 + thoughts, model)
+      spec.eq(p.gemini.tokens.total, 120 + thoughts, model)
+      spec.near(p.gemini.cost_usd, cost.estimate(model, { prompt = 100, completion = 20 + thoughts }), 1e-15)
+    end
   end)
 end)
 

@@ -111,6 +111,57 @@ spec.describe("ohlc", function()
   spec.it("an unknown pair is nil, err", function()
     spec.fails("kraken.error", kraken.ohlc("NOPE", 15))
   end)
+
+  spec.it("15 and 60 minutes are candles of that interval: the 1-minute ones aggregated", function()
+    local minutes = kraken.ohlc("XBTUSD", 1)
+    for _, interval in ipairs{15, 60} do
+      local step = interval * 60
+      local candles = kraken.ohlc("XBTUSD", interval)
+      spec.ok(#candles >= 3, interval .. ": candles")
+      spec.ok(#candles <= #minutes // interval, interval .. ": no more candles than the minutes make")
+      for i, c in ipairs(candles) do
+        local where = interval .. "-minute candle " .. i
+        if c.t % step ~= 0 then error(where .. " is not aligned to the interval") end
+        if i > 1 and c.t - candles[i - 1].t ~= step then error(where .. " does not follow the previous one") end
+        local o, h, l, close, v, n = nil, -math.huge, math.huge, nil, 0, 0
+        for _, m in ipairs(minutes) do
+          if m.t >= c.t and m.t < c.t + step then
+            o = o or m.o; h = math.max(h, m.h); l = math.min(l, m.l); close = m.c; v = v + m.v; n = n + m.n
+          end
+        end
+        if c.o ~= o or c.h ~= h or c.l ~= l or c.c ~= close or c.n ~= n or math.abs(c.v - v) > 1e-7 then
+          error(string.format("%s: %s vs the minutes' o=%s h=%s l=%s c=%s v=%s n=%s", where, titan.json.encode(c),
+                              o, h, l, close, v, n))
+        end
+      end
+    end
+  end)
+end)
+
+spec.describe("pair and asset lists", function()
+  spec.it("Ticker and AssetPairs take several pairs, comma-separated, or none for every pair", function()
+    reset()
+    local t = kraken.public("Ticker", {pair = "XBTUSD,ETHUSD"})
+    spec.ok(t and t.XXBTZUSD and t.XETHZUSD, "both tickers")
+    local two = kraken.public("AssetPairs", {pair = "XBTUSD,LTCUSDT"})
+    spec.eq(two.XXBTZUSD.altname, "XBTUSD"); spec.eq(two.LTCUSDT.base, "XLTC")
+    local all = kraken.public("AssetPairs")
+    local n = 0
+    for _ in pairs(all) do n = n + 1 end
+    spec.eq(n, 4, "every pair the fake trades")
+    spec.eq(all.XETHZUSD.quote, "ZUSD")
+  end)
+
+  spec.it("one unknown name fails the whole call; OHLC takes one pair only", function()
+    spec.fails("kraken.error", kraken.public("Ticker", {pair = "XBTUSD,NOPE"}))
+    spec.fails("kraken.error", kraken.public("OHLC", {pair = "XBTUSD,ETHUSD", interval = 15}))
+  end)
+
+  spec.it("Assets by internal name or altname", function()
+    local a = kraken.public("Assets", {asset = "XBT,ZUSD"})
+    spec.eq(a.XXBT.altname, "XBT"); spec.eq(a.ZUSD.decimals, 4)
+    spec.fails("kraken.error", kraken.public("Assets", {asset = "NOPE"}))
+  end)
 end)
 
 spec.describe("pair names", function()
@@ -362,6 +413,60 @@ spec.describe("orders", function()
     local c = kraken.private("CancelOrder", {cl_ord_id = "lim-1"})
     spec.eq(c.count, 1)
     spec.fails("kraken.error", kraken.private("CancelOrder", {cl_ord_id = "lim-1"}))
+  end)
+
+  spec.it("userref must be an int32, cl_ord_id a UUID or short text: anything else is refused unbooked", function()
+    reset()
+    local base = {pair = "XBTUSD", type = "buy", ordertype = "market", volume = "0.0001"}
+    local function with(extra)
+      local t = {}
+      for k, v in pairs(base) do t[k] = v end
+      for k, v in pairs(extra) do t[k] = v end
+      return t
+    end
+    for _, bad in ipairs{"1.5", "abc", "2147483648", "1e3"} do
+      local r, err = kraken.private("AddOrder", with{userref = bad})
+      spec.fails("kraken.invalid_arguments", r, err)
+      spec.eq(err.errors[1], "EGeneral:Invalid arguments:userref", bad)
+    end
+    local r, err = kraken.private("AddOrder", with{cl_ord_id = "nineteen-characters"})
+    spec.fails("kraken.invalid_arguments", r, err)
+    spec.eq(err.errors[1], "EGeneral:Invalid arguments:cl_ord_id")
+    spec.eq(#orders(), 0, "nothing booked")
+    spec.ok(kraken.private("AddOrder", with{userref = "-42"}), "an int32 userref")
+    spec.ok(kraken.private("AddOrder", with{cl_ord_id = "0f3c2a9e-7b41-4d2c-9a55-1e6f0b8d4c21"}), "a UUID cl_ord_id")
+    spec.eq(orders()[1].userref, -42)
+  end)
+
+  spec.it("ClosedOrders: newest first, 50 per page, ofs, count of every match", function()
+    reset()
+    local txids = {}
+    for i = 1, 55 do
+      local r = kraken.private("AddOrder", {pair = "XBTUSD", type = "buy", ordertype = "market", volume = "0.0001"})
+      txids[i] = assert(r, "order " .. i).txid[1]
+    end
+    local first = kraken.private("ClosedOrders")
+    local second = kraken.private("ClosedOrders", {ofs = 50})
+    spec.eq(first.count, 55); spec.eq(second.count, 55)
+    local function size(t) local n = 0 for _ in pairs(t) do n = n + 1 end return n end
+    spec.eq(size(first.closed), 50, "first page")
+    spec.eq(size(second.closed), 5, "second page")
+    for i = 1, 5 do spec.ok(second.closed[txids[i]], "the oldest on the last page: " .. i) end
+    for i = 6, 55 do spec.ok(first.closed[txids[i]], "the newest on the first page: " .. i) end
+    spec.fails("kraken.invalid_arguments", kraken.private("ClosedOrders", {ofs = "x"}))
+  end)
+
+  spec.it("BalanceEx: balance and what open orders hold", function()
+    reset()
+    spec.ok(kraken.private("AddOrder", {pair = "XBTUSD", type = "buy", ordertype = "limit", price = "50000.0",
+                                        volume = "0.002"}), "buy limit")
+    spec.ok(kraken.private("AddOrder", {pair = "XBTUSD", type = "sell", ordertype = "limit", price = "200000.0",
+                                        volume = "0.1"}), "sell limit")
+    local b = kraken.private("BalanceEx")
+    spec.eq(b.ZUSD.balance, "10000.0000")
+    spec.eq(b.ZUSD.hold_trade, "100.0000", "the buy's cost")
+    spec.eq(b.XXBT.hold_trade, "0.1000000000", "the sell's volume")
+    spec.eq(b.XETH.hold_trade, "0.0000000000")
   end)
 
   spec.it("balance() gives numbers and keeps Kraken's strings", function()
