@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "console.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 
 static FILE *blackbox_file;
@@ -26,14 +27,15 @@ const char *blackbox_path(void) { return blackbox_file_path ? blackbox_file_path
 
 void blackbox_init(void)
 {
-    const char *path = getenv("TITAN_BLACKBOX");
+    /* A bad value keeps the default here and is refused at start-up (settings_check_all). */
+    const char *path = NULL;
+    char ignored[256];
+    settings_text("TITAN_BLACKBOX", &path, ignored, sizeof ignored);
     free(blackbox_file_path);
-    blackbox_file_path = strdup(path && *path ? path : "./blackbox.log");
-    const char *lvl = getenv("TITAN_LOG_LEVEL");
-    if (lvl) {
-        for (int i = 0; i < 4; i++)
-            if (strcmp(lvl, blackbox_names[i]) == 0) blackbox_stderr_min = i;
-    }
+    blackbox_file_path = strdup(path ? path : "./blackbox.log");
+    int level = BLACKBOX_INFO;
+    settings_choice("TITAN_LOG_LEVEL", &level, ignored, sizeof ignored);
+    blackbox_stderr_min = level;
 }
 
 void blackbox_close(void)

@@ -14,6 +14,7 @@
 #include "kraken.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 #include "version.h"
 
@@ -195,8 +196,12 @@ int main(int argc, char **argv)
         const command *found = NULL;
         for (const command *c = commands_list; c->name; c++)
             if (strcmp(c->name, name) == 0) found = c;
-        code = found ? found->run(argc - 1, argv + 1)
-                     : commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
+        char bad[512];
+        /* A malformed setting stops every command that reads the environment, before it does anything. */
+        int reads_env = found && found->run != cmd_help && found->run != cmd_version;
+        if (!found) code = commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
+        else if (reads_env && settings_check_all(bad, sizeof bad) != 0) code = commands_usage_error("%s; nothing was done", bad);
+        else code = found->run(argc - 1, argv + 1);
     }
     blackbox_close();
     http_shutdown();

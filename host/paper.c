@@ -1,39 +1,23 @@
 /* Paper fills. Cost basis is carried in quote currency so realized PnL needs no fill history:
- * a sell releases the held basis in proportion to the volume sold. */
+ * a sell releases the held basis in proportion to the volume sold. Buys are cut at the fill to
+ * what the caps allow at the fill price, so a cap holds whatever the price did since the decision. */
 #include "paper.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int paper_env(const char *name, double def, int allow_zero, double *out, char *err, size_t errlen)
-{
-    const char *v = getenv(name);
-    *out = def;
-    if (!v || !*v) return 0;
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || !end || *end || !isfinite(d) || d < 0 || (!allow_zero && d == 0)) {
-        snprintf(err, errlen, "%s=%s must be a %s number", name, v, allow_zero ? "non-negative" : "positive");
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
+#include "settings.h"
 
 int paper_config_from_env(paper_config *cfg, char *err, size_t errlen)
 {
-    double fee_bps, slip_bps;
-    if (paper_env("TITAN_PAPER_FEE_BPS", 40, 1, &fee_bps, err, errlen) ||
-        paper_env("TITAN_PAPER_SLIPPAGE_BPS", 5, 1, &slip_bps, err, errlen) ||
-        paper_env("TITAN_PAPER_CASH", 10000, 0, &cfg->starting_cash, err, errlen))
-        return -1;
+    double fee_bps = 0, slip_bps = 0;
+    int rc = settings_number("TITAN_PAPER_FEE_BPS", &fee_bps, err, errlen) ||
+             settings_number("TITAN_PAPER_SLIPPAGE_BPS", &slip_bps, err, errlen) ||
+             settings_number("TITAN_PAPER_CASH", &cfg->starting_cash, err, errlen);
     cfg->fee_rate = fee_bps / 10000;
     cfg->slippage_rate = slip_bps / 10000;
-    return 0;
+    return rc ? -1 : 0;
 }
 
 static void paper_book(const paper_config *cfg, order_side side, double volume, double price, double position,

@@ -2,7 +2,6 @@
  * (with why). Sizes are only ever rounded down, never up past a cap. */
 #include "risk.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,31 +9,17 @@
 
 #include <lauxlib.h>
 
-static int risk_env(const char *name, double def, double *out, char *err, size_t errlen)
-{
-    const char *v = getenv(name);
-    *out = def;
-    if (!v || !*v) return 0;
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || !end || *end || !isfinite(d) || d <= 0) {
-        snprintf(err, errlen, "%s=%s must be a positive number", name, v);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
+#include "settings.h"
 
 int risk_caps_from_env(risk_caps *caps, char *err, size_t errlen)
 {
-    if (risk_env("TITAN_MAX_ORDER_QUOTE", 100, &caps->max_order_quote, err, errlen) ||
-        risk_env("TITAN_MAX_POSITION_QUOTE", 500, &caps->max_position_quote, err, errlen) ||
-        risk_env("TITAN_MAX_ORDERS_PER_CYCLE", 2, &caps->max_orders_per_cycle, err, errlen) ||
-        risk_env("TITAN_MAX_DAILY_LOSS_QUOTE", 50, &caps->max_daily_loss_quote, err, errlen))
-        return -1;
-    caps->max_orders_per_cycle = floor(caps->max_orders_per_cycle);
-    return 0;
+    long long orders = 0;
+    int rc = settings_number("TITAN_MAX_ORDER_QUOTE", &caps->max_order_quote, err, errlen) ||
+             settings_number("TITAN_MAX_POSITION_QUOTE", &caps->max_position_quote, err, errlen) ||
+             settings_integer("TITAN_MAX_ORDERS_PER_CYCLE", &orders, err, errlen) ||
+             settings_number("TITAN_MAX_DAILY_LOSS_QUOTE", &caps->max_daily_loss_quote, err, errlen);
+    caps->max_orders_per_cycle = (double)orders;
+    return rc ? -1 : 0;
 }
 
 static void risk_tighten_one(lua_State *L, const char *field, double *cap)

@@ -23,6 +23,7 @@
 #include "coroutine.h"
 #include "modules.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
@@ -500,27 +501,14 @@ static int runtime_require(lua_State *L)
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-static int runtime_env_number(const char *name, long def, long max, long *out, char *err, size_t errlen)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) { *out = def; return 0; }
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || !end || *end || n <= 0 || n > max) {
-        snprintf(err, errlen, "%s=%s is not a whole number between 1 and %ld", name, v, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 /* The folder that holds strategies/lib: TITAN_HOME, else the executable's folder or one of
  * its parents (the binary may live in build/<variant>/). */
 static char *runtime_find_home(void)
 {
-    const char *env = getenv("TITAN_HOME");
-    if (env && *env) return strdup(env);
+    const char *env = NULL;
+    char ignored[256];
+    settings_text("TITAN_HOME", &env, ignored, sizeof ignored);   /* an empty one is refused at start-up */
+    if (env) return strdup(env);
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return NULL;
@@ -627,10 +615,10 @@ static int runtime_panic(lua_State *L)
 
 runtime *runtime_open(const char *script_path, char *err, size_t errlen)
 {
-    long cpu_s, wall_s, mem_mb;
-    if (runtime_env_number("TITAN_LUA_CPU_S", 30, 86400, &cpu_s, err, errlen) ||
-        runtime_env_number("TITAN_LUA_WALL_S", 300, 86400, &wall_s, err, errlen) ||
-        runtime_env_number("TITAN_LUA_MEM_MB", 256, 65536, &mem_mb, err, errlen))
+    long long cpu_s, wall_s, mem_mb;
+    if (settings_integer("TITAN_LUA_CPU_S", &cpu_s, err, errlen) ||
+        settings_integer("TITAN_LUA_WALL_S", &wall_s, err, errlen) ||
+        settings_integer("TITAN_LUA_MEM_MB", &mem_mb, err, errlen))
         return NULL;
     runtime *rt = calloc(1, sizeof *rt);
     if (!rt) { snprintf(err, errlen, "out of memory"); return NULL; }

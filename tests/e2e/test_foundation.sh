@@ -294,7 +294,7 @@ for var in TITAN_LUA_CPU_S TITAN_LUA_WALL_S TITAN_LUA_MEM_MB; do
   for bad in abc 0 -1 1.5 10x 99999999999; do
     env "$var=$bad" "$TITAN_BIN" script "$T_TMP/scripts/ok.lua" >"$T_TMP/bad.out" 2>"$T_TMP/bad.err"
     t_check "$var=$bad exits 2" test $? = 2
-    t_grep "$var=$bad named" "$var=$bad is not a whole number" "$T_TMP/bad.err"
+    t_grep "$var=$bad named" "$var='$bad' is not a whole number" "$T_TMP/bad.err"
     t_nogrep "$var=$bad: nothing ran" "ran" "$T_TMP/bad.out"
   done
 done
