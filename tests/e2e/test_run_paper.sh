@@ -248,7 +248,7 @@ fail_case mem_rt 23 1 "memory budget" 'local t = {}; local i = 0
     while true do i = i + 1; t[i] = string.rep("x", 4096) .. i end' TITAN_LUA_MEM_MB=32
 fail_case number_rt 24 1 "must return a list" 'return 42'
 fail_case nil_rt 25 1 "must return a list" 'return nil'
-fail_case nonlist_rt 26 1 "non-list keys" 'return { { side = "buy", type = "market", quote = 10 }, extra = { side = "buy" } }'
+fail_case nonlist_rt 26 1 "1 key that is not a list position" 'return { { side = "buy", type = "market", quote = 10 }, extra = { side = "buy" } }'
 fail_case many_rt 27 1 "1000 intents" 'local t = {}
     for i = 1, 1000 do t[i] = { side = "buy", type = "market", quote = 10 } end
     return t'

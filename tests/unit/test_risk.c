@@ -180,6 +180,16 @@ static void test_intents(void)
     CHECK(strstr(it[1].verdict, "finite") != NULL);
     CHECK(strstr(it[2].verdict, "limit order needs a price") != NULL);
     CHECK(strstr(it[4].verdict, "colour") != NULL);
+    /* a list with a hole says so (it said "-1 non-list keys") */
+    CHECK_INT(read_list(L, "local a = {side='buy', type='market', quote=5}; return {a, nil, a}", it, &n, why), -1);
+    CHECK_MSG(strstr(why, "index 2 is nil") != NULL, why);
+    CHECK_MSG(strstr(why, "-1") == NULL, why);
+    CHECK_INT(read_list(L, "local a = {side='buy', type='market', quote=5}; return {[1] = a, [3] = a}", it, &n, why), -1);
+    CHECK_MSG(strstr(why, "index 2 is nil") != NULL, why);
+    CHECK_INT(read_list(L, "return {{side='buy', type='market', quote=5}, extra = 1, [0] = 2}", it, &n, why), -1);
+    CHECK_MSG(strstr(why, "2 keys that are not list positions") != NULL, why);
+    CHECK_INT(read_list(L, "return {[1.5] = {}}", it, &n, why), -1);
+    CHECK_MSG(strstr(why, "1 key that is not a list position") != NULL, why);
     lua_close(L);
 }
 
