@@ -260,7 +260,8 @@ t0=$SECONDS
 TITAN_FAKE_NOW_MS=$(r_now 29) TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" run "$META_RISK" >"$T_TMP/metarisk.out" 2>"$T_TMP/metarisk.err" </dev/null
 R_OUTPUTS+=("$T_TMP/metarisk.out" "$T_TMP/metarisk.err")
 t_check "a risk table with a looping __index: no hang ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 10
-r_eq "a risk table with a looping __index: the cycle ran" "$(r_status "metarisk_rt@$S29")" done
+t_grep "a risk table with a metatable: refused, as by check" "risk must be a plain table" "$T_TMP/metarisk.err"
+r_eq "a risk table with a metatable: no cycle ran" "$(r_status "metarisk_rt@$S29")" ""
 t_grep "blackbox: strategy.error with kind cpu_budget" '"kind":"cpu_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: strategy.error with kind memory_budget" '"kind":"memory_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: garbage explained" '"ev":"strategy.garbage"' "$TITAN_BLACKBOX"
