@@ -643,10 +643,11 @@ static int cycle_execute_paper(cycle *c, const intent *it, const char *cl_ord_id
     lua_State *L = c->L;
     paper_fill f;
     if (it->type == ORDER_MARKET)
-        paper_fill_market(&c->paper, it->side, it->final_volume, c->last, c->position, c->basis, &f);
+        paper_fill_market(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, c->last,
+                          c->position, c->basis, &f);
     else
-        paper_fill_limit(&c->paper, it->side, it->final_volume, it->final_price, c->bid, c->ask, c->position,
-                         c->basis, &f);
+        paper_fill_limit(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, it->final_price,
+                         c->bid, c->ask, c->position, c->basis, &f);
     cycle_set_str(L, order, "note", f.note);
     if (!f.filled) {
         cycle_set_str(L, order, "state", "canceled");
@@ -1078,7 +1079,7 @@ static int cycle_main_protected(lua_State *L)
     }
     lua_pop(L, 1);
     risk_book book = {.cash = c->cash, .position = c->position, .realized_today = c->realized_today,
-                      .fee_rate = c->paper.fee_rate};
+                      .fee_rate = c->paper.fee_rate, .slippage_rate = c->paper.slippage_rate};
     risk_apply(intents, count, &c->caps, &c->rules, c->bid, c->ask, c->last, book);
     lua_createtable(L, count, 0);
     int list = lua_gettop(L);

@@ -300,10 +300,11 @@ BIG=$(r_strategy big_rt 'return { { side = "buy", type = "market", quote = 5000,
 S31=$(r_slot_iso 31)
 TITAN_FAKE_NOW_MS=$(r_now 31) r_run run "$BIG"
 t_rc "oversized: exit 0" 0
-WANT_VOL=$(python3 -c "import math; print('%.8f' % (math.floor(100 / $A * 1e8 + 1e-9) / 1e8))")
+# sized at the ask plus the 5 bps slippage allowance, so the cap holds at the fill
+WANT_VOL=$(python3 -c "from decimal import Decimal as D, ROUND_DOWN; print((D(100) / (D('$A') * D('1.0005'))).quantize(D('1e-8'), ROUND_DOWN))")
 r_eq "oversized: recorded resized" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["status"]')" resized
 r_contains "oversized: verdict names the cap" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["verdict"]')" "max_order_quote"
-r_approx "oversized: final volume = 100 / ask, rounded down to the lot" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["final_volume"]')" "$WANT_VOL"
+r_eq "oversized: final volume = 100 / (ask + 5 bps), rounded down to the lot" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["final_volume"]')" "$WANT_VOL"
 r_approx "oversized: the fill has the resized volume" "$(r_sql "select volume from paper_fills where strategy='big_rt'")" "$WANT_VOL"
 t_check "oversized: cost within the cap" python3 -c "import sys; sys.exit(0 if float('$(r_sql "select volume*$A from paper_fills where strategy='big_rt'")') <= 100 else 1)"
 t_grep "oversized: blackbox risk.decision resized" '"status":"resized"' "$TITAN_BLACKBOX"
@@ -353,7 +354,7 @@ r_approx "TITAN_PAPER_CASH seeds the ledger" "$(r_sql "select amount from paper_
 
 # ---- 5. risk caps ------------------------------------------------------------------------------
 # risk_case NAME SLOT CAP_FIELD WANT_CAP WANT_VOL_QUOTE BODY FIELDS [ENV...]
-vol_for() { python3 -c "import math; print('%.8f' % (math.floor($1 / $A * 1e8 + 1e-9) / 1e8))"; }
+vol_for() { python3 -c "from decimal import Decimal as D, ROUND_DOWN; print((D($1) / (D('$A') * D('1.0005'))).quantize(D('1e-8'), ROUND_DOWN))"; }
 TIGHT=$(r_strategy tight_rt 'return { { side = "buy", type = "market", quote = 50 } }' 'risk = { max_order_quote = 20 },')
 S32=$(r_slot_iso 32)
 TITAN_FAKE_NOW_MS=$(r_now 32) r_run run "$TIGHT"
