@@ -6,7 +6,6 @@
 #include "runtime.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -169,6 +168,13 @@ int64_t runtime_budget_left_ms(lua_State *L)
     if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
     int64_t left = rt->wall_deadline_ms - clock_monotonic_ms();
     return left > 1 ? left : 1;
+}
+
+size_t runtime_memory_left(lua_State *L)
+{
+    runtime *rt = runtime_of(L);
+    if (!rt || !rt->in_call) return SIZE_MAX;
+    return rt->mem_used < rt->mem_limit ? rt->mem_limit - rt->mem_used : 0;
 }
 
 /* ---- the running thread (host/coroutine.c reports it) ------------------------------ */
