@@ -93,19 +93,28 @@ static void runtime_hook(lua_State *L, lua_Debug *ar);
  * the allocator: lua_sethook only stores fields (lua.c calls it from its SIGINT handler). */
 static void runtime_arm_kill(lua_State *L) { lua_sethook(L, runtime_hook, LUA_MASKCOUNT, 1); }
 
+/* Pushes the message of the budget that ran out (rt->kill). */
+static const char *runtime_push_kill_message(lua_State *L, runtime *rt, int kill)
+{
+    if (kill == KILL_CPU)
+        return lua_pushfstring(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
+                               (int)(rt->cpu_budget_ms / 1000));
+    if (kill == KILL_WALL)
+        return lua_pushfstring(L, "time budget exceeded: the call took longer than %d s of wall-clock time "
+                                  "(TITAN_LUA_WALL_S)", (int)(rt->wall_budget_ms / 1000));
+    return lua_pushfstring(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
+                           (int)(rt->mem_limit / (1024 * 1024)));
+}
+
 static void runtime_raise_kill(lua_State *L, runtime *rt)
 {
     /* The hook stays armed with count 1: a pcall inside the script catches the error, and the
      * very next instruction raises it again, until the stack is unwound to the host. */
     runtime_arm_kill(L);
-    if (rt->kill == KILL_CPU)
-        luaL_error(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
-                   (int)(rt->cpu_budget_ms / 1000));
-    if (rt->kill == KILL_WALL)
-        luaL_error(L, "time budget exceeded: the call took longer than %d s of wall-clock time (TITAN_LUA_WALL_S)",
-                   (int)(rt->wall_budget_ms / 1000));
-    luaL_error(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
-               (int)(rt->mem_limit / (1024 * 1024)));
+    luaL_where(L, 1);
+    runtime_push_kill_message(L, rt, rt->kill);
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 static void runtime_hook(lua_State *L, lua_Debug *ar)
@@ -251,6 +260,13 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     }
     int status = lua_pcall(L, nargs, nresults, base);
     int kill = rt->kill;
+    if (!outer && status == LUA_OK && kill != KILL_NONE) {
+        /* The kill was caught by a pcall with nothing after it to re-raise it (`return
+         * pcall(spin)` in tail position): the call still ran out of its budget. */
+        lua_settop(L, base);
+        runtime_push_kill_message(L, rt, kill);
+        status = LUA_ERRRUN;
+    }
     if (!outer) {
         runtime_timer_arm(ITIMER_PROF, 0, 0);
         runtime_timer_arm(ITIMER_REAL, 0, 0);

@@ -167,6 +167,23 @@ t_grep "CPU budget says 1 s" "1 s of CPU time" "$T_ERR"
 t_nogrep "pcall did not swallow the CPU kill" "ESCAPED" "$T_OUT"
 t_check "CPU budget stops within 10 s (took ${took}s)" test "$took" -lt 10
 
+# A kill caught by a pcall in tail position: nothing of the script runs after it, but the call
+# must still end as a budget failure (it exited 0); likewise a memory kill, and in a coroutine.
+for case in \
+  'return pcall(function() while true do end end)' \
+  'local function spin() while true do end end; local function f() return pcall(spin) end; return f()' \
+  'return pcall(coroutine.wrap(function() while true do end end))' \
+  'return select(2, pcall(function() while true do end end))'; do
+  printf '%s\n' "$case" >"$T_TMP/scripts/tail.lua"
+  TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/tail.lua" >"$T_TMP/tail.out" 2>&1
+  t_check "tail-called pcall: the CPU kill still ends the script (exit $?): $case" test $? = 1
+  t_grep "tail-called pcall: CPU named: $case" "CPU budget exceeded" "$T_TMP/tail.out"
+done
+printf 'return pcall(function() local t = {} while true do t[#t + 1] = {} end end)\n' >"$T_TMP/scripts/tailmem.lua"
+TITAN_LUA_MEM_MB=32 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/tailmem.lua" >"$T_TMP/tailmem.out" 2>&1
+t_check "tail-called pcall: the memory kill still ends the script" test $? = 1
+t_grep "tail-called pcall: memory named" "memory budget exceeded" "$T_TMP/tailmem.out"
+
 cat >"$T_TMP/scripts/cpu2.lua" <<'EOF'
 -- the kill is not swallowed by coroutines, xpcall handlers or error-catching loops either
 while true do

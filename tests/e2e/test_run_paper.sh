@@ -241,6 +241,7 @@ fail_case() {
 fail_case raise_rt 20 1 "exploded on purpose" 'error("exploded on purpose")'
 fail_case loop_rt 21 1 "CPU budget" 'while true do end' TITAN_LUA_CPU_S=1
 fail_case pcall_loop_rt 22 1 "CPU budget" 'while true do pcall(function() while true do end end) end' TITAN_LUA_CPU_S=1
+fail_case tail_pcall_rt 19 1 "CPU budget" 'return pcall(function() while true do end end)' TITAN_LUA_CPU_S=1
 # the wall-clock budget: a strategy that waits (a sleep loop the strategy itself keeps retrying)
 fail_case sleep_rt 18 1 "time budget exceeded" 'while true do pcall(titan.time.sleep_ms, 200) end' TITAN_LUA_WALL_S=1
 t_grep "sleep_rt: blackbox names the time budget" '"ev":"strategy.error","cycle":"sleep_rt@'"$(r_slot_iso 18)"'","kind":"time_budget"' "$TITAN_BLACKBOX"
