@@ -1,5 +1,6 @@
 /* The flight recorder. Redaction happens on the final line, after JSON encoding, so every
- * spelling of a secret that reaches the file is caught in one place. */
+ * spelling of a secret that reaches the file is caught in one place; then bytes that are not
+ * UTF-8 become \ufffd, so every line parses as JSON. */
 #include "blackbox.h"
 
 #include <errno.h>
@@ -91,7 +92,10 @@ static void blackbox_write_stderr(const char *ts, blackbox_level level, const ch
         strbuf_puts(&b, event);
     else
         strbuf_json_string(&b, event, len);
-    if (fields && strcmp(fields, "{}") != 0) strbuf_printf(&b, " %s", fields);
+    if (fields && strcmp(fields, "{}") != 0) {
+        strbuf_puts(&b, " ");
+        strbuf_append_utf8_json(&b, fields, strlen(fields));
+    }
     strbuf_puts(&b, "\n");
     if (!b.oom) console_write(stderr, b.data, b.len);
     strbuf_free(&b);
@@ -122,7 +126,14 @@ void blackbox_log(blackbox_level level, const char *event, const char *fields_js
     if (line.oom) { strbuf_free(&line); return; }
     size_t clean_len = 0;
     char *clean = secrets_redact(line.data, line.len, &clean_len);
-    if (clean) blackbox_write_file(clean, clean_len);
+    if (clean) {
+        /* Every line is valid JSON, hence UTF-8: the fields may come from lua-cjson, which copies
+         * a string's bytes as they are. (After redaction, so a secret is matched as it was.) */
+        strbuf utf8 = {0};
+        strbuf_append_utf8_json(&utf8, clean, clean_len);
+        if (!utf8.oom) blackbox_write_file(strbuf_cstr(&utf8), utf8.len);
+        strbuf_free(&utf8);
+    }
     free(clean);
     strbuf_free(&line);
     blackbox_write_stderr(ts, level, event, fields_json);

@@ -443,6 +443,33 @@ t_grep "debug echo with TITAN_LOG_LEVEL=debug" "spec.debug" "$T_ERR"
 TITAN_LOG_LEVEL=error t_run script "$ROOT/tests/lua/log_spec.lua"
 t_nogrep "no info echo with TITAN_LOG_LEVEL=error" "spec.info" "$T_ERR"
 
+# bytes that are not UTF-8 (stray, overlong, surrogate, past U+10FFFF, cut short) in an event
+# name (the host's encoder), a key and values (lua-cjson's): every blackbox line is still UTF-8
+# JSON with the valid characters kept, and so is the stderr echo of the events
+cat >"$T_TMP/scripts/bytes.lua" <<'EOF'
+titan.log.info("bad\255event", { text = "a\255b\195", nested = { ["k\254"] = "\237\160\128", ok = "\195\169\226\130\172\240\159\152\128" } })
+titan.log.warn("forms", { list = { "\192\175", "\224\128\175", "\244\144\128\128", "\248\136\128\128\128" } })
+EOF
+TITAN_BLACKBOX=$T_TMP/bytes.log t_run script "$T_TMP/scripts/bytes.lua"
+t_rc "script logging invalid bytes: exit 0" 0
+python3 - "$T_TMP/bytes.log" "$T_ERR" >"$T_TMP/bytes.out" 2>&1 <<'EOF'
+import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+events = [json.loads(l.decode("utf-8")) for l in lines]      # strict: raises on a bad byte
+assert len(events) == 2, events
+assert events[0]["ev"] == "bad\ufffdevent", events[0]
+assert events[0]["text"] == "a\ufffdb\ufffd", events[0]
+assert events[0]["nested"]["ok"] == "\u00e9\u20ac\U0001F600", events[0]
+assert "\ufffd" in list(events[0]["nested"].keys())[0] or "k\ufffd" in events[0]["nested"], events[0]
+assert all(set(s) == {"\ufffd"} for s in events[1]["list"]), events[1]
+echo = [l for l in open(sys.argv[2], "rb").read().split(b"\n") if l[:2] == b"20"]
+assert len(echo) == 2, echo
+for l in echo:
+    l.decode("utf-8")                                        # the stderr echo too
+print("UTF8 OK")
+EOF
+t_grep "invalid bytes: every blackbox line is UTF-8 JSON, and the stderr echo is UTF-8" "UTF8 OK" "$T_TMP/bytes.out"
+
 # an event name cannot forge a line of the stderr echo: odd names are shown JSON-escaped
 printf 'titan.log.error("x\\n2026-01-01T00:00:00.000Z error order.placed", { a = 1 })\n' >"$T_TMP/scripts/forge.lua"
 t_run script "$T_TMP/scripts/forge.lua"
