@@ -25,8 +25,8 @@ const command commands_list[] = {
     {"check", cmd_check, "check STRATEGY.lua [--online]   validate a strategy; --online: the pre-LIVE preflight",
      "usage: titan-host check STRATEGY.lua [--online]\n\n"
      "Loads the strategy in the sandbox and checks its table: name, pair, interval (one of Kraken's\n"
-     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk fields positive\n"
-     "numbers. Prints a short report.\n\n"
+     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk a plain table (no\n"
+     "metatable) of positive numbers. Prints a short report.\n\n"
      "--online adds the preflight to run before switching to LIVE, one line per check: Kraken reachable\n"
      "and the clock skew against Kraken's Time under 5 s, the strategy's pair known, the keys accepted for\n"
      "each private read the bot needs (Balance, OpenOrders, ClosedOrders), the store reachable with its\n"
@@ -107,9 +107,9 @@ const command commands_list[] = {
 static const char main_environment_help[] =
     "environment:\n"
     "  SYSTEM_MODE         PAPER (default) or LIVE\n"
-    "  TITAN_DB            SQLite store file (default ./titan.db), used unless Supabase is configured\n"
+    "  TITAN_DB            SQLite store file (default ./titan.db; empty is an error), unless Supabase is set\n"
     "  SUPABASE_URL        with SUPABASE_KEY: the Supabase (PostgREST) store instead of SQLite\n"
-    "  TITAN_HALT          1 = record the cycle as halted and trade nothing\n"
+    "  TITAN_HALT          1 (any value but empty/0/off/false/no) = record cycles as halted, trade nothing\n"
     "  TITAN_MAX_ORDER_QUOTE, TITAN_MAX_POSITION_QUOTE, TITAN_MAX_ORDERS_PER_CYCLE, TITAN_MAX_DAILY_LOSS_QUOTE\n"
     "                      host risk caps (defaults 100, 500, 2, 50); a strategy's risk table only tightens them\n"
     "  TITAN_PAPER_CASH, TITAN_PAPER_FEE_BPS, TITAN_PAPER_SLIPPAGE_BPS\n"
@@ -124,6 +124,7 @@ static const char main_environment_help[] =
     "  TITAN_LOG_LEVEL     lowest level echoed on stderr: debug|info|warn|error (default info)\n"
     "  TITAN_HOME          folder holding strategies/lib (default: found next to the binary)\n"
     "  TITAN_FAKE_NOW_MS   pins the clock (tests and replays only)\n"
+    "  a malformed or absurd value of any of these: exit 2 naming it, nothing done (numbers: plain decimals)\n"
     "  secret variables, never visible to Lua and redacted from all output:\n"
     "  KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY\n";
 
