@@ -4,7 +4,8 @@
  *   batch{req1, req2, ...} -> results, results[i] = {res} or {nil, err} (n = 1 or 2), in request order
  * Misuse (bad method, non-string url, unknown field, header value of a wrong type) raises. Failures
  * of the network are nil, err{code, message, retryable, sent, attempts, elapsed_ms}; a non-2xx
- * status is a response. Header values may be secret handles, resolved here in C, never in Lua;
+ * status is a response (err.code http.memory_budget: the responses would not fit in what is left
+ * of TITAN_LUA_MEM_MB). Header values may be secret handles, resolved here in C, never in Lua;
  * such a request must use https:// (or http:// to loopback) and cannot follow redirects. */
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,14 @@ static int http_push_result(lua_State *L, const http_response *res, int redact)
     return 1;
 }
 
+/* The responses of a call from Lua become Lua strings: while they are C buffers they count
+ * against what is left of the Lua memory budget, so 16 requests with max_body = 512 MiB cannot
+ * take gigabytes under TITAN_LUA_MEM_MB=64 (they fail with http.memory_budget). */
+static void http_perform_from_lua(lua_State *L, http_call *c)
+{
+    http_perform_within(c->reqs, c->res, c->n, runtime_memory_left(L));
+}
+
 /* A request made from Lua ends within the call's wall-clock budget (raises if it is spent). */
 static void http_bound_by_budget(lua_State *L, http_request *reqs, size_t n)
 {
@@ -445,7 +454,7 @@ static int http_request_fn(lua_State *L)
     http_call *c = http_call_new(L, 1);                         /* [ req, call ] */
     http_parse_request(L, 1, c, 0, "titan.http.request");
     http_bound_by_budget(L, c->reqs, 1);
-    http_perform(&c->reqs[0], &c->res[0]);
+    http_perform_from_lua(L, c);
     int n = http_push_result(L, &c->res[0], c->owned[0].has_secret);
     lua_pushcfunction(L, http_call_gc);                         /* free now, not at the next GC */
     lua_pushvalue(L, 2);
@@ -470,7 +479,7 @@ static int http_batch_fn(lua_State *L)
         lua_pop(L, 1);
     }
     http_bound_by_budget(L, c->reqs, n);
-    http_perform_many(c->reqs, c->res, n);
+    http_perform_from_lua(L, c);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 2, 1);                               /* [ ..., pair ] */
         int k = http_push_result(L, &c->res[i], c->owned[i].has_secret);                /* [ ..., pair, res | nil, err ] */

@@ -220,15 +220,18 @@ static int bt_fill_pending(bt_engine *e, bt_book *book, const intent *pending, i
     for (int k = 0; k < npending; k++) {
         const intent *it = &pending[k];
         paper_fill f;
+        /* caps hold at the fill: a gap from the decision's close to this open cuts the buy */
+        const paper_limits limits = {&e->res->caps, &e->opt->rules};
         if (it->type == ORDER_MARKET) {
-            paper_fill_market(cfg, it->side, it->final_volume, b->o, book->position, book->basis, &f);
+            paper_fill_market(cfg, &limits, it->side, it->final_volume, b->o, book->position, book->basis, &f);
         } else {
             int through = it->side == SIDE_BUY ? b->l <= it->final_price : b->h >= it->final_price;
             if (!through) { e->res->limit_unfilled++; continue; }
             /* the touch is the limit itself: filled at the limit, never better */
-            paper_fill_limit(cfg, it->side, it->final_volume, it->final_price, it->final_price, it->final_price,
-                             book->position, book->basis, &f);
+            paper_fill_limit(cfg, &limits, it->side, it->final_volume, it->final_price, it->final_price,
+                             it->final_price, book->position, book->basis, &f);
         }
+        if (f.capped < 0) { e->res->refused++; continue; }
         if (!f.filled) { e->res->limit_unfilled++; continue; }
         /* The next open may gap past what the risk gates sized with: refuse, as the paper
          * ledger of `run` refuses a fill it cannot pay for. */
@@ -378,7 +381,7 @@ static int bt_run_bars(lua_State *L)
         if (count > 0) {
             risk_book rb = {.cash = book->cash, .position = book->position,
                             .realized_today = book->realized_day == now_ms / 86400000 ? book->realized_sum : 0,
-                            .fee_rate = opt->paper.fee_rate};
+                            .fee_rate = opt->paper.fee_rate, .slippage_rate = opt->paper.slippage_rate};
             risk_apply(e->intents, count, &res->caps, &opt->rules, b->c, b->c, b->c, rb);
             for (int j = 0; j < count; j++) {
                 res->intents[e->intents[j].status]++;

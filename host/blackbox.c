@@ -1,5 +1,6 @@
 /* The flight recorder. Redaction happens on the final line, after JSON encoding, so every
- * spelling of a secret that reaches the file is caught in one place. */
+ * spelling of a secret that reaches the file is caught in one place; then bytes that are not
+ * UTF-8 become \ufffd, so every line parses as JSON. */
 #include "blackbox.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include "clock.h"
 #include "console.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 
 static FILE *blackbox_file;
@@ -26,14 +28,15 @@ const char *blackbox_path(void) { return blackbox_file_path ? blackbox_file_path
 
 void blackbox_init(void)
 {
-    const char *path = getenv("TITAN_BLACKBOX");
+    /* A bad value keeps the default here and is refused at start-up (settings_check_all). */
+    const char *path = NULL;
+    char ignored[256];
+    settings_text("TITAN_BLACKBOX", &path, ignored, sizeof ignored);
     free(blackbox_file_path);
-    blackbox_file_path = strdup(path && *path ? path : "./blackbox.log");
-    const char *lvl = getenv("TITAN_LOG_LEVEL");
-    if (lvl) {
-        for (int i = 0; i < 4; i++)
-            if (strcmp(lvl, blackbox_names[i]) == 0) blackbox_stderr_min = i;
-    }
+    blackbox_file_path = strdup(path ? path : "./blackbox.log");
+    int level = BLACKBOX_INFO;
+    settings_choice("TITAN_LOG_LEVEL", &level, ignored, sizeof ignored);
+    blackbox_stderr_min = level;
 }
 
 void blackbox_close(void)
@@ -89,7 +92,10 @@ static void blackbox_write_stderr(const char *ts, blackbox_level level, const ch
         strbuf_puts(&b, event);
     else
         strbuf_json_string(&b, event, len);
-    if (fields && strcmp(fields, "{}") != 0) strbuf_printf(&b, " %s", fields);
+    if (fields && strcmp(fields, "{}") != 0) {
+        strbuf_puts(&b, " ");
+        strbuf_append_utf8_json(&b, fields, strlen(fields));
+    }
     strbuf_puts(&b, "\n");
     if (!b.oom) console_write(stderr, b.data, b.len);
     strbuf_free(&b);
@@ -120,7 +126,14 @@ void blackbox_log(blackbox_level level, const char *event, const char *fields_js
     if (line.oom) { strbuf_free(&line); return; }
     size_t clean_len = 0;
     char *clean = secrets_redact(line.data, line.len, &clean_len);
-    if (clean) blackbox_write_file(clean, clean_len);
+    if (clean) {
+        /* Every line is valid JSON, hence UTF-8: the fields may come from lua-cjson, which copies
+         * a string's bytes as they are. (After redaction, so a secret is matched as it was.) */
+        strbuf utf8 = {0};
+        strbuf_append_utf8_json(&utf8, clean, clean_len);
+        if (!utf8.oom) blackbox_write_file(strbuf_cstr(&utf8), utf8.len);
+        strbuf_free(&utf8);
+    }
     free(clean);
     strbuf_free(&line);
     blackbox_write_stderr(ts, level, event, fields_json);

@@ -7,14 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "settings.h"
+
 int64_t clock_now_ms(void)
 {
-    const char *fake = getenv("TITAN_FAKE_NOW_MS");
-    if (fake && *fake) {
-        char *end = NULL;
-        long long v = strtoll(fake, &end, 10);
-        if (end && *end == '\0' && v >= 0) return (int64_t)v;
-    }
+    long long fake = 0;
+    char bad[160];
+    /* unset or malformed: the real clock (a malformed value is refused at start-up) */
+    const char *pinned = getenv("TITAN_FAKE_NOW_MS");
+    if (pinned && *pinned && settings_integer("TITAN_FAKE_NOW_MS", &fake, bad, sizeof bad) == 0) return (int64_t)fake;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "console.h"
 #include "report.h"
+#include "settings.h"
 
 /* A date: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time, or Unix seconds. */
 static int cmd_backtest_date(const char *s, int64_t *ms)
@@ -70,20 +71,23 @@ int cmd_backtest(int argc, char **argv)
         } else if (!strcmp(a, "--json")) json = val;
         else if (!strcmp(a, "--trades")) trades = val;
         else if (!strcmp(a, "--report")) report = val;
-        else if (!strcmp(a, "--cash") || !strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps") ||
-                 !strcmp(a, "--ordermin") || !strcmp(a, "--costmin") || !strcmp(a, "--tick-size") ||
-                 !strcmp(a, "--lot-decimals") || !strcmp(a, "--pair-decimals")) {
-            int is_cash = !strcmp(a, "--cash");
+        else if (!strcmp(a, "--cash") || !strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps")) {
+            /* the rule of the variable each option stands in for */
+            const char *var = a[2] == 'c' ? "TITAN_PAPER_CASH" : a[2] == 'f' ? "TITAN_PAPER_FEE_BPS"
+                                                                              : "TITAN_PAPER_SLIPPAGE_BPS";
+            if (settings_parse_number(var, a, val, &num, err, sizeof err) != 0)
+                return commands_usage_error("backtest: %s (see 'titan-host help backtest')", err);
+            if (a[2] == 'c') opt.paper.starting_cash = num;
+            else if (a[2] == 'f') opt.paper.fee_rate = num / 10000;
+            else opt.paper.slippage_rate = num / 10000;
+        } else if (!strcmp(a, "--ordermin") || !strcmp(a, "--costmin") || !strcmp(a, "--tick-size") ||
+                   !strcmp(a, "--lot-decimals") || !strcmp(a, "--pair-decimals")) {
             int is_decimals = strstr(a, "decimals") != NULL;
-            if (cmd_backtest_number(val, 0, &num) != 0 || (is_cash && num <= 0) ||
-                (is_decimals && (num != floor(num) || num > 12)) || (!is_cash && !is_decimals && num > 1e12) ||
-                ((!strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps")) && num >= 10000))
+            if (cmd_backtest_number(val, 0, &num) != 0 || (is_decimals && (num != floor(num) || num > 12)) ||
+                (!is_decimals && num > 1e12))
                 return commands_usage_error("backtest: %s '%s' is not a valid value (see 'titan-host help backtest')", a,
                                             val);
-            if (is_cash) opt.paper.starting_cash = num;
-            else if (!strcmp(a, "--fee-bps")) opt.paper.fee_rate = num / 10000;
-            else if (!strcmp(a, "--slippage-bps")) opt.paper.slippage_rate = num / 10000;
-            else if (!strcmp(a, "--ordermin")) opt.rules.ordermin = num;
+            if (!strcmp(a, "--ordermin")) opt.rules.ordermin = num;
             else if (!strcmp(a, "--costmin")) opt.rules.costmin = num;
             else if (!strcmp(a, "--tick-size")) opt.rules.tick_size = num;
             else if (!strcmp(a, "--lot-decimals")) opt.rules.lot_decimals = (int)num;

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "console.h"
+#include "settings.h"
 #include "store.h"
 
 int cmd_halt(int argc, char **argv)
@@ -54,9 +55,9 @@ int cmd_halt(int argc, char **argv)
             code = EXIT_FAILED;
         }
         free(value);
-        const char *env = getenv("TITAN_HALT");
-        if (code == EXIT_OK && env && strcmp(env, "1") == 0)
-            console_printf(stdout, "note: TITAN_HALT=1 in this environment halts cycles too\n");
+        const char *env = NULL;
+        if (code == EXIT_OK && settings_halted(&env))
+            console_printf(stdout, "note: TITAN_HALT=%.20s in this environment halts cycles too\n", env);
     }
     store_close(st);
     return code;

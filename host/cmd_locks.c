@@ -141,6 +141,13 @@ static int locks_list(int argc, char **argv)
             limit = (int)v;
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
             status = argv[++i];
+            static const char *const known[] = {STORE_STATUS_RUNNING, STORE_STATUS_DONE,    STORE_STATUS_FAILED,
+                                                STORE_STATUS_HALTED,  STORE_STATUS_SKIPPED, STORE_STATUS_IN_DOUBT};
+            int ok = 0;
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) ok |= strcmp(status, known[k]) == 0;
+            if (!ok)
+                return commands_usage_error("--status '%.40s' is not one of running, done, failed, halted, skipped, "
+                                            "in_doubt", status);
         } else {
             return commands_usage_error("usage: titan-host locks list [--limit N] [--status STATUS] [--json]");
         }

@@ -15,6 +15,8 @@
 
 #define CSVDATA_MAX_FIELDS 32
 #define CSVDATA_MAX_BYTES ((size_t)2 << 30)   /* 2 GiB: far beyond any candle history */
+#define CSVDATA_MAX_PRICE 1e12                /* above any price in any currency: a corrupt row */
+#define CSVDATA_MAX_VOLUME 1e15
 
 enum { COL_T, COL_O, COL_H, COL_L, COL_C, COL_V, COL_N, COL_COUNT };
 static const char *const csvdata_col_names[COL_COUNT] = {"time", "open", "high", "low", "close", "volume", "trades"};
@@ -102,10 +104,34 @@ static int csvdata_fast_number(const char *s, double *out)
     return end && *end == '\0' ? 0 : -1;
 }
 
+/* [sign] digits [. digits] [e [sign] digits]: what strtod alone would also take as hex, inf or
+ * nan is not a candle value. */
+static int csvdata_plain_syntax(const char *s)
+{
+    if (*s == '+' || *s == '-') s++;
+    size_t digits = strspn(s, "0123456789");
+    s += digits;
+    if (*s == '.') {
+        size_t frac = strspn(s + 1, "0123456789");
+        digits += frac;
+        s += 1 + frac;
+    }
+    if (digits == 0) return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        size_t exp = strspn(s, "0123456789");
+        if (exp == 0) return 0;
+        s += exp;
+    }
+    return *s == '\0';
+}
+
 static int csvdata_number(const char *s, double *out)
 {
     if (!*s) return -1;
     if (csvdata_fast_number(s, out) == 0) return 0;
+    if (!csvdata_plain_syntax(s)) return -1;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -153,9 +179,11 @@ static void csvdata_lower(char *s)
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
 }
 
-/* Maps header names to columns; volume may carry a suffix (volume_usd). */
+/* Maps header names to columns. A column named twice is refused (which close is the close?);
+ * a suffixed volume (volume_usd) stands in for "volume" when it is the only one. */
 static int csvdata_header(csvdata_parser *p, char **fields, int n, int cols[COL_COUNT])
 {
+    int suffixed_volume = -1;
     for (int k = 0; k < COL_COUNT; k++) cols[k] = -1;
     for (int i = 0; i < n && i < CSVDATA_MAX_FIELDS; i++) {
         csvdata_lower(fields[i]);
@@ -168,10 +196,21 @@ static int csvdata_header(csvdata_parser *p, char **fields, int n, int cols[COL_
         else if (!strcmp(f, "high") || !strcmp(f, "h")) k = COL_H;
         else if (!strcmp(f, "low") || !strcmp(f, "l")) k = COL_L;
         else if (!strcmp(f, "close") || !strcmp(f, "c")) k = COL_C;
-        else if (!strncmp(f, "volume", 6) || !strcmp(f, "v")) k = COL_V;
+        else if (!strcmp(f, "volume") || !strcmp(f, "v")) k = COL_V;
         else if (!strcmp(f, "trades") || !strcmp(f, "count") || !strcmp(f, "n")) k = COL_N;
-        if (k >= 0 && cols[k] < 0) cols[k] = i;
+        else if (!strncmp(f, "volume", 6)) {
+            if (suffixed_volume >= 0)
+                return csvdata_fail(p, 1, "two volume columns, '%s' (field %d) and '%s' (field %d): name the base "
+                                          "volume 'volume'", fields[suffixed_volume], suffixed_volume + 1, f, i + 1);
+            suffixed_volume = i;
+        }
+        if (k < 0) continue;
+        if (cols[k] >= 0)
+            return csvdata_fail(p, 1, "column '%s' appears twice (fields %d and %d)",
+                                k == COL_T ? "timestamp" : csvdata_col_names[k], cols[k] + 1, i + 1);
+        cols[k] = i;
     }
+    if (cols[COL_V] < 0) cols[COL_V] = suffixed_volume;
     for (int k = 0; k <= COL_V; k++)
         if (cols[k] < 0)
             return csvdata_fail(p, 1, "the header has no '%s' column (expected timestamp,open,high,low,close,volume[,...])",
@@ -364,6 +403,8 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
     size_t len = 0;
     if (csvdata_read_file(&p, &text, &len) != 0) return -1;
     if (memchr(text, '\0', len)) { free(text); return csvdata_fail(&p, 0, "not a text file (contains NUL bytes)"); }
+    /* a UTF-8 byte order mark, as spreadsheets write it, is not part of the first field */
+    size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 
     size_t cap = 1024;
     csvdata d = {0};
@@ -373,7 +414,7 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
     csvdata_layout lay = {.units = -1};
     size_t line = 0;
     if (!d.bars || !lines) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
-    for (char *s = text; s < text + len;) {
+    for (char *s = text + bom; s < text + len;) {
         char *nl = memchr(s, '\n', (size_t)(text + len - s));
         int last_unterminated = nl == NULL;
         char *row = s, *row_end = nl ? nl : text + len;
@@ -397,6 +438,15 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
             goto cleanup;
         }
         if (b.v < 0 || b.trades < 0) { csvdata_fail(&p, line, "negative volume or trades"); goto cleanup; }
+        if (b.h > CSVDATA_MAX_PRICE) {
+            csvdata_fail(&p, line, "high %g is above %g: not a real price (a corrupt row?)", b.h, CSVDATA_MAX_PRICE);
+            goto cleanup;
+        }
+        if (b.v > CSVDATA_MAX_VOLUME || b.trades > CSVDATA_MAX_VOLUME) {
+            csvdata_fail(&p, line, "volume %g or trades %g is above %g: not a real bar (a corrupt row?)", b.v, b.trades,
+                         CSVDATA_MAX_VOLUME);
+            goto cleanup;
+        }
         if (d.count > 0) {
             const csv_bar *prev = &d.bars[d.count - 1];
             char a[CLOCK_ISO_SIZE], z[CLOCK_ISO_SIZE];

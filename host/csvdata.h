@@ -22,9 +22,11 @@ typedef struct csvdata {
     int64_t largest_gap_from, largest_gap_to;   /* open times around the largest gap */
 } csvdata;
 
-/* Loads and validates `path`. On error returns -1 with "FILE:LINE: what" in err and nothing
- * allocated. Unsorted or duplicate times, non-numeric fields, high < low, open/close outside
- * low..high, non-positive prices, negative volume, a truncated last line are all errors. */
+/* Loads and validates `path` (a UTF-8 byte order mark is skipped). On error returns -1 with
+ * "FILE:LINE: what" in err and nothing allocated. Unsorted or duplicate times, fields that are
+ * not plain decimals (hex, inf, nan, junk), a column named twice in the header, high < low,
+ * open/close outside low..high, non-positive prices, prices above 1e12, negative volume or
+ * volume above 1e15, a truncated last line are all errors. */
 int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen);
 /* Aggregates bars into buckets of `minutes` (a multiple of the data's interval) aligned to
  * UTC like Kraken's candles. Returns -1 (err set) when it is not a multiple. */

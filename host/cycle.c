@@ -29,6 +29,7 @@
 #include "risk.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "settings.h"
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
@@ -186,22 +187,20 @@ static const char *cycle_err_text(lua_State *L, int err_idx)
 
 /* ---- configuration ------------------------------------------------------------------ */
 
-static int cycle_read_mode(char out[8])
+static int cycle_read_mode(char out[8], char *err, size_t errlen)
 {
-    const char *m = getenv("SYSTEM_MODE");
-    if (!m || !*m) m = "PAPER";
-    char up[16] = {0};
-    for (size_t i = 0; m[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)m[i]);
-    if (strlen(m) >= sizeof up || (strcmp(up, "PAPER") != 0 && strcmp(up, "LIVE") != 0)) return -1;
-    snprintf(out, 8, "%s", up);
+    int live = 0;
+    if (settings_choice("SYSTEM_MODE", &live, err, errlen) != 0) return -1;
+    snprintf(out, 8, "%s", live ? "LIVE" : "PAPER");
     return 0;
 }
 
+/* TITAN_LEASE_S, checked before the cycle starts (settings.c). */
 static int cycle_lease_s(void)
 {
-    const char *v = getenv("TITAN_LEASE_S");
-    int n = v ? atoi(v) : 0;
-    return n > 0 ? n : CYCLE_LEASE_S_DEFAULT;
+    long long lease = 0;
+    char ignored[256];
+    return settings_integer("TITAN_LEASE_S", &lease, ignored, sizeof ignored) == 0 ? (int)lease : CYCLE_LEASE_S_DEFAULT;
 }
 
 /* The sha256 of the strategy file, so the record says exactly which code ran. */
@@ -644,10 +643,11 @@ static int cycle_execute_paper(cycle *c, const intent *it, const char *cl_ord_id
     lua_State *L = c->L;
     paper_fill f;
     if (it->type == ORDER_MARKET)
-        paper_fill_market(&c->paper, it->side, it->final_volume, c->last, c->position, c->basis, &f);
+        paper_fill_market(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, c->last,
+                          c->position, c->basis, &f);
     else
-        paper_fill_limit(&c->paper, it->side, it->final_volume, it->final_price, c->bid, c->ask, c->position,
-                         c->basis, &f);
+        paper_fill_limit(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, it->final_price,
+                         c->bid, c->ask, c->position, c->basis, &f);
     cycle_set_str(L, order, "note", f.note);
     if (!f.filled) {
         cycle_set_str(L, order, "state", "canceled");
@@ -1001,9 +1001,8 @@ static int cycle_main_protected(lua_State *L)
 
     /* 5. halt */
     /* Any value but empty, 0, off, false or no halts: a typo must not trade. */
-    const char *halt_env = getenv("TITAN_HALT");
-    int env_halt = halt_env && *halt_env && strcmp(halt_env, "0") != 0 && strcasecmp(halt_env, "off") != 0 &&
-                   strcasecmp(halt_env, "false") != 0 && strcasecmp(halt_env, "no") != 0;
+    const char *halt_env = NULL;
+    int env_halt = settings_halted(&halt_env);
     int halted = env_halt;
     if (!halted && store_halt_get(c->st, &halted, err, sizeof err) != STORE_OK) {
         cycle_set_error(c, "cannot read the halt flag (%s); failing closed, nothing was traded", err);
@@ -1080,7 +1079,7 @@ static int cycle_main_protected(lua_State *L)
     }
     lua_pop(L, 1);
     risk_book book = {.cash = c->cash, .position = c->position, .realized_today = c->realized_today,
-                      .fee_rate = c->paper.fee_rate};
+                      .fee_rate = c->paper.fee_rate, .slippage_rate = c->paper.slippage_rate};
     risk_apply(intents, count, &c->caps, &c->rules, c->bid, c->ask, c->last, book);
     lua_createtable(L, count, 0);
     int list = lua_gettop(L);
@@ -1105,10 +1104,10 @@ int cycle_run(const cycle_options *opt)
 {
     cycle c = {.opt = opt, .exit_code = EXIT_FAILED};
     char err[512];
-    if (cycle_read_mode(c.mode) != 0) {
-        return commands_usage_error("SYSTEM_MODE=%s is not PAPER or LIVE; nothing was done", getenv("SYSTEM_MODE"));
-    }
-    if (risk_caps_from_env(&c.caps, err, sizeof err) || paper_config_from_env(&c.paper, err, sizeof err))
+    const char *store_url, *store_path;
+    if (settings_check_all(err, sizeof err) || settings_store(&store_url, &store_path, err, sizeof err) ||
+        cycle_read_mode(c.mode, err, sizeof err) ||
+        risk_caps_from_env(&c.caps, err, sizeof err) || paper_config_from_env(&c.paper, err, sizeof err))
         return commands_usage_error("%s; nothing was done", err);
     if (strcmp(c.mode, "LIVE") == 0) {
         if (!secrets_value("KRAKEN_API_KEY") || !secrets_value("KRAKEN_SECRET"))

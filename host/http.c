@@ -28,6 +28,11 @@ static uint64_t http_rng_state;
 
 typedef enum { HTTP_WAITING, HTTP_RUNNING, HTTP_DONE } http_state;
 
+/* Bytes the responses of one call may still take, shared by its transfers. */
+typedef struct http_memory {
+    size_t left, budget;
+} http_memory;
+
 /* One request in flight: its easy handle, the response being built, its retry schedule. */
 typedef struct http_transfer {
     const http_request *req;
@@ -37,6 +42,9 @@ typedef struct http_transfer {
     strbuf body;
     size_t max_body;
     int too_large;
+    http_memory *memory;
+    size_t charged;                 /* bytes of this transfer's response counted in memory */
+    int over_memory;
     int prereq_called;              /* the connection was ready and the request was about to go */
     int retry_allowed;
     int max_retries;
@@ -112,6 +120,25 @@ const char *http_response_header(const http_response *res, const char *name)
     return NULL;
 }
 
+/* Counts n more response bytes against the call's memory budget; 0 when they do not fit. */
+static int http_charge(http_transfer *t, size_t n)
+{
+    if (n > t->memory->left) {
+        t->over_memory = 1;
+        return 0;
+    }
+    t->memory->left -= n;
+    t->charged += n;
+    return 1;
+}
+
+/* Gives back what a response that is thrown away (a failed attempt) had counted. */
+static void http_refund(http_transfer *t)
+{
+    t->memory->left += t->charged;
+    t->charged = 0;
+}
+
 static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     http_transfer *t = userdata;
@@ -120,6 +147,7 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userdata
         t->too_large = 1;
         return 0;                                  /* aborts with CURLE_WRITE_ERROR */
     }
+    if (!http_charge(t, n)) return 0;
     strbuf_append(&t->body, data, n);
     return t->body.oom ? 0 : n;
 }
@@ -131,6 +159,7 @@ static size_t http_on_header(char *data, size_t size, size_t nmemb, void *userda
     http_transfer *t = userdata;
     http_response *res = t->res;
     size_t n = size * nmemb;
+    if (!http_charge(t, n)) return 0;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         http_free_headers(res);
         return n;
@@ -266,7 +295,8 @@ static int http_setup_attempt(http_transfer *t, int64_t now)
     }
     strbuf_free(&t->body);
     http_free_headers(t->res);
-    t->too_large = 0;
+    http_refund(t);
+    t->too_large = t->over_memory = 0;
     t->res->attempts++;
     if (curl_multi_add_handle(http_multi, e) != CURLM_OK) {
         http_fail(t, "http.protocol", 0, "cannot start the transfer (curl multi)", NULL);
@@ -313,7 +343,11 @@ static void http_classify(http_transfer *t, CURLcode code)
         http_fail(t, "http.too_large", 0, msg, NULL);
         break;
     case CURLE_WRITE_ERROR:
-        if (t->too_large) {
+        if (t->over_memory) {
+            snprintf(msg, sizeof msg, "responses larger than the %zu bytes of memory left to this call",
+                     t->memory->budget);
+            http_fail(t, "http.memory_budget", 0, msg, "TITAN_LUA_MEM_MB bounds what responses may hold");
+        } else if (t->too_large) {
             snprintf(msg, sizeof msg, "response body larger than the %zu-byte cap", t->max_body);
             http_fail(t, "http.too_large", 0, msg, NULL);
         } else {
@@ -394,6 +428,7 @@ static void http_attempt_done(http_transfer *t, CURLcode code)
     } else {
         strbuf_free(&t->body);
         http_free_headers(res);
+        http_refund(t);
         http_classify(t, code);
         want_retry = res->retryable;
     }
@@ -531,7 +566,13 @@ void http_set_offline(const char *why)
 
 void http_perform_many(const http_request *reqs, http_response *res, size_t n)
 {
+    http_perform_within(reqs, res, n, SIZE_MAX);
+}
+
+void http_perform_within(const http_request *reqs, http_response *res, size_t n, size_t memory_budget)
+{
     if (n == 0) return;
+    http_memory memory = {.left = memory_budget, .budget = memory_budget};
     http_transfer *ts = calloc(n, sizeof *ts);
     int ready = http_init() == 0;
     int64_t start = clock_monotonic_ms();
@@ -546,6 +587,7 @@ void http_perform_many(const http_request *reqs, http_response *res, size_t n)
         http_transfer *t = &ts[i];
         t->req = &reqs[i];
         t->res = &res[i];
+        t->memory = &memory;
         t->start_ms = start;
         long timeout = reqs[i].timeout_ms > 0 ? reqs[i].timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
         t->deadline_ms = start + timeout;
@@ -611,5 +653,5 @@ void http_perform_many(const http_request *reqs, http_response *res, size_t n)
 
 void http_perform(const http_request *req, http_response *res)
 {
-    http_perform_many(req, res, 1);
+    http_perform_within(req, res, 1, SIZE_MAX);
 }

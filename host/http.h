@@ -41,7 +41,8 @@ typedef struct http_response {
     long elapsed_ms;
     int attempts;
     /* On failure: a stable code (http.timeout, http.connect, http.dns, http.tls,
-     * http.too_large, http.protocol) and a message; NULL code on success (any status). */
+     * http.too_large, http.memory_budget, http.protocol) and a message; NULL code on success
+     * (any status). */
     const char *error_code;
     char error_message[256];
     int retryable;
@@ -52,6 +53,10 @@ typedef struct http_response {
 void http_perform(const http_request *req, http_response *res);
 /* Performs n requests concurrently on one curl multi handle; res[i] answers req[i]. */
 void http_perform_many(const http_request *reqs, http_response *res, size_t n);
+/* The same, with the bytes of all the responses (bodies and headers) together bounded by
+ * memory_budget: a transfer that would pass it fails with http.memory_budget. Each max_body
+ * still applies. (Lua's bindings pass what is left of the Lua memory budget: C buffers count.) */
+void http_perform_within(const http_request *reqs, http_response *res, size_t n, size_t memory_budget);
 void http_response_free(http_response *res);
 /* The value of a response header by lower-case name, or NULL. */
 const char *http_response_header(const http_response *res, const char *name);

@@ -118,13 +118,28 @@ int intent_read_list(lua_State *L, int idx, intent *out, int *count, char *why, 
         snprintf(why, whylen, "on_cycle must return a plain list of intents (the table has a metatable)");
         return -1;
     }
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    lua_Integer keys = 0;
+    /* A list has the keys 1..n and nothing else: count the other keys, then look for a hole
+     * (the length operator would guess around one). */
+    lua_Integer n = 0, keys = 0, other = 0;
     lua_pushnil(L);
-    while (lua_next(L, idx)) { keys++; lua_pop(L, 1); }
+    while (lua_next(L, idx)) {                         /* [ key, value ] */
+        lua_pop(L, 1);
+        keys++;
+        lua_Integer k = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+        if (k >= 1) n = k > n ? k : n;
+        else other++;
+    }
+    if (other > 0) {
+        snprintf(why, whylen, "on_cycle must return a list (array) of intents; the table has %lld %s (1, 2, 3...)",
+                 (long long)other, other == 1 ? "key that is not a list position" : "keys that are not list positions");
+        return -1;
+    }
     if (keys != n) {
-        snprintf(why, whylen, "on_cycle must return a list (array) of intents; the table has %lld non-list keys",
-                 (long long)(keys - n));
+        lua_Integer hole = 1;
+        while (lua_rawgeti(L, idx, hole) != LUA_TNIL) { lua_pop(L, 1); hole++; }
+        lua_pop(L, 1);
+        snprintf(why, whylen, "on_cycle must return a list of intents without holes: index %lld is nil (leave an "
+                              "intent out rather than put nil in its place)", (long long)hole);
         return -1;
     }
     if (n > INTENT_MAX) {

@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "http.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 
 #define KRAKEN_HMAC_BLOCK 128        /* SHA-512 block size */
@@ -134,8 +135,9 @@ int64_t kraken_next_nonce(void)
 int kraken_lua_writes_allowed(void)
 {
     if (kraken_writes_from_lua >= 0) return kraken_writes_from_lua;
-    const char *env = getenv("TITAN_KRAKEN_LUA_WRITES");
-    return env && strcmp(env, "1") == 0;
+    int allowed = 0;
+    char ignored[256];
+    return settings_choice("TITAN_KRAKEN_LUA_WRITES", &allowed, ignored, sizeof ignored) == 0 && allowed;
 }
 
 int kraken_set_lua_writes_allowed(int allowed)

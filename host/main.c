@@ -14,6 +14,7 @@
 #include "kraken.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 #include "version.h"
 
@@ -24,8 +25,8 @@ const command commands_list[] = {
     {"check", cmd_check, "check STRATEGY.lua [--online]   validate a strategy; --online: the pre-LIVE preflight",
      "usage: titan-host check STRATEGY.lua [--online]\n\n"
      "Loads the strategy in the sandbox and checks its table: name, pair, interval (one of Kraken's\n"
-     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk fields positive\n"
-     "numbers. Prints a short report.\n\n"
+     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk a plain table (no\n"
+     "metatable) of positive numbers. Prints a short report.\n\n"
      "--online adds the preflight to run before switching to LIVE, one line per check: Kraken reachable\n"
      "and the clock skew against Kraken's Time under 5 s, the strategy's pair known, the keys accepted for\n"
      "each private read the bot needs (Balance, OpenOrders, ClosedOrders), the store reachable with its\n"
@@ -106,9 +107,9 @@ const command commands_list[] = {
 static const char main_environment_help[] =
     "environment:\n"
     "  SYSTEM_MODE         PAPER (default) or LIVE\n"
-    "  TITAN_DB            SQLite store file (default ./titan.db), used unless Supabase is configured\n"
+    "  TITAN_DB            SQLite store file (default ./titan.db; empty is an error), unless Supabase is set\n"
     "  SUPABASE_URL        with SUPABASE_KEY: the Supabase (PostgREST) store instead of SQLite\n"
-    "  TITAN_HALT          1 = record the cycle as halted and trade nothing\n"
+    "  TITAN_HALT          1 (any value but empty/0/off/false/no) = record cycles as halted, trade nothing\n"
     "  TITAN_MAX_ORDER_QUOTE, TITAN_MAX_POSITION_QUOTE, TITAN_MAX_ORDERS_PER_CYCLE, TITAN_MAX_DAILY_LOSS_QUOTE\n"
     "                      host risk caps (defaults 100, 500, 2, 50); a strategy's risk table only tightens them\n"
     "  TITAN_PAPER_CASH, TITAN_PAPER_FEE_BPS, TITAN_PAPER_SLIPPAGE_BPS\n"
@@ -123,6 +124,7 @@ static const char main_environment_help[] =
     "  TITAN_LOG_LEVEL     lowest level echoed on stderr: debug|info|warn|error (default info)\n"
     "  TITAN_HOME          folder holding strategies/lib (default: found next to the binary)\n"
     "  TITAN_FAKE_NOW_MS   pins the clock (tests and replays only)\n"
+    "  a malformed or absurd value of any of these: exit 2 naming it, nothing done (numbers: plain decimals)\n"
     "  secret variables, never visible to Lua and redacted from all output:\n"
     "  KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY\n";
 
@@ -195,8 +197,12 @@ int main(int argc, char **argv)
         const command *found = NULL;
         for (const command *c = commands_list; c->name; c++)
             if (strcmp(c->name, name) == 0) found = c;
-        code = found ? found->run(argc - 1, argv + 1)
-                     : commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
+        char bad[512];
+        /* A malformed setting stops every command that reads the environment, before it does anything. */
+        int reads_env = found && found->run != cmd_help && found->run != cmd_version;
+        if (!found) code = commands_usage_error("unknown command '%s' (see 'titan-host help')", argv[1]);
+        else if (reads_env && settings_check_all(bad, sizeof bad) != 0) code = commands_usage_error("%s; nothing was done", bad);
+        else code = found->run(argc - 1, argv + 1);
     }
     blackbox_close();
     http_shutdown();

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "kraken.h"
 #include "secrets.h"
+#include "settings.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -196,8 +197,10 @@ static void preflight_ai(preflight *p)
 
 int preflight_run(runtime *rt, const char *pair)
 {
-    const char *mode = getenv("SYSTEM_MODE");
-    preflight p = {.L = runtime_lua(rt), .live = mode && strcasecmp(mode, "LIVE") == 0};
+    int live = 0;
+    char ignored[256];
+    settings_choice("SYSTEM_MODE", &live, ignored, sizeof ignored);
+    preflight p = {.L = runtime_lua(rt), .live = live};
     console_printf(stdout, "preflight (%s):\n", p.live ? "LIVE" : "PAPER");
     int top = lua_gettop(p.L);
     preflight_kraken_time(&p);

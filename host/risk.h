@@ -28,20 +28,34 @@ typedef struct risk_book {
     double position;                /* base held */
     double realized_today;          /* realized PnL since 00:00 UTC (negative = loss) */
     double fee_rate;                /* expected taker fee, to reserve cash for buys */
+    double slippage_rate;           /* allowance: market buys are sized at the worse of ask and last
+                                     * plus this, so the caps still hold at the fill */
 } risk_book;
 
-/* Host caps from the environment; on a malformed value returns -1 and explains in err. */
+/* Host caps from the environment (settings.c); on a malformed value returns -1 and explains in err. */
 int risk_caps_from_env(risk_caps *caps, char *err, size_t errlen);
-/* Tightens caps with the strategy table's `risk` field (table at idx); never loosens. */
+/* Tightens caps with the strategy table's `risk` field (table at idx); never loosens. The field
+ * was checked by strategy_load (which `check` and `run` both call): a plain table, no metatable. */
 void risk_caps_tighten(lua_State *L, int strategy_idx, risk_caps *caps);
 
 /* Applies every gate to the intents in order, given reference prices (bid/ask/last) and
  * the book; later intents see the effect of earlier accepted ones. Sets status, verdict,
- * final_volume, final_price and est_cost on each intent. */
+ * final_volume, final_price and est_cost on each intent. Buys are bounded by the caps at the
+ * price plus the slippage allowance; sells only reduce the position (spot, long only), so
+ * neither max_order_quote nor max_position_quote limits them, and a sell of (all but noise of)
+ * the position sells all of it. Kraken's minimums and max_orders_per_cycle apply to both. */
 void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_rules *rules, double bid, double ask,
                 double last, risk_book book);
 
-/* Rounds a volume down to the pair's lot; a price to the tick (down for buys, up for sells). */
+/* The largest volume, at most `volume`, that a buy filling at `price` may have: the order
+ * within max_order_quote and the position (already `position`) within max_position_quote,
+ * rounded down to the lot. The paper broker and the backtest clip their fills with it. */
+double risk_buy_volume_at_fill(const risk_caps *caps, const pair_rules *rules, double volume, double price,
+                               double position);
+
+/* Rounds a volume down to the pair's lot, in decimal: the double is read as the decimal it
+ * stands for (15 significant digits), so 9.80392156 stays 9.80392156 at 8 decimals; a price to
+ * the tick (down for buys, up for sells). */
 double risk_round_volume(double volume, int lot_decimals);
 double risk_round_price(double price, const pair_rules *rules, order_side side);
 #endif

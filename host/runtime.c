@@ -6,7 +6,6 @@
 #include "runtime.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "coroutine.h"
 #include "modules.h"
 #include "secrets.h"
+#include "settings.h"
 #include "strbuf.h"
 
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
@@ -93,19 +93,28 @@ static void runtime_hook(lua_State *L, lua_Debug *ar);
  * the allocator: lua_sethook only stores fields (lua.c calls it from its SIGINT handler). */
 static void runtime_arm_kill(lua_State *L) { lua_sethook(L, runtime_hook, LUA_MASKCOUNT, 1); }
 
+/* Pushes the message of the budget that ran out (rt->kill). */
+static const char *runtime_push_kill_message(lua_State *L, runtime *rt, int kill)
+{
+    if (kill == KILL_CPU)
+        return lua_pushfstring(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
+                               (int)(rt->cpu_budget_ms / 1000));
+    if (kill == KILL_WALL)
+        return lua_pushfstring(L, "time budget exceeded: the call took longer than %d s of wall-clock time "
+                                  "(TITAN_LUA_WALL_S)", (int)(rt->wall_budget_ms / 1000));
+    return lua_pushfstring(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
+                           (int)(rt->mem_limit / (1024 * 1024)));
+}
+
 static void runtime_raise_kill(lua_State *L, runtime *rt)
 {
     /* The hook stays armed with count 1: a pcall inside the script catches the error, and the
      * very next instruction raises it again, until the stack is unwound to the host. */
     runtime_arm_kill(L);
-    if (rt->kill == KILL_CPU)
-        luaL_error(L, "CPU budget exceeded: the script ran longer than %d s of CPU time (TITAN_LUA_CPU_S)",
-                   (int)(rt->cpu_budget_ms / 1000));
-    if (rt->kill == KILL_WALL)
-        luaL_error(L, "time budget exceeded: the call took longer than %d s of wall-clock time (TITAN_LUA_WALL_S)",
-                   (int)(rt->wall_budget_ms / 1000));
-    luaL_error(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
-               (int)(rt->mem_limit / (1024 * 1024)));
+    luaL_where(L, 1);
+    runtime_push_kill_message(L, rt, rt->kill);
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 static void runtime_hook(lua_State *L, lua_Debug *ar)
@@ -168,6 +177,13 @@ int64_t runtime_budget_left_ms(lua_State *L)
     if (rt->kill != KILL_NONE) runtime_raise_kill(L, rt);
     int64_t left = rt->wall_deadline_ms - clock_monotonic_ms();
     return left > 1 ? left : 1;
+}
+
+size_t runtime_memory_left(lua_State *L)
+{
+    runtime *rt = runtime_of(L);
+    if (!rt || !rt->in_call) return SIZE_MAX;
+    return rt->mem_used < rt->mem_limit ? rt->mem_limit - rt->mem_used : 0;
 }
 
 /* ---- the running thread (host/coroutine.c reports it) ------------------------------ */
@@ -244,6 +260,13 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     }
     int status = lua_pcall(L, nargs, nresults, base);
     int kill = rt->kill;
+    if (!outer && status == LUA_OK && kill != KILL_NONE) {
+        /* The kill was caught by a pcall with nothing after it to re-raise it (`return
+         * pcall(spin)` in tail position): the call still ran out of its budget. */
+        lua_settop(L, base);
+        runtime_push_kill_message(L, rt, kill);
+        status = LUA_ERRRUN;
+    }
     if (!outer) {
         runtime_timer_arm(ITIMER_PROF, 0, 0);
         runtime_timer_arm(ITIMER_REAL, 0, 0);
@@ -500,27 +523,14 @@ static int runtime_require(lua_State *L)
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-static int runtime_env_number(const char *name, long def, long max, long *out, char *err, size_t errlen)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) { *out = def; return 0; }
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || !end || *end || n <= 0 || n > max) {
-        snprintf(err, errlen, "%s=%s is not a whole number between 1 and %ld", name, v, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 /* The folder that holds strategies/lib: TITAN_HOME, else the executable's folder or one of
  * its parents (the binary may live in build/<variant>/). */
 static char *runtime_find_home(void)
 {
-    const char *env = getenv("TITAN_HOME");
-    if (env && *env) return strdup(env);
+    const char *env = NULL;
+    char ignored[256];
+    settings_text("TITAN_HOME", &env, ignored, sizeof ignored);   /* an empty one is refused at start-up */
+    if (env) return strdup(env);
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return NULL;
@@ -627,10 +637,10 @@ static int runtime_panic(lua_State *L)
 
 runtime *runtime_open(const char *script_path, char *err, size_t errlen)
 {
-    long cpu_s, wall_s, mem_mb;
-    if (runtime_env_number("TITAN_LUA_CPU_S", 30, 86400, &cpu_s, err, errlen) ||
-        runtime_env_number("TITAN_LUA_WALL_S", 300, 86400, &wall_s, err, errlen) ||
-        runtime_env_number("TITAN_LUA_MEM_MB", 256, 65536, &mem_mb, err, errlen))
+    long long cpu_s, wall_s, mem_mb;
+    if (settings_integer("TITAN_LUA_CPU_S", &cpu_s, err, errlen) ||
+        settings_integer("TITAN_LUA_WALL_S", &wall_s, err, errlen) ||
+        settings_integer("TITAN_LUA_MEM_MB", &mem_mb, err, errlen))
         return NULL;
     runtime *rt = calloc(1, sizeof *rt);
     if (!rt) { snprintf(err, errlen, "out of memory"); return NULL; }

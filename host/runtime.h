@@ -37,6 +37,9 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults);
  * wait by (INT64_MAX outside a call). C code that calls them in a loop (table.sort with a
  * binding as comparator) is stopped this way, where the kill hook cannot run. */
 int64_t runtime_budget_left_ms(lua_State *L);
+/* Bytes the running call may still allocate under TITAN_LUA_MEM_MB (SIZE_MAX outside a call or
+ * in a plain Lua state): bindings that hold C buffers for Lua (HTTP responses) count them in it. */
+size_t runtime_memory_left(lua_State *L);
 /* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
 void runtime_set_global(runtime *rt, const char *name);
 /* The Lua thread that runs, for the CPU-budget timer (host/coroutine.c): enter before running

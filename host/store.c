@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "settings.h"
 #include "store_impl.h"
 
 struct store {
@@ -72,18 +73,10 @@ store *store_open_sqlite(const char *path, char *err, size_t errlen)
 
 store *store_open_from_env(char *err, size_t errlen)
 {
-    const char *url = getenv("SUPABASE_URL");
-    const char *key = getenv("SUPABASE_KEY");
-    int has_url = url && *url, has_key = key && *key;
-    if (has_url && has_key) return store_open_supabase(url, key, err, errlen);
-    if (has_url || has_key) {
-        /* half a configuration must not silently become a local database */
-        store_errorf(err, errlen, "store", "%s is set but %s is not: set both for Supabase, or neither for SQLite",
-                     has_url ? "SUPABASE_URL" : "SUPABASE_KEY", has_url ? "SUPABASE_KEY" : "SUPABASE_URL");
-        return NULL;
-    }
-    const char *path = getenv("TITAN_DB");
-    if (!path || !*path) path = "./titan.db";
+    /* half a Supabase configuration, an empty TITAN_DB: refused, never a database somewhere else */
+    const char *url = NULL, *path = NULL;
+    if (settings_store(&url, &path, err, errlen) != 0) return NULL;
+    if (url) return store_open_supabase(url, getenv("SUPABASE_KEY"), err, errlen);
     return store_open_sqlite(path, err, errlen);
 }
 

@@ -88,6 +88,13 @@ static void strategy_check_risk(lua_State *L, int t, strbuf *problems)
         lua_pop(L, 1);
         return;
     }
+    if (lua_getmetatable(L, -1)) {
+        /* run reads the caps raw, outside the budgets: a metatable would make check and run differ */
+        strbuf_printf(problems, "risk must be a plain table: it has a metatable, and the host reads the caps raw "
+                                "(build it without setmetatable)\n");
+        lua_pop(L, 2);
+        return;
+    }
     int risk = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, risk)) {                        /* [ risk, key, value ] */

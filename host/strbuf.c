@@ -51,12 +51,49 @@ void strbuf_printf(strbuf *b, const char *fmt, ...)
     va_end(ap2);
 }
 
+size_t strbuf_utf8_len(const unsigned char *s, size_t left)
+{
+    if (left == 0) return 0;
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || n > left) return 0;
+    /* the second byte's range rules out overlong forms, surrogates and code points past U+10FFFF */
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t k = 2; k < n; k++)
+        if (s[k] < 0x80 || s[k] > 0xbf) return 0;
+    return n;
+}
+
+void strbuf_append_utf8_json(strbuf *b, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t start = 0, i = 0;
+    while (i < len) {
+        size_t n = strbuf_utf8_len(s + i, len - i);
+        if (n > 0) { i += n; continue; }
+        strbuf_append(b, text + start, i - start);
+        strbuf_append(b, "\\ufffd", 6);
+        start = ++i;
+    }
+    strbuf_append(b, text + start, len - start);
+}
+
 void strbuf_json_string(strbuf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     strbuf_append(b, "\"", 1);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t n = strbuf_utf8_len((const unsigned char *)s + i, len - i);
+            if (n == 0) strbuf_append(b, "\\ufffd", 6);
+            else strbuf_append(b, s + i, n);
+            i += n ? n - 1 : 0;
+            continue;
+        }
         switch (c) {
         case '"': strbuf_append(b, "\\\"", 2); break;
         case '\\': strbuf_append(b, "\\\\", 2); break;

@@ -14,8 +14,15 @@ void strbuf_free(strbuf *b);
 void strbuf_append(strbuf *b, const char *data, size_t len);
 void strbuf_puts(strbuf *b, const char *s);
 void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included; bytes that are not UTF-8 become U+FFFD
+ * (written \ufffd), so the result is always valid JSON. */
 void strbuf_json_string(strbuf *b, const char *s, size_t len);
+/* The length of the well-formed UTF-8 character at s (1-4, at most `left`), or 0 when the bytes
+ * there are not one (a stray continuation, an overlong form, a surrogate, past U+10FFFF, cut). */
+size_t strbuf_utf8_len(const unsigned char *s, size_t left);
+/* Appends text with every byte that is not well-formed UTF-8 written as \ufffd: the repair of a
+ * JSON text whose strings another encoder filled with raw bytes (lua-cjson passes them through). */
+void strbuf_append_utf8_json(strbuf *b, const char *text, size_t len);
 /* Appends s percent-encoded for a URL query or form body (RFC 3986 unreserved kept). */
 void strbuf_urlencode(strbuf *b, const char *s, size_t len);
 /* The contents ("" when empty). */

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """examples/ema_cross.lua's EMA(12/26) cross as a plain Python event loop (stdlib only), for the
 backtest benchmark: read the Kraken OHLCVT CSV, then per bar hand a context to the strategy,
-size its orders with the same risk rules as the host (caps 50/200, XBTUSD lot and minimums),
-fill them at the next bar's open with slippage and fees, and mark equity at each close.
+size its orders with the same risk rules as the host (caps 50/200, XBTUSD lot and minimums;
+buys sized at the close plus the slippage allowance, sells uncapped), fill them at the next bar's
+open with slippage and fees, buys cut to the caps at that price, and mark equity at each close.
 
 usage: backtest_ema.py DATA.csv  -> prints "bars=N fills=N final_equity=X seconds=S"
 """
@@ -10,6 +11,7 @@ import csv
 import math
 import sys
 import time
+from decimal import ROUND_DOWN, Decimal
 
 FAST, SLOW, WINDOW, BUY_QUOTE, DUST_QUOTE = 12, 26, 100, 50, 10
 ALPHA_FAST, ALPHA_SLOW = 2 / (FAST + 1), 2 / (SLOW + 1)   # ema_step's factors, computed once as in the Lua
@@ -87,30 +89,66 @@ class Strategy:
 
 
 def round_volume(v):
-    return math.floor(v * 10 ** LOT + 1e-9) / 10 ** LOT
+    """Down to the lot in decimal, the double read at 15 significant digits (as the host does)."""
+    if not v > 0:
+        return 0.0
+    return float(Decimal("%.15g" % v).quantize(Decimal(1).scaleb(-LOT), rounding=ROUND_DOWN))
+
+
+def volume_within(quote, price):
+    """The largest lot-rounded volume whose cost at price stays within quote."""
+    if not (quote > 0 and price > 0):
+        return 0.0
+    v = round_volume(quote / price)
+    for _ in range(3):
+        if not (v > 0 and v * price > quote):
+            break
+        v = round_volume(v - 10 ** -LOT * 0.5)
+    return 0.0 if v * price > quote else v
 
 
 def risk(order, price, cash, position, realized_today):
-    """The host's gates for a market order; returns the volume or None (rejected)."""
-    if order["side"] == "buy" and realized_today <= -MAX_DAILY_LOSS:
-        return None
-    volume = order.get("volume") or order["quote"] / price
-    if order["side"] == "sell" and round_volume(volume) > position + 1e-12:
-        return None
-    volume = round_volume(volume)
-    if volume * price > MAX_ORDER:
-        volume = round_volume(MAX_ORDER / price)
+    """The host's gates for a market order; returns the volume or None (rejected). Buys are sized
+    at the price plus the slippage allowance; sells only reduce the position, uncapped."""
     if order["side"] == "buy":
-        room = MAX_POSITION - position * price
-        if volume * price > room:
-            volume = round_volume(room / price) if room > 0 else 0
+        if realized_today <= -MAX_DAILY_LOSS:
+            return None
+        ref = price * (1 + SLIPPAGE)
+        asked = order.get("volume") or order["quote"] / ref
+        volume = round_volume(asked)
+        if volume * ref > MAX_ORDER:
+            volume = volume_within(MAX_ORDER, ref)
+        room = MAX_POSITION - position * ref
+        if volume * ref > room:
+            volume = volume_within(room, ref)
             if volume <= 0:
                 return None
-        if volume * price * (1 + FEE) > cash + 1e-9:
+        if volume * ref * (1 + FEE) > cash + 1e-9:
             return None
-    if volume <= 0 or volume < ORDERMIN or volume * price < COSTMIN:
+    else:
+        ref = price
+        asked = order.get("volume") or order["quote"] / ref
+        volume = round_volume(asked)
+        noise = position * 1e-12
+        if volume > position + noise:
+            return None
+        if asked >= position - noise:                   # all of it, no dust
+            lots = round_volume(position)
+            volume = position if position - lots <= noise else lots
+        volume = min(volume, position)
+    if volume <= 0 or volume < ORDERMIN or volume * ref < COSTMIN:
         return None
     return volume
+
+
+def fit_at_fill(volume, price, position):
+    """A buy cut to the caps at its fill price; None when what fits is under the minimums."""
+    fit = min(volume, volume_within(MAX_ORDER, price), volume_within(MAX_POSITION - position * price, price))
+    if fit >= volume:
+        return volume
+    if fit <= 0 or fit < ORDERMIN or fit * price < COSTMIN:
+        return None
+    return fit
 
 
 def main():
@@ -134,6 +172,10 @@ def main():
     for i, bar in enumerate(bars):
         for side, volume in pending:                    # fills at this bar's open
             price = bar["o"] * (1 + SLIPPAGE if side == "buy" else 1 - SLIPPAGE)
+            if side == "buy":
+                volume = fit_at_fill(volume, price, position)
+                if volume is None:
+                    continue
             cost = volume * price
             fee = cost * FEE
             if side == "buy":

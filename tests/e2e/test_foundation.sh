@@ -167,6 +167,23 @@ t_grep "CPU budget says 1 s" "1 s of CPU time" "$T_ERR"
 t_nogrep "pcall did not swallow the CPU kill" "ESCAPED" "$T_OUT"
 t_check "CPU budget stops within 10 s (took ${took}s)" test "$took" -lt 10
 
+# A kill caught by a pcall in tail position: nothing of the script runs after it, but the call
+# must still end as a budget failure (it exited 0); likewise a memory kill, and in a coroutine.
+for case in \
+  'return pcall(function() while true do end end)' \
+  'local function spin() while true do end end; local function f() return pcall(spin) end; return f()' \
+  'return pcall(coroutine.wrap(function() while true do end end))' \
+  'return select(2, pcall(function() while true do end end))'; do
+  printf '%s\n' "$case" >"$T_TMP/scripts/tail.lua"
+  TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/tail.lua" >"$T_TMP/tail.out" 2>&1
+  t_check "tail-called pcall: the CPU kill still ends the script (exit $?): $case" test $? = 1
+  t_grep "tail-called pcall: CPU named: $case" "CPU budget exceeded" "$T_TMP/tail.out"
+done
+printf 'return pcall(function() local t = {} while true do t[#t + 1] = {} end end)\n' >"$T_TMP/scripts/tailmem.lua"
+TITAN_LUA_MEM_MB=32 timeout 20 "$TITAN_BIN" script "$T_TMP/scripts/tailmem.lua" >"$T_TMP/tailmem.out" 2>&1
+t_check "tail-called pcall: the memory kill still ends the script" test $? = 1
+t_grep "tail-called pcall: memory named" "memory budget exceeded" "$T_TMP/tailmem.out"
+
 cat >"$T_TMP/scripts/cpu2.lua" <<'EOF'
 -- the kill is not swallowed by coroutines, xpcall handlers or error-catching loops either
 while true do
@@ -294,7 +311,7 @@ for var in TITAN_LUA_CPU_S TITAN_LUA_WALL_S TITAN_LUA_MEM_MB; do
   for bad in abc 0 -1 1.5 10x 99999999999; do
     env "$var=$bad" "$TITAN_BIN" script "$T_TMP/scripts/ok.lua" >"$T_TMP/bad.out" 2>"$T_TMP/bad.err"
     t_check "$var=$bad exits 2" test $? = 2
-    t_grep "$var=$bad named" "$var=$bad is not a whole number" "$T_TMP/bad.err"
+    t_grep "$var=$bad named" "$var='$bad' is not a whole number" "$T_TMP/bad.err"
     t_nogrep "$var=$bad: nothing ran" "ran" "$T_TMP/bad.out"
   done
 done
@@ -425,6 +442,33 @@ TITAN_LOG_LEVEL=debug t_run script "$ROOT/tests/lua/log_spec.lua"
 t_grep "debug echo with TITAN_LOG_LEVEL=debug" "spec.debug" "$T_ERR"
 TITAN_LOG_LEVEL=error t_run script "$ROOT/tests/lua/log_spec.lua"
 t_nogrep "no info echo with TITAN_LOG_LEVEL=error" "spec.info" "$T_ERR"
+
+# bytes that are not UTF-8 (stray, overlong, surrogate, past U+10FFFF, cut short) in an event
+# name (the host's encoder), a key and values (lua-cjson's): every blackbox line is still UTF-8
+# JSON with the valid characters kept, and so is the stderr echo of the events
+cat >"$T_TMP/scripts/bytes.lua" <<'EOF'
+titan.log.info("bad\255event", { text = "a\255b\195", nested = { ["k\254"] = "\237\160\128", ok = "\195\169\226\130\172\240\159\152\128" } })
+titan.log.warn("forms", { list = { "\192\175", "\224\128\175", "\244\144\128\128", "\248\136\128\128\128" } })
+EOF
+TITAN_BLACKBOX=$T_TMP/bytes.log t_run script "$T_TMP/scripts/bytes.lua"
+t_rc "script logging invalid bytes: exit 0" 0
+python3 - "$T_TMP/bytes.log" "$T_ERR" >"$T_TMP/bytes.out" 2>&1 <<'EOF'
+import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+events = [json.loads(l.decode("utf-8")) for l in lines]      # strict: raises on a bad byte
+assert len(events) == 2, events
+assert events[0]["ev"] == "bad\ufffdevent", events[0]
+assert events[0]["text"] == "a\ufffdb\ufffd", events[0]
+assert events[0]["nested"]["ok"] == "\u00e9\u20ac\U0001F600", events[0]
+assert "\ufffd" in list(events[0]["nested"].keys())[0] or "k\ufffd" in events[0]["nested"], events[0]
+assert all(set(s) == {"\ufffd"} for s in events[1]["list"]), events[1]
+echo = [l for l in open(sys.argv[2], "rb").read().split(b"\n") if l[:2] == b"20"]
+assert len(echo) == 2, echo
+for l in echo:
+    l.decode("utf-8")                                        # the stderr echo too
+print("UTF8 OK")
+EOF
+t_grep "invalid bytes: every blackbox line is UTF-8 JSON, and the stderr echo is UTF-8" "UTF8 OK" "$T_TMP/bytes.out"
 
 # an event name cannot forge a line of the stderr echo: odd names are shown JSON-escaped
 printf 'titan.log.error("x\\n2026-01-01T00:00:00.000Z error order.placed", { a = 1 })\n' >"$T_TMP/scripts/forge.lua"

@@ -247,6 +247,7 @@ fail_case() {
 fail_case raise_rt 20 1 "exploded on purpose" 'error("exploded on purpose")'
 fail_case loop_rt 21 1 "CPU budget" 'while true do end' TITAN_LUA_CPU_S=1
 fail_case pcall_loop_rt 22 1 "CPU budget" 'while true do pcall(function() while true do end end) end' TITAN_LUA_CPU_S=1
+fail_case tail_pcall_rt 19 1 "CPU budget" 'return pcall(function() while true do end end)' TITAN_LUA_CPU_S=1
 # the wall-clock budget: a strategy that waits (a sleep loop the strategy itself keeps retrying)
 fail_case sleep_rt 18 1 "time budget exceeded" 'while true do pcall(titan.time.sleep_ms, 200) end' TITAN_LUA_WALL_S=1
 t_grep "sleep_rt: blackbox names the time budget" '"ev":"strategy.error","cycle":"sleep_rt@'"$(r_slot_iso 18)"'","kind":"time_budget"' "$TITAN_BLACKBOX"
@@ -254,7 +255,7 @@ fail_case mem_rt 23 1 "memory budget" 'local t = {}; local i = 0
     while true do i = i + 1; t[i] = string.rep("x", 4096) .. i end' TITAN_LUA_MEM_MB=32
 fail_case number_rt 24 1 "must return a list" 'return 42'
 fail_case nil_rt 25 1 "must return a list" 'return nil'
-fail_case nonlist_rt 26 1 "non-list keys" 'return { { side = "buy", type = "market", quote = 10 }, extra = { side = "buy" } }'
+fail_case nonlist_rt 26 1 "1 key that is not a list position" 'return { { side = "buy", type = "market", quote = 10 }, extra = { side = "buy" } }'
 fail_case many_rt 27 1 "1000 intents" 'local t = {}
     for i = 1, 1000 do t[i] = { side = "buy", type = "market", quote = 10 } end
     return t'
@@ -266,7 +267,8 @@ t0=$SECONDS
 TITAN_FAKE_NOW_MS=$(r_now 29) TITAN_LUA_CPU_S=1 timeout 20 "$TITAN_BIN" run "$META_RISK" >"$T_TMP/metarisk.out" 2>"$T_TMP/metarisk.err" </dev/null
 R_OUTPUTS+=("$T_TMP/metarisk.out" "$T_TMP/metarisk.err")
 t_check "a risk table with a looping __index: no hang ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 10
-r_eq "a risk table with a looping __index: the cycle ran" "$(r_status "metarisk_rt@$S29")" done
+t_grep "a risk table with a metatable: refused, as by check" "risk must be a plain table" "$T_TMP/metarisk.err"
+r_eq "a risk table with a metatable: no cycle ran" "$(r_status "metarisk_rt@$S29")" ""
 t_grep "blackbox: strategy.error with kind cpu_budget" '"kind":"cpu_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: strategy.error with kind memory_budget" '"kind":"memory_budget"' "$TITAN_BLACKBOX"
 t_grep "blackbox: garbage explained" '"ev":"strategy.garbage"' "$TITAN_BLACKBOX"
@@ -305,10 +307,11 @@ BIG=$(r_strategy big_rt 'return { { side = "buy", type = "market", quote = 5000,
 S31=$(r_slot_iso 31)
 TITAN_FAKE_NOW_MS=$(r_now 31) r_run run "$BIG"
 t_rc "oversized: exit 0" 0
-WANT_VOL=$(python3 -c "import math; print('%.8f' % (math.floor(100 / $A * 1e8 + 1e-9) / 1e8))")
+# sized at the ask plus the 5 bps slippage allowance, so the cap holds at the fill
+WANT_VOL=$(python3 -c "from decimal import Decimal as D, ROUND_DOWN; print((D(100) / (D('$A') * D('1.0005'))).quantize(D('1e-8'), ROUND_DOWN))")
 r_eq "oversized: recorded resized" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["status"]')" resized
 r_contains "oversized: verdict names the cap" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["verdict"]')" "max_order_quote"
-r_approx "oversized: final volume = 100 / ask, rounded down to the lot" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["final_volume"]')" "$WANT_VOL"
+r_eq "oversized: final volume = 100 / (ask + 5 bps), rounded down to the lot" "$(r_json_get "big_rt@$S31" decision 'd["intents"][0]["final_volume"]')" "$WANT_VOL"
 r_approx "oversized: the fill has the resized volume" "$(r_sql "select volume from paper_fills where strategy='big_rt'")" "$WANT_VOL"
 t_check "oversized: cost within the cap" python3 -c "import sys; sys.exit(0 if float('$(r_sql "select volume*$A from paper_fills where strategy='big_rt'")') <= 100 else 1)"
 t_grep "oversized: blackbox risk.decision resized" '"status":"resized"' "$TITAN_BLACKBOX"
@@ -358,7 +361,7 @@ r_approx "TITAN_PAPER_CASH seeds the ledger" "$(r_sql "select amount from paper_
 
 # ---- 5. risk caps ------------------------------------------------------------------------------
 # risk_case NAME SLOT CAP_FIELD WANT_CAP WANT_VOL_QUOTE BODY FIELDS [ENV...]
-vol_for() { python3 -c "import math; print('%.8f' % (math.floor($1 / $A * 1e8 + 1e-9) / 1e8))"; }
+vol_for() { python3 -c "from decimal import Decimal as D, ROUND_DOWN; print((D($1) / (D('$A') * D('1.0005'))).quantize(D('1e-8'), ROUND_DOWN))"; }
 TIGHT=$(r_strategy tight_rt 'return { { side = "buy", type = "market", quote = 50 } }' 'risk = { max_order_quote = 20 },')
 S32=$(r_slot_iso 32)
 TITAN_FAKE_NOW_MS=$(r_now 32) r_run run "$TIGHT"

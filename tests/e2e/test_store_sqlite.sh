@@ -187,8 +187,9 @@ out=$(TITAN_DB=$T_TMP/nope/titan.db tool acquire f2 default PAPER x:1 60); rc=$?
 t_check "missing folder: not acquired" [ "$rc" = 1 ]
 t_check "missing folder: says so ($out)" bash -c "echo '$out' | grep -q 'folder $T_TMP/nope does not exist'"
 t_check "missing folder: nothing created there or here" bash -c "[ ! -e '$T_TMP/nope' ] && [ -z \"\$(ls -A '$T_TMP/scratch')\" ]"
-out=$(TITAN_DB= tool describe); t_check "empty TITAN_DB means ./titan.db ($out)" bash -c "echo '$out' | grep -q '^sqlite ./titan.db'"
-rm -f "$T_TMP/scratch"/titan.db*
+out=$(TITAN_DB= tool describe); rc=$?
+t_check "empty TITAN_DB is refused, not ./titan.db ($out)" bash -c "[ $rc = 1 ] && echo '$out' | grep -q 'TITAN_DB is set but empty'"
+t_check "empty TITAN_DB: nothing created here" test -z "$(ls -A "$T_TMP/scratch")"
 out=$(TITAN_DB=$T_TMP tool acquire f3 default PAPER x:1 60); rc=$?
 t_check "TITAN_DB is a folder: refused ($out)" bash -c "[ $rc = 1 ] && echo '$out' | grep -q 'is a folder'"
 out=$(SUPABASE_URL=https://x.supabase.co tool acquire f4 default PAPER x:1 60); rc=$?

@@ -138,6 +138,50 @@ static void test_bad_files(void)
     expect_error(write_tmp("nan.csv", "0,1,1,1,nan,0,0\n60,1,1,1,1,0,0\n"), ":1:", "close 'nan' is not a number");
     expect_error(write_tmp("badiso.csv", "timestamp,open,high,low,close,volume\n2024-13-45,1,1,1,1,0\n"), ":2:",
                  "not a Unix time");
+    /* a column named twice is ambiguous: which close is the close? */
+    expect_error(write_tmp("dup.csv", "timestamp,open,high,low,close,close,volume\n0,1,1,1,1,2,0\n60,1,1,1,1,2,0\n"),
+                 "dup.csv:1:", "'close' appears twice (fields 5 and 6)");
+    expect_error(write_tmp("dup2.csv", "t,o,h,l,c,close,v\n0,1,1,1,1,2,0\n60,1,1,1,1,2,0\n"), ":1:",
+                 "'close' appears twice");
+    expect_error(write_tmp("dupvol.csv", "timestamp,open,high,low,close,volume btc,volume usd\n0,1,1,1,1,2,0\n"), ":1:",
+                 "two volume columns");
+    /* hex, and values no market has: refused, naming the line (strtod read 0x1A as 26) */
+    expect_error(write_tmp("hex.csv", "0,1,1,1,1,0,0\n60,0x1A,0x1A,0x1A,0x1A,0,0\n"), "hex.csv:2:", "open '0x1A' is not a number");
+    expect_error(write_tmp("hexh.csv", "timestamp,open,high,low,close,volume\n0,1,1,1,1,0\n60,1,0X2,1,1,0\n"), ":3:",
+                 "high '0X2' is not a number");
+    expect_error(write_tmp("inf.csv", "0,1,1,1,1,0,0\n60,1,infinity,1,1,0,0\n"), ":2:", "is not a number");
+    expect_error(write_tmp("huge.csv", "0,1,1,1,1,0,0\n60,1e308,1e308,1e308,1e308,1,1\n"), "huge.csv:2:",
+                 "above 1e+12");
+    expect_error(write_tmp("hugev.csv", "0,1,1,1,1,0,0\n60,1,1,1,1,1e300,1\n"), "hugev.csv:2:", "volume 1e+300");
+}
+
+/* A UTF-8 byte order mark (spreadsheet exports) is skipped, for either format. */
+static void test_bom(void)
+{
+    csvdata d;
+    char err[512] = "";
+    const char *h = write_tmp("bom.csv", "\xef\xbb\xbftimestamp,open,high,low,close,volume\n0,1,2,1,2,5\n60,2,3,2,3,5\n");
+    CHECK_MSG(csvdata_load(h, &d, err, sizeof err) == 0, err);
+    if (d.count) {
+        CHECK_INT(d.count, 2);
+        CHECK_INT(d.headered, 1);
+        CHECK(d.bars[1].c == 3);
+        csvdata_free(&d);
+    }
+    const char *k = write_tmp("bomk.csv", "\xef\xbb\xbf" "0,1,2,1,2,5,1\n60,2,3,2,3,5,1\n");
+    CHECK_MSG(csvdata_load(k, &d, err, sizeof err) == 0, err);
+    if (d.count) {
+        CHECK_INT(d.headered, 0);
+        CHECK_INT(d.bars[0].t, 0);
+        csvdata_free(&d);
+    }
+    /* exponents written plainly are still numbers */
+    const char *e = write_tmp("exp.csv", "0,1e2,1.5E2,1e2,1.2e2,2.5e-3,1\n60,1e2,1.5e+2,1e2,1.2e2,0,1\n");
+    CHECK_MSG(csvdata_load(e, &d, err, sizeof err) == 0, err);
+    if (d.count) {
+        CHECK(d.bars[0].h == 150 && d.bars[0].v == 0.0025);
+        csvdata_free(&d);
+    }
 }
 
 /* The fast decimal path must agree with strtod to the last bit. */
@@ -230,6 +274,7 @@ int main(void)
     test_kraken_and_headered();
     test_gaps_and_interval();
     test_bad_files();
+    test_bom();
     test_numbers_exact();
     test_fast_rows();
     char cmd[600];

@@ -117,6 +117,6 @@ int main(void)
     /* bad budget values are refused with the variable named */
     setenv("TITAN_LUA_MEM_MB", "lots", 1);
     CHECK(runtime_open(NULL, err, sizeof err) == NULL);
-    CHECK(strstr(err, "TITAN_LUA_MEM_MB=lots") != NULL);
+    CHECK(strstr(err, "TITAN_LUA_MEM_MB='lots'") != NULL);
     return UNIT_DONE("test_runtime");
 }
