@@ -13,6 +13,7 @@ suite c_killed 't_pass; kill -KILL $$'
 suite d_silent 'trap - EXIT; exit 0'
 suite e_exit 't_pass; exit 3'
 suite f_failed 't_pass; t_fail "a real failure"; t_finish'
+suite g_skips 't_pass; echo "SKIP g_skips: real data absent" >&2; echo "note: using fixtures" >&2; echo "chatter" >&2; t_finish'
 out=$(cd "$tree" && UNIT_DIR="$tree/units" TITAN_BIN=/bin/false tests/run 2>&1); rc=$?
 line() { grep -E "^e2e/test_$1 " <<<"$out"; }
 t_check "runner exits non-zero" test "$rc" != 0
@@ -26,6 +27,9 @@ t_check "a suite without a result line is failed" grep -qE ' 0 passed, 1 failed'
 t_check "a suite without a result line says so" grep -q 'suite printed no result line' <<<"$out"
 t_check "an exit in the middle is failed with the passes kept" grep -qE ' 1 passed, 1 failed' <<<"$(line e_exit)"
 t_check "an ordinary failure counts once" grep -qE ' 1 passed, 1 failed' <<<"$(line f_failed)"
+t_check "a passing suite's SKIP lines are shown" grep -q '^    | SKIP g_skips: real data absent$' <<<"$out"
+t_check "a passing suite's notes are shown" grep -q '^    | note: using fixtures$' <<<"$out"
+t_check "a passing suite's other output is not" test "$(grep -c 'chatter' <<<"$out")" = 0
 last=$(tail -n 1 <<<"$out")
-t_check "the last line sums everything ($last)" test "$last" = "7 passed, 5 failed"
+t_check "the last line sums everything ($last)" test "$last" = "8 passed, 5 failed"
 t_finish
