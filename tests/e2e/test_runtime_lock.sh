@@ -181,6 +181,24 @@ r=$(fx_root two "${DEB[titan-fx-base]}" "$(fx_deb titan-fx-lib 1.9)")
 vd --lock "$LOCK" root "$r"
 t_check "root: every difference is named (two here)" test "$(grep -c '^verify-deps: FAIL' "$T_OUT")" = 2
 
+# ---------------------------------------------------------------- pack and unpack (the cache's form)
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP $T_NAME: pack/unpack: unpack needs root" >&2
+else
+  mkdir -p "$FX/rtp" && cp -a "$good_root" "$FX/rtp/root"
+  rt --lock "$LOCK" --profile test --dir "$FX/rtp" pack "$FX/rtp.tar"
+  t_rc "pack a runtime into a tar" 0
+  rm -rf "$FX/rtp/root"
+  rt --lock "$LOCK" --profile test --dir "$FX/rtp" unpack "$FX/rtp.tar"
+  t_rc "unpack it: verified against the lock" 0
+  t_check "unpack restores the dpkg database" cmp -s "$good_root/var/lib/dpkg/status" "$FX/rtp/root/var/lib/dpkg/status"
+  extra_root=$(fx_root tarextra "${DEB[titan-fx-base]}" "${DEB[titan-fx-lib]}" "${DEB[titan-fx-tool]}" "$(fx_deb titan-fx-extra 9.9)")
+  tar -cpf "$FX/tampered.tar" -C "$extra_root" .
+  fails_closed "unpack of a tampered cache fails closed" "unlisted package: titan-fx-extra=9.9" tools/runtime --lock "$LOCK" --profile test --dir "$FX/rtp" unpack "$FX/tampered.tar"
+  rt --lock "$LOCK" --profile test --dir "$FX/rtp" pack "$FX/rtp.zip"
+  t_rc "pack refuses an unknown archive type" 2
+fi
+
 # ---------------------------------------------------------------- the committed lock
 vd lock
 t_rc "tools/locks/debian-12.lock is well formed" 0
