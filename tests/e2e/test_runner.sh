@@ -14,7 +14,7 @@ suite d_silent 'trap - EXIT; exit 0'
 suite e_exit 't_pass; exit 3'
 suite f_failed 't_pass; t_fail "a real failure"; t_finish'
 suite g_skips 't_pass; echo "SKIP g_skips: real data absent" >&2; echo "note: using fixtures" >&2; echo "chatter" >&2; t_finish'
-out=$(cd "$tree" && UNIT_DIR="$tree/units" TITAN_BIN=/bin/false tests/run 2>&1); rc=$?
+out=$(cd "$tree" && ONLY= UNIT_DIR="$tree/units" TITAN_BIN=/bin/false tests/run 2>&1); rc=$?
 line() { grep -E "^e2e/test_$1 " <<<"$out"; }
 t_check "runner exits non-zero" test "$rc" != 0
 t_check "unbound variable: counted as failed, passes before it kept" grep -qE ' 2 passed, 1 failed' <<<"$(line a_unbound)"
