@@ -7,10 +7,19 @@ T_FAILED=0
 T_NAME=$(basename "$0" .sh)
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/titan-e2e.XXXXXX")
 T_PIDS=()
+T_FINISHED=0
+# On exit: stops what the test started; a suite that ends before t_finish (a bash error such as an
+# unbound variable under set -u, an exit in a helper) still prints a result line, with one failure
+# for the checks it never reached, so tests/run counts it as failed and says why.
 t_cleanup() {
+  local rc=$?
   for p in "${T_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$T_TMP"
+  if [ "$T_FINISHED" = 0 ]; then
+    echo "FAIL $T_NAME: died early (exit $rc) before t_finish; the checks after that point did not run" >&2
+    echo "$T_NAME: $T_PASSED passed, $((T_FAILED + 1)) failed"
+  fi
 }
 trap t_cleanup EXIT
 
@@ -24,7 +33,7 @@ t_run() {
   "$TITAN_BIN" "$@" >"$T_OUT" 2>"$T_ERR" </dev/null
   T_RC=$?
 }
-t_rc() { local name=$1 want=$2; if [ "$T_RC" = "$want" ]; then t_pass; else t_fail "$name: exit $T_RC, want $want"; sed 's/^/    /' "$T_ERR" >&2; fi; }
+t_rc() { local name=$1 want=$2; if [ "$T_RC" = "$want" ]; then t_pass; else t_fail "$name: exit $T_RC, want $want"; [ -n "${T_ERR:-}" ] && sed 's/^/    /' "$T_ERR" >&2; fi; }
 t_grep() { local name=$1 pattern=$2 file=$3; if grep -qF -- "$pattern" "$file"; then t_pass; else t_fail "$name: '$pattern' not in $(basename "$file")"; head -c 2000 "$file" | sed 's/^/    /' >&2; fi; }
 t_nogrep() { local name=$1 pattern=$2; shift 2; if grep -qF -- "$pattern" "$@" 2>/dev/null; then t_fail "$name: '$pattern' found"; else t_pass; fi; }
 # t_free_port: an unused loopback TCP port.
@@ -45,4 +54,4 @@ t_spec() {
   fi
   return 0
 }
-t_finish() { echo "$T_NAME: $T_PASSED passed, $T_FAILED failed"; [ "$T_FAILED" = 0 ]; }
+t_finish() { T_FINISHED=1; echo "$T_NAME: $T_PASSED passed, $T_FAILED failed"; [ "$T_FAILED" = 0 ]; }
