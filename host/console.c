@@ -38,3 +38,13 @@ void console_printf(FILE *stream, const char *fmt, ...)
     }
     va_end(ap2);
 }
+
+void console_error(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    console_printf(stderr, "titan-host: %s\n", msg);
+}

@@ -8,4 +8,6 @@
 void console_write(FILE *stream, const char *text, size_t len);
 /* printf-style, redacted. */
 void console_printf(FILE *stream, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "titan-host: <message>" on stderr, redacted: a usage or configuration error. */
+void console_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

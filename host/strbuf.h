@@ -18,6 +18,14 @@ void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf
 void strbuf_json_string(strbuf *b, const char *s, size_t len);
 /* Appends s percent-encoded for a URL query or form body (RFC 3986 unreserved kept). */
 void strbuf_urlencode(strbuf *b, const char *s, size_t len);
+/* JSON object members, appended with the comma they need (none right after '{' or '['):
+ * `"key":value`. key NULL writes an array element. A NULL string and a non-finite number are
+ * written as null; numbers in the shortest form that reads back exactly. raw is JSON text. */
+void strbuf_json_str(strbuf *b, const char *key, const char *value);
+void strbuf_json_num(strbuf *b, const char *key, double value);
+void strbuf_json_int(strbuf *b, const char *key, long long value);
+void strbuf_json_bool(strbuf *b, const char *key, int value);
+void strbuf_json_raw(strbuf *b, const char *key, const char *json);
 /* The contents ("" when empty). */
 const char *strbuf_cstr(const strbuf *b);
 #endif
