@@ -320,6 +320,19 @@ store_rc store_resolve_in_doubt(store *st, const char *cycle_id, const char *new
     return st->ops->resolve_in_doubt(st->impl, cycle_id, new_status, orders_json, note, err, errlen);
 }
 
+store_rc store_retry_cycle(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
+                           size_t errlen)
+{
+    if (store_check_text(st, "cycle_id", cycle_id, 300, err, errlen) ||
+        store_check_text(st, "holder", holder, 200, err, errlen))
+        return STORE_ERR;
+    if (lease_s <= 0 || lease_s > 7 * 24 * 3600) {
+        store_errorf(err, errlen, st->describe, "lease of %d s is out of range (1 s .. 7 days)", lease_s);
+        return STORE_ERR;
+    }
+    return st->ops->retry_cycle(st->impl, cycle_id, holder, lease_s, err, errlen);
+}
+
 store_rc store_get_cycle(store *st, const char *cycle_id, store_cycle *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);

@@ -19,6 +19,8 @@ typedef struct store_ops {
                              size_t errlen);
     store_rc (*resolve_in_doubt)(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
                                  const char *note, char *err, size_t errlen);
+    store_rc (*retry_cycle)(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
+                            size_t errlen);
     store_rc (*get_cycle)(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen);
     store_rc (*list_cycles)(void *impl, int limit, const char *strategy, const char *status, store_cycle **rows,
                             size_t *n, char *err, size_t errlen);
