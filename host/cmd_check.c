@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "console.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "preflight.h"
 #include "runtime.h"
 #include "strategy.h"

@@ -9,7 +9,7 @@
 
 #include "bindings.h"
 #include "codec.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "secrets.h"
 #include "strbuf.h"
 #include "unit.h"
