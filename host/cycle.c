@@ -93,16 +93,22 @@ typedef struct cycle {
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
+static void cycle_vset_error(cycle *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void cycle_vset_error(cycle *c, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (c->error.len) strbuf_puts(&c->error, "; ");
+    strbuf_puts(&c->error, msg);
+}
+
 static void cycle_set_error(cycle *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cycle_set_error(cycle *c, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    cycle_vset_error(c, fmt, ap);
     va_end(ap);
-    if (c->error.len) strbuf_puts(&c->error, "; ");
-    strbuf_puts(&c->error, msg);
 }
 
 /* Sets how the cycle ends; returns CYCLE_END for the step to return. */
@@ -116,12 +122,10 @@ static cycle_step cycle_finish(cycle *c, const char *status, int exit_code)
 static cycle_step cycle_fail(cycle *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static cycle_step cycle_fail(cycle *c, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    cycle_vset_error(c, fmt, ap);
     va_end(ap);
-    cycle_set_error(c, "%s", msg);
     return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
 }
 
@@ -148,8 +152,7 @@ static char *cycle_encode(lua_State *L, int idx)
         strbuf_puts(&b, "{");
         strbuf_json_str(&b, "unencodable", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
         strbuf_puts(&b, "}");
-        out = b.oom ? NULL : strdup(strbuf_cstr(&b));
-        strbuf_free(&b);
+        out = strbuf_take(&b);
     }
     lua_pop(L, 1);
     return out;
@@ -992,11 +995,7 @@ static char *cycle_decision_json(const cycle *c)
         strbuf_puts(&b, "]");
     }
     strbuf_puts(&b, "}");
-    if (b.oom) {
-        strbuf_free(&b);
-        return NULL;
-    }
-    return b.data;
+    return strbuf_take(&b);
 }
 
 static void cycle_save_state(cycle *c)

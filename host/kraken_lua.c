@@ -136,14 +136,7 @@ static int kraken_params_from_lua(lua_State *L, int idx, kraken_params *p, char 
 int kraken_push_failure(lua_State *L, const kraken_answer *a, const char *method)
 {
     const kraken_outcome *o = &a->outcome;
-    lua_pushnil(L);
-    lua_createtable(L, 0, 7);
-    lua_pushstring(L, o->code ? o->code : "kraken.error");
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, o->message);
-    lua_setfield(L, -2, "message");
-    lua_pushboolean(L, o->retryable);
-    lua_setfield(L, -2, "retryable");
+    bindings_push_error(L, o->code ? o->code : "kraken.error", o->message, o->retryable);   /* [ nil, err ] */
     lua_pushboolean(L, o->sent);
     lua_setfield(L, -2, "sent");
     lua_pushinteger(L, o->status);
@@ -159,6 +152,14 @@ int kraken_push_failure(lua_State *L, const kraken_answer *a, const char *method
     return 2;
 }
 
+/* `nil, err` for a failed typed call; frees the answer; returns 0 (kraken_call's convention). */
+static int kraken_failed(lua_State *L, kraken_answer *a, const char *method)
+{
+    kraken_push_failure(L, a, method);
+    kraken_answer_free(a);
+    return 0;
+}
+
 static void kraken_push_warnings(lua_State *L, const kraken_answer *a)
 {
     lua_newtable(L);
@@ -170,12 +171,13 @@ static void kraken_push_warnings(lua_State *L, const kraken_answer *a)
     }
 }
 
-/* Finishes a typed call: `value, meta` (both pushed by the caller, meta on top) gets
- * meta.warnings; or `nil, err`. */
-static int kraken_finish(lua_State *L, const kraken_answer *a)
+/* Finishes a typed call that succeeded: `value, meta` (meta on top) gets meta.warnings; frees
+ * the answer; returns 1. */
+static int kraken_finish(lua_State *L, kraken_answer *a)
 {
     kraken_push_warnings(L, a);
     lua_setfield(L, -2, "warnings");
+    kraken_answer_free(a);
     return 1;
 }
 
@@ -259,11 +261,7 @@ int kraken_ohlc(lua_State *L, const char *pair, int interval, const char *since,
     luaL_checkstack(L, 8, "kraken_ohlc");
     kraken_candles c;
     kraken_answer a;
-    if (kraken_get_ohlc(pair, interval, since, count, timeout_ms, &c, &a) != 0) {
-        kraken_push_failure(L, &a, "OHLC");
-        kraken_answer_free(&a);
-        return 0;
-    }
+    if (kraken_get_ohlc(pair, interval, since, count, timeout_ms, &c, &a) != 0) return kraken_failed(L, &a, "OHLC");
     static const char *const names[] = {"o", "h", "l", "c", "vwap", "v"};
     lua_createtable(L, (int)c.n, 0);                   /* [ candles ] */
     for (size_t i = 0; i < c.n; i++) {
@@ -279,9 +277,7 @@ int kraken_ohlc(lua_State *L, const char *pair, int interval, const char *since,
     kraken_set_string(L, "pair_key", c.pair_key);
     if (c.last >= 0) kraken_set_integer(L, "last", c.last);
     kraken_candles_free(&c);
-    int rc = kraken_finish(L, &a);
-    kraken_answer_free(&a);
-    return rc;
+    return kraken_finish(L, &a);
 }
 
 int kraken_ticker(lua_State *L, const char *pair, long timeout_ms)
@@ -289,11 +285,7 @@ int kraken_ticker(lua_State *L, const char *pair, long timeout_ms)
     luaL_checkstack(L, 8, "kraken_ticker");
     kraken_ticker_info t;
     kraken_answer a;
-    if (kraken_get_ticker(pair, timeout_ms, &t, &a) != 0) {
-        kraken_push_failure(L, &a, "Ticker");
-        kraken_answer_free(&a);
-        return 0;
-    }
+    if (kraken_get_ticker(pair, timeout_ms, &t, &a) != 0) return kraken_failed(L, &a, "Ticker");
     lua_createtable(L, 0, 16);                         /* [ ticker ] */
     for (int i = 0; i < KRAKEN_TICKER_FIELDS; i++) {
         if (!t.has[i]) continue;
@@ -306,9 +298,7 @@ int kraken_ticker(lua_State *L, const char *pair, long timeout_ms)
     kraken_set_string(L, "pair_key", t.pair_key);
     lua_createtable(L, 0, 2);                          /* [ ticker, meta ] */
     kraken_set_string(L, "pair_key", t.pair_key);
-    int rc = kraken_finish(L, &a);
-    kraken_answer_free(&a);
-    return rc;
+    return kraken_finish(L, &a);
 }
 
 int kraken_asset_pair(lua_State *L, const char *pair, long timeout_ms)
@@ -317,11 +307,7 @@ int kraken_asset_pair(lua_State *L, const char *pair, long timeout_ms)
     kraken_pair_info p;
     kraken_answer a;
     int cached = 0;
-    if (kraken_get_asset_pair(pair, timeout_ms, &p, &cached, &a) != 0) {
-        kraken_push_failure(L, &a, "AssetPairs");
-        kraken_answer_free(&a);
-        return 0;
-    }
+    if (kraken_get_asset_pair(pair, timeout_ms, &p, &cached, &a) != 0) return kraken_failed(L, &a, "AssetPairs");
     lua_createtable(L, 0, 12);                         /* [ info ] (a fresh copy: the cache is C) */
     kraken_set_string(L, "pair_key", p.pair_key);
     kraken_set_string(L, "altname", p.altname);
@@ -339,9 +325,7 @@ int kraken_asset_pair(lua_State *L, const char *pair, long timeout_ms)
     kraken_set_string(L, "pair_key", p.pair_key);
     lua_pushboolean(L, cached);
     lua_setfield(L, -2, "cached");
-    int rc = kraken_finish(L, &a);
-    kraken_answer_free(&a);
-    return rc;
+    return kraken_finish(L, &a);
 }
 
 int kraken_balance(lua_State *L, long timeout_ms)
@@ -349,11 +333,7 @@ int kraken_balance(lua_State *L, long timeout_ms)
     luaL_checkstack(L, 8, "kraken_balance");
     kraken_balances b;
     kraken_answer a;
-    if (kraken_get_balance(timeout_ms, &b, &a) != 0) {
-        kraken_push_failure(L, &a, "Balance");
-        kraken_answer_free(&a);
-        return 0;
-    }
+    if (kraken_get_balance(timeout_ms, &b, &a) != 0) return kraken_failed(L, &a, "Balance");
     lua_createtable(L, 0, (int)b.n);                   /* [ balances ] */
     for (size_t i = 0; i < b.n; i++) kraken_set_number(L, b.items[i].asset, b.items[i].amount);
     lua_createtable(L, 0, 2);                          /* [ balances, meta ] */
@@ -361,9 +341,7 @@ int kraken_balance(lua_State *L, long timeout_ms)
     for (size_t i = 0; i < b.n; i++) kraken_set_string(L, b.items[i].asset, b.items[i].raw);
     lua_setfield(L, -2, "raw");
     kraken_balances_free(&b);
-    int rc = kraken_finish(L, &a);
-    kraken_answer_free(&a);
-    return rc;
+    return kraken_finish(L, &a);
 }
 
 void kraken_push_orders(lua_State *L, const kraken_orders *orders)

@@ -103,11 +103,7 @@ char *order_list_json(const order_list *l)
         strbuf_puts(&b, "}");
     }
     strbuf_puts(&b, "]");
-    if (b.oom) {
-        strbuf_free(&b);
-        return NULL;
-    }
-    return b.data;
+    return strbuf_take(&b);
 }
 
 /* One stored order object into a new record of the list. */

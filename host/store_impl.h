@@ -61,6 +61,10 @@ void store_errorf(char *err, size_t errlen, const char *prefix, const char *fmt,
  * load_rc is what reading the row returned (STORE_ERR passes through). */
 store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
                             const char *holder, const char *action, char *err, size_t errlen);
+/* The same after a compare-and-set on the row's status (`wanted`) changed nothing: STORE_NOT_FOUND
+ * or STORE_CONFLICT naming the status the row has; frees row. */
+store_rc store_explain_status(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
+                              const char *wanted, char *err, size_t errlen);
 /* Room for one more element in a growing array: returns arr as is while count < *cap, else
  * the array reallocated to twice the capacity (*cap updated); NULL when out of memory (arr is
  * then untouched and still owned by the caller). */

@@ -512,12 +512,7 @@ static store_rc sq_retry_cycle(void *impl, const char *cycle_id, const char *hol
     } else if (sqlite3_changes(s->db) != 1) {
         store_cycle row;
         r = sq_load_cycle(s, cycle_id, &row, err, errlen);
-        if (r == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "no cycle %s", cycle_id);
-        if (r == STORE_OK) {
-            store_errorf(err, errlen, s->prefix, "cycle %s is %s, not failed; nothing changed", cycle_id, row.status);
-            r = STORE_CONFLICT;
-        }
-        store_cycle_free(&row);
+        r = store_explain_status(r, &row, s->prefix, cycle_id, STORE_STATUS_FAILED, err, errlen);
     }
     if (r != STORE_OK) {
         sq_rollback(s);

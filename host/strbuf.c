@@ -137,4 +137,14 @@ void strbuf_json_raw(strbuf *b, const char *key, const char *json)
     strbuf_puts(b, json ? json : "null");
 }
 
+char *strbuf_take(strbuf *b)
+{
+    char *out = b->oom ? NULL : b->data ? b->data : calloc(1, 1);
+    if (b->oom) free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+    return out;
+}
+
 const char *strbuf_cstr(const strbuf *b) { return b->data ? b->data : ""; }

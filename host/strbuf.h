@@ -26,6 +26,9 @@ void strbuf_json_num(strbuf *b, const char *key, double value);
 void strbuf_json_int(strbuf *b, const char *key, long long value);
 void strbuf_json_bool(strbuf *b, const char *key, int value);
 void strbuf_json_raw(strbuf *b, const char *key, const char *json);
+/* Hands the contents over (the caller frees them) and leaves b empty; NULL when an append ran
+ * out of memory (what there was is freed). */
+char *strbuf_take(strbuf *b);
 /* The contents ("" when empty). */
 const char *strbuf_cstr(const strbuf *b);
 #endif

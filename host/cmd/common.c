@@ -24,12 +24,10 @@ const command *cmd_find(const char *name)
 
 int cmd_usage_error(const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    console_verror(fmt, ap);
     va_end(ap);
-    console_error("%s", msg);
     return EXIT_USAGE;
 }
 

@@ -7,18 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import psycopg2' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-  t_fail "no python3 with psycopg2 (install python3-psycopg2: tools/install-deps test)"; t_finish; exit 1
-fi
-PGDIR=""
-sb_cleanup() { [ -n "$PGDIR" ] && "$ROOT/tests/fakes/pg.sh" stop "$PGDIR"; t_cleanup; }
-trap sb_cleanup EXIT
-pg_env=$("$ROOT/tests/fakes/pg.sh" start) || { t_fail "PostgreSQL did not start"; t_finish; exit 1; }
-eval "$pg_env"
+t_postgres
 psql_q() { "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq -c "$1"; }
 "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
   -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema.log" 2>&1
