@@ -902,7 +902,10 @@ static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
 
 static cycle_step cycle_execute(cycle *c)
 {
-    if (cycle_plan_orders(c) != 0) return cycle_fail(c, "out of memory planning the orders; nothing was sent");
+    if (cycle_plan_orders(c) != 0) {
+        cycle_mark_unsent(c, 0);
+        return cycle_fail(c, "out of memory planning the orders; nothing was sent");
+    }
     if (c->opt->dry_run) return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
     if (c->mode == CYCLE_LIVE && c->orders.n > 0 && cycle_record_plan(c) != 0)
         return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
