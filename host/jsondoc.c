@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <lua-cjson.h>
 
-#define JSONDOC_MAX_DEPTH 64
+#include "bindings.h"
+
 #define JSONDOC_MEM_CAP ((size_t)256 << 20)   /* far above any answer the HTTP layer accepts (8 MiB) */
 
 typedef struct {
@@ -42,19 +42,13 @@ typedef struct {
 static int jsondoc_protected(lua_State *S)
 {
     jsondoc_job *job = lua_touserdata(S, 1);
-    luaopen_cjson(S);                                  /* [ job, cjson ] */
-    lua_getfield(S, -1, "decode_max_depth");
-    lua_pushinteger(S, JSONDOC_MAX_DEPTH);
-    lua_call(S, 1, 0);
-    lua_getfield(S, -1, "encode");
-    lua_setfield(S, LUA_REGISTRYINDEX, "jsondoc.encode");
-    lua_getfield(S, -1, "decode");                     /* [ job, cjson, decode ] */
-    lua_pushlstring(S, job->text, job->len);
-    if (lua_pcall(S, 1, 1, 0) != LUA_OK) {
+    /* The host's own decoder (bindings_json_decode, nesting capped at 64); cjson would stop at a
+     * NUL byte, so text holding one is not a JSON value. */
+    if (memchr(job->text, '\0', job->len) || !bindings_json_decode(S, job->text, job->len)) {
         job->result = JSONDOC_MALFORMED;
         return 0;
     }
-    job->result = job->reader(S, lua_gettop(S), job->ud);   /* [ job, cjson, value ] */
+    job->result = job->reader(S, lua_gettop(S), job->ud);   /* [ job, value ] */
     return 0;
 }
 
@@ -113,10 +107,16 @@ size_t jsondoc_count(lua_State *S, int idx)
     return n;
 }
 
+static int jsondoc_encode_protected(lua_State *S)
+{
+    bindings_json_encode(S, 1);
+    return 1;
+}
+
 char *jsondoc_encode(lua_State *S, int idx)
 {
     idx = lua_absindex(S, idx);
-    lua_getfield(S, LUA_REGISTRYINDEX, "jsondoc.encode");
+    lua_pushcfunction(S, jsondoc_encode_protected);
     lua_pushvalue(S, idx);
     char *out = NULL;
     if (lua_pcall(S, 1, 1, 0) == LUA_OK && lua_type(S, -1) == LUA_TSTRING) out = strdup(lua_tostring(S, -1));

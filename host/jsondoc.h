@@ -1,5 +1,5 @@
-/* JSON text read into C values: decoded once by lua-cjson (the host's one JSON parser) in a
- * private Lua state, under a protected call, and handed to a C reader that copies what it needs
+/* JSON text read into C values: decoded once by the host's decoder (bindings_json_decode,
+ * lua-cjson) in a private Lua state, under a protected call, and handed to a C reader that copies what it needs
  * out. Nothing raises: malformed text, out of memory and a reader's own error come back as codes. */
 #ifndef TITAN_JSONDOC_H
 #define TITAN_JSONDOC_H

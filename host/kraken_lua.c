@@ -200,25 +200,12 @@ static void kraken_set_string(lua_State *L, const char *key, const char *v)
     lua_setfield(L, -2, key);
 }
 
-int kraken_call(lua_State *L, const char *method, int params_idx, int is_private, long timeout_ms)
+/* Pushes `result, warnings` of an answer whose envelope was read (decoded again, here in L: a
+ * null or absent result is an empty table), or `nil, err`. Returns 1 or 0; frees the answer. */
+static int kraken_push_answer(lua_State *L, int parsed, const char *body, size_t len, kraken_answer *a,
+                              const char *method)
 {
-    luaL_checkstack(L, 24, "kraken_call");
-    if (params_idx) params_idx = lua_absindex(L, params_idx);
-    const char *shown = method ? method : "(null)";
-    kraken_params p = {0};
-    kraken_answer a;
-    char why[256];
-    if (kraken_valid_method(method) && kraken_params_from_lua(L, params_idx, &p, why, sizeof why) != 0) {
-        kraken_params_free(&p);
-        memset(&a, 0, sizeof a);
-        kraken_fail(&a.outcome, "kraken.bad_request", 0, 0, "Kraken %s: %s", method, why);
-        kraken_push_failure(L, &a, shown);
-        return 0;
-    }
-    strbuf raw = {0};
-    int rc = kraken_request(method, &p, is_private, timeout_ms, NULL, &a, &raw);
-    kraken_params_free(&p);
-    if (rc == 0 && !raw.oom && bindings_json_decode(L, strbuf_cstr(&raw), raw.len)) {   /* [ env ] */
+    if (parsed == 0 && bindings_json_decode(L, body, len)) {   /* [ env ] */
         int t = LUA_TNIL;
         if (lua_istable(L, -1)) {
             lua_pushliteral(L, "result");
@@ -231,15 +218,46 @@ int kraken_call(lua_State *L, const char *method, int params_idx, int is_private
             lua_newtable(L);
         }
         lua_remove(L, -2);                             /* [ result ] */
-        kraken_push_warnings(L, &a);
-    } else {
-        if (rc == 0) kraken_fail(&a.outcome, "kraken.error", 0, 0, "Kraken %s: the answer could not be read again", shown);
-        kraken_push_failure(L, &a, shown);
+        kraken_push_warnings(L, a);
+        kraken_answer_free(a);
+        return 1;
+    }
+    if (parsed == 0) kraken_fail(&a->outcome, "kraken.error", 0, 0, "Kraken %s: the answer could not be read again", method);
+    return kraken_failed(L, a, method);
+}
+
+int kraken_call(lua_State *L, const char *method, int params_idx, int is_private, long timeout_ms)
+{
+    luaL_checkstack(L, 24, "kraken_call");
+    if (params_idx) params_idx = lua_absindex(L, params_idx);
+    const char *shown = method ? method : "(null)";
+    kraken_params p = {0};
+    kraken_answer a;
+    char why[256];
+    if (kraken_valid_method(method) && kraken_params_from_lua(L, params_idx, &p, why, sizeof why) != 0) {
+        kraken_params_free(&p);
+        memset(&a, 0, sizeof a);
+        kraken_fail(&a.outcome, "kraken.bad_request", 0, 0, "Kraken %s: %s", method, why);
+        return kraken_failed(L, &a, shown);
+    }
+    strbuf raw = {0};
+    int rc = kraken_request(method, &p, is_private, timeout_ms, NULL, &a, &raw);
+    kraken_params_free(&p);
+    if (raw.oom && rc == 0) {
+        kraken_fail(&a.outcome, "kraken.error", 0, 0, "Kraken %s: out of memory", shown);
         rc = -1;
     }
+    int ok = kraken_push_answer(L, rc, strbuf_cstr(&raw), raw.len, &a, shown);
     strbuf_free(&raw);
-    kraken_answer_free(&a);
-    return rc == 0;
+    return ok;
+}
+
+int kraken_interpret_answer(lua_State *L, const char *method, long status, const char *body, size_t len, int write)
+{
+    luaL_checkstack(L, 24, "kraken_interpret_answer");
+    kraken_answer a;
+    int rc = kraken_parse_answer(method, write, status, body, len, NULL, &a);
+    return kraken_push_answer(L, rc, body ? body : "", body ? len : 0, &a, method ? method : "(null)");
 }
 
 int kraken_prepare_private(lua_State *L, const char *method, int params_idx, strbuf *body,

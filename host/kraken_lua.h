@@ -18,6 +18,11 @@
  * May raise only on out-of-memory: call it inside a protected call. */
 int kraken_call(lua_State *L, const char *method, int params_idx, int is_private, long timeout_ms);
 
+/* What kraken_call makes of one HTTP answer (`status`, body[0..len)) of `method` (write = it may
+ * change state), without the network or the blackbox: pushes `result, warnings` and returns 1, or
+ * `nil, err` and returns 0. For tests and fuzz targets. May raise only on out-of-memory. */
+int kraken_interpret_answer(lua_State *L, const char *method, long status, const char *body, size_t len, int write);
+
 /* Typed calls: each pushes `value, meta` and returns 1, or `nil, err` and returns 0.
  * OHLC: value = closed candles, oldest first, each {t, o, h, l, c, vwap, v, n} (t, n integers);
  * count > 0 keeps only the newest `count`; meta = {pair_key, last (integer), warnings}. */

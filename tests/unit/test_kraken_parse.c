@@ -53,6 +53,10 @@ static void test_envelope(void)
         CHECK_MSG(parse_envelope(unreadable[i], 1, &a) == -1 && a.outcome.code && a.outcome.sent, unreadable[i]);
         kraken_answer_free(&a);
     }
+    /* a NUL byte: the decoder would stop there, so the text is not one JSON value */
+    const char nul[] = "{\"error\":[],\"result\":{}}\0tail";
+    CHECK_INT(kraken_parse_envelope(nul, sizeof nul - 1, 0, &a), -1);
+    kraken_answer_free(&a);
     /* nesting far beyond the decoder's limit, and a number out of range, are ordinary failures */
     char deep[3001];
     memset(deep, '[', 1500);
@@ -131,7 +135,8 @@ static void test_orders(void)
     CHECK_INT(o.n, 1);
     kraken_orders_free(&o);
     kraken_answer_free(&a);
-    CHECK_INT(kraken_parse_orders("{\"error\":[],\"result\":5}", 25, NULL, &o, &a), -1);
+    const char *five = "{\"error\":[],\"result\":5}";
+    CHECK_INT(kraken_parse_orders(five, strlen(five), NULL, &o, &a), -1);
     kraken_answer_free(&a);
 }
 
