@@ -45,21 +45,4 @@ t_spec() {
   fi
   return 0
 }
-# t_postgres: a python3 with psycopg2 (for the PostgREST fake) in PY, and a real PostgreSQL started
-# (PGBIN, PGHOST, PGPORT, PGDIR) and stopped at exit; on failure the suite fails and exits.
-t_postgres() {
-  PY=""
-  local p
-  for p in python3 /usr/bin/python3; do   # the pyenv python on PATH may lack the Debian module
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import psycopg2' 2>/dev/null; then PY=$p; break; fi
-  done
-  if [ -z "$PY" ]; then
-    t_fail "no python3 with psycopg2 (install python3-psycopg2: tools/install-deps test)"; t_finish; exit 1
-  fi
-  PGDIR=""
-  trap '[ -n "$PGDIR" ] && "$ROOT/tests/fakes/pg.sh" stop "$PGDIR"; t_cleanup' EXIT
-  local pg_env
-  pg_env=$("$ROOT/tests/fakes/pg.sh" start) || { t_fail "PostgreSQL did not start"; t_finish; exit 1; }
-  eval "$pg_env"
-}
 t_finish() { echo "$T_NAME: $T_PASSED passed, $T_FAILED failed"; [ "$T_FAILED" = 0 ]; }

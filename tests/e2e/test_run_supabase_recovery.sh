@@ -6,11 +6,12 @@
 # failed slot that sent nothing is re-run with --retry, one that sent is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
 
-t_postgres
-psql_q() { "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq -c "$1"; }
-"$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-  -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema.log" 2>&1
+pg_python
+pg_start
+psql_q() { psql_run -At -c "$1"; }
+psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema.log" 2>&1
 t_check "schema applied" [ $? = 0 ]
 SB_PORT=$(t_free_port)
 FAKE_SUPABASE_KEYS="${R_SECRETS[SUPABASE_KEY]}" "$PY" "$ROOT/tests/fakes/postgrest_fake.py" --port "$SB_PORT" \

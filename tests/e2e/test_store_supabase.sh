@@ -16,8 +16,21 @@ export TITAN_BLACKBOX=$T_TMP/blackbox.log TITAN_LOG_LEVEL=error
 # a store that silently fell back to SQLite would create this file: the tests check it never appears
 export TITAN_DB=$T_TMP/must-not-exist.db
 
-# ---- a real PostgreSQL, stopped whatever happens, and a python that can reach it ----
-t_postgres
+# python with psycopg2 (the pyenv python on PATH may lack the Debian module)
+PY=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import psycopg2' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -z "$PY" ]; then
+  t_fail "no python3 with psycopg2 (install python3-psycopg2: tools/install-deps test)"; t_finish; exit 1
+fi
+
+# ---- a real PostgreSQL, stopped whatever happens ----
+PGDIR=""
+store_cleanup() { [ -n "$PGDIR" ] && "$ROOT/tests/fakes/pg.sh" stop "$PGDIR"; t_cleanup; }
+trap store_cleanup EXIT
+pg_env=$("$ROOT/tests/fakes/pg.sh" start) || { t_fail "PostgreSQL did not start"; t_finish; exit 1; }
+eval "$pg_env"
 psql_run() { "$PGBIN/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
 psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema1.log" 2>&1
 t_check "schema applies to a fresh database" [ $? = 0 ]
