@@ -5,7 +5,6 @@
  * fate is unknown as in_doubt (exit 3). */
 #include "cycle.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
