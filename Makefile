@@ -24,7 +24,9 @@ endif
 DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKG_NAMES))
 DEP_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKG_NAMES)) -lm
 
-HOST_SRC   := $(filter-out host/main.c,$(wildcard host/*.c)) $(wildcard bindings/*.c)
+# libtitan.a is everything but main.o: the engine, the commands (host/cmd/) and the bindings, so
+# a C test can drive cycle_run itself.
+HOST_SRC   := $(filter-out host/main.c,$(wildcard host/*.c host/cmd/*.c)) $(wildcard bindings/*.c)
 HOST_OBJ   := $(HOST_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/host/main.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

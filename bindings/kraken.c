@@ -9,7 +9,7 @@
 
 #include "bindings.h"
 #include "http.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "runtime.h"
 
 /* opts.timeout_ms (optional positive integer) of the options table at idx, bounded by what is

@@ -15,7 +15,7 @@
 #include "bindings.h"
 #include "blackbox.h"
 #include "clock.h"
-#include "commands.h"
+#include "exit_codes.h"
 #include "console.h"
 #include "ctx.h"
 #include "http.h"

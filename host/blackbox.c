@@ -138,3 +138,10 @@ void blackbox_log(blackbox_level level, const char *event, const char *fields_js
     strbuf_free(&line);
     blackbox_write_stderr(ts, level, event, fields_json);
 }
+
+void blackbox_emit(blackbox_level level, const char *event, strbuf *fields)
+{
+    strbuf_puts(fields, "}");
+    blackbox_log(level, event, fields->oom ? NULL : fields->data);
+    strbuf_free(fields);
+}

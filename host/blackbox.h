@@ -13,6 +13,10 @@ void blackbox_set_cycle(const char *cycle_id);
 /* Logs one event. fields_json is a JSON object text ("{...}") whose members are merged into
  * the line, or NULL. A log that cannot be written is reported once on stderr, never fatal. */
 void blackbox_log(blackbox_level level, const char *event, const char *fields_json);
+/* Logs the fields begun with "{" in *fields (closing the object), then frees *fields: events
+ * built with strbuf_json_* members. */
+struct strbuf;
+void blackbox_emit(blackbox_level level, const char *event, struct strbuf *fields);
 const char *blackbox_level_name(blackbox_level level);
 /* The path events go to (for messages). */
 const char *blackbox_path(void);

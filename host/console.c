@@ -38,3 +38,18 @@ void console_printf(FILE *stream, const char *fmt, ...)
     }
     va_end(ap2);
 }
+
+void console_verror(const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    console_printf(stderr, "titan-host: %s\n", msg);
+}
+
+void console_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    console_verror(fmt, ap);
+    va_end(ap);
+}

@@ -7,7 +7,7 @@
 
 #include "bindings.h"
 #include "blackbox.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "secrets.h"
 #include "strbuf.h"
 

@@ -1,17 +1,19 @@
 /* LIVE executor. AddOrder is never retried blindly: a failure that may have reached Kraken
- * (err.sent) is followed by a lookup by cl_ord_id, and an order whose fate stays unknown is
- * reported in doubt. */
+ * (outcome.sent, which an answer that cannot be read also sets) is followed by a lookup by
+ * cl_ord_id, and an order whose fate stays unknown is reported in doubt. Everything here
+ * works on C values: Kraken's answers arrive parsed (kraken_parse.h). */
 #include "live.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <lauxlib.h>
 #include <openssl/evp.h>
 
 #include "blackbox.h"
 #include "codec.h"
 #include "kraken.h"
+#include "strbuf.h"
 
 #define LIVE_TIMEOUT_MS 15000
 
@@ -29,187 +31,159 @@ void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZ
     snprintf(out, LIVE_CL_ORD_ID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-static void live_set_str(lua_State *L, const char *key, const char *value)
-{
-    if (!value) return;
-    lua_pushstring(L, value);
-    lua_setfield(L, -2, key);
-}
-
 /* The AddOrder params for an intent: volume and price as decimal strings of the pair's precision. */
-static void live_push_params(lua_State *L, const char *pair, const intent *it, const pair_rules *rules,
-                             const char *cl_ord_id, int validate)
+static int live_params(kraken_params *p, const char *pair, const intent *it, const pair_rules *rules,
+                       const char *cl_ord_id, int validate)
 {
-    char buf[64];
-    lua_createtable(L, 0, 8);
-    live_set_str(L, "pair", pair);
-    live_set_str(L, "type", intent_side_name(it->side));
-    live_set_str(L, "ordertype", intent_type_name(it->type));
-    snprintf(buf, sizeof buf, "%.*f", rules->lot_decimals, it->final_volume);
-    live_set_str(L, "volume", buf);
-    if (it->type == ORDER_LIMIT) {
-        snprintf(buf, sizeof buf, "%.*f", rules->pair_decimals, it->final_price);
-        live_set_str(L, "price", buf);
+    char volume[64], price[64];
+    snprintf(volume, sizeof volume, "%.*f", rules->lot_decimals, it->final_volume);
+    snprintf(price, sizeof price, "%.*f", rules->pair_decimals, it->final_price);
+    int bad = kraken_params_add(p, "pair", pair) || kraken_params_add(p, "type", intent_side_name(it->side)) ||
+              kraken_params_add(p, "ordertype", intent_type_name(it->type)) || kraken_params_add(p, "volume", volume) ||
+              kraken_params_add(p, "cl_ord_id", cl_ord_id);
+    if (!bad && it->type == ORDER_LIMIT)
         /* Immediate-or-cancel, like the paper broker: a resting order would hold exposure the
          * next cycle's risk gates cannot see in the balances. */
-        live_set_str(L, "timeinforce", "IOC");
-    }
-    live_set_str(L, "cl_ord_id", cl_ord_id);
-    if (validate) live_set_str(L, "validate", "true");
+        bad = kraken_params_add(p, "price", price) || kraken_params_add(p, "timeinforce", "IOC");
+    if (!bad && validate) bad = kraken_params_add(p, "validate", "true");
+    return bad ? -1 : 0;
 }
 
-/* [ ..., nil, err ] -> copies err.code/err.message into the order table at -3 (then pops both). */
-static void live_copy_error(lua_State *L, int order_idx)
+static void live_copy_error(order_record *rec, const kraken_outcome *o)
 {
-    lua_getfield(L, -1, "code");
-    lua_setfield(L, order_idx, "error_code");
-    lua_getfield(L, -1, "message");
-    lua_setfield(L, order_idx, "message");
-    lua_pop(L, 2);
+    ORDER_SET(rec, error_code, o->code);
+    ORDER_SET(rec, message, o->message);
 }
 
-static int live_err_sent(lua_State *L)
+static void live_apply(order_record *rec, const kraken_order *k)
 {
-    lua_getfield(L, -1, "sent");
-    int sent = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return sent;
+    ORDER_SET(rec, state, k->status[0] ? k->status : "unknown");
+    ORDER_SET(rec, txid, k->txid);
+    if (!isnan(k->vol)) rec->volume = k->vol;
+    rec->vol_exec = k->vol_exec;
+    rec->avg_price = k->avg_price;
+    rec->cost = k->cost;
+    rec->fee = k->fee;
 }
 
-/* Finds the order with our cl_ord_id in a {txid -> order} table at idx; pushes it or nothing. */
-static int live_find_in(lua_State *L, int idx, const char *cl_ord_id, const char **txid_out)
-{
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {                         /* [ txid, order ] */
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, "cl_ord_id");
-            int match = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), cl_ord_id) == 0;
-            lua_pop(L, 1);
-            if (match) {
-                *txid_out = lua_tostring(L, -2);
-                lua_remove(L, -2);                     /* [ order ] — txid string stays alive in the table */
-                return 1;
-            }
-        }
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-/* Copies Kraken's order fields (status, vol_exec, price, cost, fee) into the order table at -2. */
-static void live_copy_order(lua_State *L, const char *txid)
-{
-    static const char *const fields[][2] = {
-        {"status", "state"}, {"vol_exec", "vol_exec"}, {"price", "avg_price"}, {"cost", "cost"}, {"fee", "fee"}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        lua_getfield(L, -1, fields[i][0]);
-        if (lua_type(L, -1) == LUA_TSTRING && i > 0) {
-            lua_Number v = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-            lua_pushnumber(L, v);
-        }
-        lua_setfield(L, -3, fields[i][1]);
-    }
-    lua_pushstring(L, txid);
-    lua_setfield(L, -3, "txid");
-}
-
-int live_lookup(lua_State *L, const char *cl_ord_id)
+live_lookup_result live_lookup(order_record *rec, kraken_outcome *why)
 {
     static const char *const methods[] = {"OpenOrders", "ClosedOrders"};
-    for (int m = 0; m < 2; m++) {
-        lua_createtable(L, 0, 1);
-        live_set_str(L, "cl_ord_id", cl_ord_id);
-        int params = lua_gettop(L);
-        int ok = kraken_call(L, methods[m], params, 1, LIVE_TIMEOUT_MS);  /* [ params, result|nil, warn|err ] */
-        if (!ok) {
-            lua_remove(L, params);
-            return 0;                                  /* [ nil, err ] */
-        }
-        lua_pop(L, 1);
-        lua_remove(L, params);                         /* [ result ] */
-        lua_getfield(L, -1, m == 0 ? "open" : "closed");
-        const char *txid = NULL;
-        if (lua_istable(L, -1) && live_find_in(L, lua_gettop(L), cl_ord_id, &txid)) {
-            /* [ result, list, order ] */
-            lua_createtable(L, 0, 8);
-            live_set_str(L, "cl_ord_id", cl_ord_id);
-            lua_insert(L, -2);                         /* [ result, list, rec, order ] */
-            live_copy_order(L, txid);
-            lua_pop(L, 1);                             /* [ result, list, rec ] */
-            lua_insert(L, -3);
-            lua_pop(L, 2);                             /* [ rec ] */
-            return 1;
-        }
-        lua_pop(L, 2);
+    if (!rec->cl_ord_id[0]) {
+        kraken_fail(why, "kraken.bad_request", 0, 0, "the order has no cl_ord_id to look it up by");
+        return LIVE_LOOKUP_FAILED;
     }
-    lua_createtable(L, 0, 2);
-    live_set_str(L, "cl_ord_id", cl_ord_id);
-    live_set_str(L, "state", "absent");
-    return 1;
+    for (int m = 0; m < 2; m++) {
+        kraken_params filter = {0};
+        kraken_orders found = {0};
+        kraken_answer a = {0};
+        int rc = -1;
+        if (kraken_params_add(&filter, "cl_ord_id", rec->cl_ord_id) == 0)
+            rc = kraken_get_orders(methods[m], &filter, LIVE_TIMEOUT_MS, &found, &a);
+        else
+            kraken_fail(&a.outcome, "kraken.error", 0, 0, "out of memory looking an order up");
+        kraken_params_free(&filter);
+        if (rc != 0) {
+            *why = a.outcome;
+            kraken_answer_free(&a);
+            return LIVE_LOOKUP_FAILED;
+        }
+        kraken_answer_free(&a);
+        const kraken_order *k = kraken_orders_find(&found, rec->cl_ord_id);
+        if (k) live_apply(rec, k);
+        kraken_orders_free(&found);
+        if (k) return LIVE_FOUND;
+    }
+    return LIVE_ABSENT;
 }
 
-live_outcome live_place(lua_State *L, const char *pair, const intent *it, const pair_rules *rules,
-                        const char *cl_ord_id)
+void live_query_placed(order_record *rec)
 {
-    lua_createtable(L, 0, 10);                         /* [ order ] */
-    int order = lua_gettop(L);
-    live_set_str(L, "cl_ord_id", cl_ord_id);
+    if (!rec->txid[0]) return;
+    kraken_params q = {0};
+    kraken_orders found = {0};
+    kraken_answer a = {0};
+    if (kraken_params_add(&q, "txid", rec->txid) == 0 &&
+        kraken_get_orders("QueryOrders", &q, LIVE_TIMEOUT_MS, &found, &a) == 0) {
+        for (size_t i = 0; i < found.n; i++)
+            if (strcmp(found.items[i].txid, rec->txid) == 0) live_apply(rec, &found.items[i]);
+        kraken_orders_free(&found);
+    }
+    kraken_answer_free(&a);
+    kraken_params_free(&q);
+}
+
+static void live_log_placed(const order_record *rec, const char *pair, const intent *it)
+{
+    strbuf f = {0};
+    strbuf_puts(&f, "{");
+    strbuf_json_str(&f, "cl_ord_id", rec->cl_ord_id);
+    strbuf_json_str(&f, "txid", rec->txid);
+    strbuf_json_str(&f, "pair", pair);
+    strbuf_json_str(&f, "side", intent_side_name(it->side));
+    strbuf_json_str(&f, "type", intent_type_name(it->type));
+    strbuf_json_num(&f, "volume", it->final_volume);
+    if (it->type == ORDER_LIMIT) strbuf_json_num(&f, "limit_price", it->final_price);
+    if (rec->reconciled[0]) strbuf_json_str(&f, "reconciled", rec->reconciled);
+    strbuf_puts(&f, "}");
+    if (!f.oom) blackbox_log(BLACKBOX_INFO, "order.placed", f.data);
+    strbuf_free(&f);
+}
+
+/* One AddOrder call; 0 placed (txid in placed), -1 failed (outcome in a, which the caller frees). */
+static int live_add_order(const char *pair, const intent *it, const pair_rules *rules, const char *cl_ord_id,
+                          int validate, kraken_placed *placed, kraken_answer *a)
+{
+    kraken_params p = {0};
+    int rc;
+    if (live_params(&p, pair, it, rules, cl_ord_id, validate) != 0) {
+        memset(a, 0, sizeof *a);
+        kraken_fail(&a->outcome, "kraken.error", 0, 0, "Kraken AddOrder: out of memory building the order");
+        rc = -1;
+    } else {
+        rc = kraken_add_order(&p, validate, LIVE_TIMEOUT_MS, placed, a);
+    }
+    kraken_params_free(&p);
+    return rc;
+}
+
+live_outcome live_place(const char *pair_key, const intent *it, const pair_rules *rules, order_record *rec)
+{
+    kraken_placed placed;
+    kraken_answer a;
     /* 1. validate=true: Kraken checks the order without placing it. */
-    live_push_params(L, pair, it, rules, cl_ord_id, 1);
-    int params = lua_gettop(L);
-    if (!kraken_call(L, "AddOrder", params, 1, LIVE_TIMEOUT_MS)) {
-        live_copy_error(L, order);
-        lua_pop(L, 1);                                 /* params */
-        live_set_str(L, "state", "rejected");
-        lua_pushliteral(L, "validate");
-        lua_setfield(L, order, "stage");
+    if (live_add_order(pair_key, it, rules, rec->cl_ord_id, 1, &placed, &a) != 0) {
+        live_copy_error(rec, &a.outcome);
+        kraken_answer_free(&a);
+        ORDER_SET(rec, state, ORDER_REJECTED);
+        ORDER_SET(rec, stage, "validate");
         return LIVE_REJECTED;                          /* nothing was placed: validate never trades */
     }
-    lua_settop(L, order);
+    kraken_answer_free(&a);
     /* 2. the real order, sent once. */
-    live_push_params(L, pair, it, rules, cl_ord_id, 0);
-    params = lua_gettop(L);
-    if (kraken_call(L, "AddOrder", params, 1, LIVE_TIMEOUT_MS)) {
-        lua_pop(L, 1);                                 /* warnings */
-        lua_getfield(L, -1, "txid");                   /* [ order, params, result, txids ] */
-        lua_geti(L, -1, 1);
-        if (lua_type(L, -1) == LUA_TSTRING) lua_setfield(L, order, "txid");
-        else lua_pop(L, 1);
-        lua_settop(L, order);
-        live_set_str(L, "state", "placed");
-        blackbox_log(BLACKBOX_INFO, "order.placed", NULL);
+    int rc = live_add_order(pair_key, it, rules, rec->cl_ord_id, 0, &placed, &a);
+    kraken_outcome outcome = a.outcome;
+    kraken_answer_free(&a);
+    if (rc == 0) {
+        ORDER_SET(rec, txid, placed.txid);
+        ORDER_SET(rec, state, ORDER_PLACED);
+        live_log_placed(rec, pair_key, it);
         return LIVE_PLACED;
     }
-    int sent = live_err_sent(L);
-    live_copy_error(L, order);
-    lua_settop(L, order);
-    if (!sent) {
-        live_set_str(L, "state", "rejected");
+    live_copy_error(rec, &outcome);
+    if (!outcome.sent) {
+        ORDER_SET(rec, state, ORDER_REJECTED);
+        ORDER_SET(rec, stage, "place");
         return LIVE_REJECTED;
     }
-    /* 3. Ambiguous: Kraken may have it. Look it up; never resend. */
-    if (!live_lookup(L, cl_ord_id)) {
-        lua_pop(L, 2);
-        live_set_str(L, "state", "in_doubt");
+    /* 3. Ambiguous: Kraken may have it. Look it up; never resend. Not visible yet is not proof
+     * it never arrived: then it stays in doubt for the next run. */
+    kraken_outcome why;
+    if (live_lookup(rec, &why) != LIVE_FOUND) {
+        ORDER_SET(rec, state, ORDER_IN_DOUBT);
         return LIVE_IN_DOUBT;
     }
-    lua_getfield(L, -1, "state");
-    int absent = !lua_tostring(L, -1) || strcmp(lua_tostring(L, -1), "absent") == 0;
-    lua_pop(L, 1);
-    if (absent) {
-        /* Not visible yet is not proof it never arrived: keep it in doubt for the next run. */
-        lua_pop(L, 1);
-        live_set_str(L, "state", "in_doubt");
-        return LIVE_IN_DOUBT;
-    }
-    lua_pushnil(L);                                    /* copy lookup fields over the order */
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, order);
-    }
-    lua_pop(L, 1);
-    live_set_str(L, "reconciled", "found by cl_ord_id after an ambiguous failure");
+    ORDER_SET(rec, reconciled, "found by cl_ord_id after an ambiguous failure");
+    live_log_placed(rec, pair_key, it);
     return LIVE_PLACED;
 }

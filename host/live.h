@@ -2,15 +2,15 @@
  * after an ambiguous failure, look the order up instead of sending it again. */
 #ifndef TITAN_LIVE_H
 #define TITAN_LIVE_H
-#include <lua.h>
-
 #include "intent.h"
+#include "kraken_parse.h"
+#include "orders.h"
 #include "risk.h"
 
 #define LIVE_CL_ORD_ID_SIZE 37      /* UUID text + NUL */
 
 typedef enum {
-    LIVE_PLACED,      /* Kraken accepted it (txid known) */
+    LIVE_PLACED,      /* Kraken has it (txid known) */
     LIVE_REJECTED,    /* Kraken refused it definitively (validate or place): nothing is open */
     LIVE_IN_DOUBT,    /* it may or may not exist: stop trading, exit 3, reconcile next run */
 } live_outcome;
@@ -19,13 +19,17 @@ typedef enum {
  * rerun of the same cycle sends the same id (Kraken refuses a duplicate among open orders). */
 void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZE]);
 
-/* Places one accepted intent on `pair`. Pushes one table describing the order (fields: state,
- * cl_ord_id, txid, vol_exec, avg_price, cost, fee, error_code, message) and returns the outcome. */
-live_outcome live_place(lua_State *L, const char *pair, const intent *it, const pair_rules *rules,
-                        const char *cl_ord_id);
+/* Places one accepted intent on `pair_key`, sent once: rec (whose cl_ord_id is used) gets the
+ * state (placed, Kraken's status after a lookup, rejected, in_doubt), txid, stage, error_code and
+ * message. Logs order.placed with its fields. Never raises. */
+live_outcome live_place(const char *pair_key, const intent *it, const pair_rules *rules, order_record *rec);
 
-/* Looks an order up by client order id in open then closed orders. Pushes a table as above with
- * state "open" | "closed" | "canceled" | "expired" | "absent" and returns 1, or returns 0 with
- * `nil, err` pushed (the lookup itself failed: fate still unknown). */
-int live_lookup(lua_State *L, const char *cl_ord_id);
+/* Reads a placed order's status, executed volume, average price, cost and fee (QueryOrders by
+ * txid) into rec. An answer that cannot be read leaves rec as it was (placed). */
+void live_query_placed(order_record *rec);
+
+typedef enum { LIVE_FOUND, LIVE_ABSENT, LIVE_LOOKUP_FAILED } live_lookup_result;
+/* Looks an order up by client order id in open, then closed orders. FOUND copies Kraken's state
+ * and fields into rec; LOOKUP_FAILED leaves the reason in why (the fate is still unknown). */
+live_lookup_result live_lookup(order_record *rec, kraken_outcome *why);
 #endif

@@ -14,7 +14,7 @@
 #include "clock.h"
 #include "console.h"
 #include "http.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "secrets.h"
 #include "settings.h"
 #include "store.h"

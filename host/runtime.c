@@ -29,7 +29,7 @@
 #define RUNTIME_CPU_GRACE_MS 2000          /* the CPU backstop fires this long after the budget */
 #define RUNTIME_WALL_GRACE_MS 30000        /* the wall-clock backstop: a store call (15 s) may end first */
 
-enum { KILL_NONE, KILL_CPU, KILL_MEMORY, KILL_WALL };
+enum { KILL_NONE, KILL_CPU, KILL_MEMORY, KILL_WALL, KILL_STOP };
 
 struct runtime {
     lua_State *L;
@@ -40,6 +40,7 @@ struct runtime {
     volatile sig_atomic_t kill;
     volatile sig_atomic_t in_call;
     volatile sig_atomic_t cpu_fired, wall_fired;   /* signals in this call: 1 arms the kill, 2 ends the process */
+    volatile sig_atomic_t stop_signal;             /* runtime_stop_current's signal, for the message */
     lua_State *volatile running;   /* the Lua thread executing now: L, or a coroutine it resumed */
     char *script_dir;
     char *home;
@@ -102,6 +103,9 @@ static const char *runtime_push_kill_message(lua_State *L, runtime *rt, int kill
     if (kill == KILL_WALL)
         return lua_pushfstring(L, "time budget exceeded: the call took longer than %d s of wall-clock time "
                                   "(TITAN_LUA_WALL_S)", (int)(rt->wall_budget_ms / 1000));
+    if (kill == KILL_STOP)
+        return lua_pushfstring(L, "stopped: the process was asked to end (%s)",
+                               rt->stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
     return lua_pushfstring(L, "memory budget exceeded: the script used more than %d MiB (TITAN_LUA_MEM_MB)",
                            (int)(rt->mem_limit / (1024 * 1024)));
 }
@@ -168,6 +172,15 @@ static void runtime_timer_arm(int which, int64_t budget_ms, int64_t grace_ms)
         t.it_interval.tv_usec = (suseconds_t)(grace_ms % 1000) * 1000;
     }
     setitimer(which, &t, NULL);
+}
+
+void runtime_stop_current(int sig)
+{
+    runtime *rt = runtime_timed;
+    if (!rt || !rt->in_call || rt->kill != KILL_NONE) return;
+    rt->stop_signal = sig;
+    rt->kill = KILL_STOP;
+    runtime_arm_kill(rt->running);
 }
 
 int64_t runtime_budget_left_ms(lua_State *L)
@@ -279,6 +292,7 @@ runtime_status runtime_call(runtime *rt, int nargs, int nresults)
     if (status == LUA_OK) return RUNTIME_OK;
     if (kill == KILL_CPU) return RUNTIME_ERR_CPU;
     if (kill == KILL_WALL) return RUNTIME_ERR_TIME;
+    if (kill == KILL_STOP) return RUNTIME_ERR_STOPPED;
     if (kill == KILL_MEMORY || status == LUA_ERRMEM) {
         if (status == LUA_ERRMEM) {
             /* The allocator refused before the hook could name the limit. */

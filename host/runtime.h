@@ -15,6 +15,7 @@ typedef enum {
     RUNTIME_ERR_CPU,    /* the CPU budget ran out */
     RUNTIME_ERR_MEMORY, /* the memory budget ran out */
     RUNTIME_ERR_TIME,   /* the wall-clock budget ran out */
+    RUNTIME_ERR_STOPPED, /* runtime_stop_current ended it (SIGINT/SIGTERM) */
 } runtime_status;
 
 /* Budgets of each call from TITAN_LUA_CPU_S (default 30), TITAN_LUA_WALL_S (default 300) and
@@ -40,6 +41,10 @@ int64_t runtime_budget_left_ms(lua_State *L);
 /* Bytes the running call may still allocate under TITAN_LUA_MEM_MB (SIZE_MAX outside a call or
  * in a plain Lua state): bindings that hold C buffers for Lua (HTTP responses) count them in it. */
 size_t runtime_memory_left(lua_State *L);
+/* Ends the call into Lua that is running now, as a budget would (its next instruction, or the
+ * next blocking binding, raises "stopped: ..."); nothing when no call runs. Async-signal-safe:
+ * for SIGINT/SIGTERM handlers (sig names the signal in the message). */
+void runtime_stop_current(int sig);
 /* Pops the value on top of the stack into global `name` (bypassing the strict-globals guard). */
 void runtime_set_global(runtime *rt, const char *name);
 /* The Lua thread that runs, for the CPU-budget timer (host/coroutine.c): enter before running

@@ -263,16 +263,24 @@ store_acquire_result store_acquire_cycle(store *st, const char *cycle_id, const 
     return r;
 }
 
-store_rc store_renew_lease(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
-                           size_t errlen)
+/* A cycle id, a holder and a lease of 1 s .. 7 days. */
+static int store_check_lease(const store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
+                             size_t errlen)
 {
     if (store_check_text(st, "cycle_id", cycle_id, 300, err, errlen) ||
         store_check_text(st, "holder", holder, 200, err, errlen))
-        return STORE_ERR;
+        return -1;
     if (lease_s <= 0 || lease_s > 7 * 24 * 3600) {
         store_errorf(err, errlen, st->describe, "lease of %d s is out of range (1 s .. 7 days)", lease_s);
-        return STORE_ERR;
+        return -1;
     }
+    return 0;
+}
+
+store_rc store_renew_lease(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
+                           size_t errlen)
+{
+    if (store_check_lease(st, cycle_id, holder, lease_s, err, errlen)) return STORE_ERR;
     return st->ops->renew_lease(st->impl, cycle_id, holder, lease_s, err, errlen);
 }
 
@@ -311,6 +319,13 @@ store_rc store_resolve_in_doubt(store *st, const char *cycle_id, const char *new
         return STORE_ERR;
     }
     return st->ops->resolve_in_doubt(st->impl, cycle_id, new_status, orders_json, note, err, errlen);
+}
+
+store_rc store_retry_cycle(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
+                           size_t errlen)
+{
+    if (store_check_lease(st, cycle_id, holder, lease_s, err, errlen)) return STORE_ERR;
+    return st->ops->retry_cycle(st->impl, cycle_id, holder, lease_s, err, errlen);
 }
 
 store_rc store_get_cycle(store *st, const char *cycle_id, store_cycle *out, char *err, size_t errlen)
@@ -778,6 +793,18 @@ store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *pref
                      cycle_id, row->status ? row->status : "?");
     store_cycle_free(row);
     return STORE_CONFLICT;
+}
+
+store_rc store_explain_status(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
+                              const char *wanted, char *err, size_t errlen)
+{
+    if (load_rc == STORE_NOT_FOUND) store_errorf(err, errlen, prefix, "no cycle %s", cycle_id);
+    if (load_rc == STORE_OK) {
+        store_errorf(err, errlen, prefix, "cycle %s is %s, not %s; nothing changed", cycle_id, row->status, wanted);
+        load_rc = STORE_CONFLICT;
+    }
+    store_cycle_free(row);
+    return load_rc;
 }
 
 void *store_grow(void *arr, size_t *cap, size_t count, size_t elem)

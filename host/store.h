@@ -110,6 +110,13 @@ store_rc store_finish_cycle(store *st, const char *cycle_id, const char *holder,
  * resolved it already), STORE_NOT_FOUND when absent. */
 store_rc store_resolve_in_doubt(store *st, const char *cycle_id, const char *new_status, const char *orders_json,
                                 const char *note, char *err, size_t errlen);
+/* Re-opens a cycle recorded `failed` for another attempt (`run --retry`), atomically: a
+ * compare-and-set from failed to running for `holder`, started_at now, a fresh lease, and
+ * finished_at, decision, orders and error cleared. The caller has checked the record proves
+ * no order was sent. STORE_CONFLICT when the row is not `failed` (retried by someone else
+ * first, or not failed at all), STORE_NOT_FOUND when absent. */
+store_rc store_retry_cycle(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
+                           size_t errlen);
 /* One row. STORE_NOT_FOUND when absent. */
 store_rc store_get_cycle(store *st, const char *cycle_id, store_cycle *out, char *err, size_t errlen);
 /* Most recent first (by started_at), at most `limit` rows (limit <= 0 means 20). `strategy` and

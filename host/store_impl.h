@@ -19,6 +19,8 @@ typedef struct store_ops {
                              size_t errlen);
     store_rc (*resolve_in_doubt)(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
                                  const char *note, char *err, size_t errlen);
+    store_rc (*retry_cycle)(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
+                            size_t errlen);
     store_rc (*get_cycle)(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen);
     store_rc (*list_cycles)(void *impl, int limit, const char *strategy, const char *status, store_cycle **rows,
                             size_t *n, char *err, size_t errlen);
@@ -59,6 +61,10 @@ void store_errorf(char *err, size_t errlen, const char *prefix, const char *fmt,
  * load_rc is what reading the row returned (STORE_ERR passes through). */
 store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
                             const char *holder, const char *action, char *err, size_t errlen);
+/* The same after a compare-and-set on the row's status (`wanted`) changed nothing: STORE_NOT_FOUND
+ * or STORE_CONFLICT naming the status the row has; frees row. */
+store_rc store_explain_status(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,
+                              const char *wanted, char *err, size_t errlen);
 /* Room for one more element in a growing array: returns arr as is while count < *cap, else
  * the array reallocated to twice the capacity (*cap updated); NULL when out of memory (arr is
  * then untouched and still owned by the caller). */

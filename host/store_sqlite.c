@@ -496,6 +496,31 @@ static store_rc sq_resolve_in_doubt(void *impl, const char *cycle_id, const char
     return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
+static store_rc sq_retry_cycle(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
+                               size_t errlen)
+{
+    sq_store *s = impl;
+    int64_t now = clock_now_ms();
+    if (sq_begin(s, err, errlen) != 0) return STORE_ERR;
+    store_rc r = STORE_OK;
+    if (sq_exec(s, err, errlen, NULL, "cannot re-open the failed cycle",
+                "UPDATE execution_logs SET status = 'running', holder = ?, started_at = ?, lease_until = ?, "
+                "finished_at = NULL, decision = NULL, orders = NULL, error = NULL, host_version = ? "
+                "WHERE cycle_id = ? AND status = 'failed'",
+                "sttss", holder, now, now + (int64_t)lease_s * 1000, TITAN_VERSION, cycle_id) != 0) {
+        r = STORE_ERR;
+    } else if (sqlite3_changes(s->db) != 1) {
+        store_cycle row;
+        r = sq_load_cycle(s, cycle_id, &row, err, errlen);
+        r = store_explain_status(r, &row, s->prefix, cycle_id, STORE_STATUS_FAILED, err, errlen);
+    }
+    if (r != STORE_OK) {
+        sq_rollback(s);
+        return r;
+    }
+    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+}
+
 static store_rc sq_get_cycle(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen)
 {
     sq_store *s = impl;
@@ -891,6 +916,7 @@ static const store_ops sq_ops = {
     .update_cycle_orders = sq_update_cycle_orders,
     .finish_cycle = sq_finish_cycle,
     .resolve_in_doubt = sq_resolve_in_doubt,
+    .retry_cycle = sq_retry_cycle,
     .get_cycle = sq_get_cycle,
     .list_cycles = sq_list_cycles,
     .release_cycle = sq_release_cycle,

@@ -572,6 +572,43 @@ static store_rc sb_resolve_in_doubt(void *impl, const char *cycle_id, const char
     return r;
 }
 
+static store_rc sb_retry_cycle(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
+                               size_t errlen)
+{
+    sb_store *s = impl;
+    int64_t now = clock_now_ms();
+    strbuf body = {0}, q = {0};
+    strbuf_puts(&body, "{");
+    sb_json_str(&body, "status", STORE_STATUS_RUNNING);
+    sb_json_str(&body, "holder", holder);
+    sb_json_time(&body, "started_at", now);
+    sb_json_time(&body, "lease_until", now + (int64_t)lease_s * 1000);
+    sb_json_raw(&body, "finished_at", NULL);
+    sb_json_raw(&body, "decision", NULL);
+    sb_json_raw(&body, "orders", NULL);
+    sb_json_raw(&body, "error", NULL);
+    sb_json_str(&body, "host_version", TITAN_VERSION);
+    strbuf_puts(&body, "}");
+    strbuf_puts(&q, "execution_logs");
+    sb_filter(&q, "cycle_id", "eq", cycle_id);
+    sb_filter(&q, "status", "eq", STORE_STATUS_FAILED);
+    store_cycle mine;
+    long changed = sb_changed_rows(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), &mine, err, errlen);
+    store_rc r = changed < 0 ? STORE_ERR : STORE_OK;
+    if (changed == 1 && !(mine.holder && strcmp(mine.holder, holder) == 0)) {
+        sb_errorf(s, "execution_logs", err, errlen, "the retry of %s returned another holder", cycle_id);
+        r = STORE_ERR;
+    }
+    store_cycle_free(&mine);
+    if (changed == 0) {
+        store_cycle row;
+        r = sb_load_cycle(s, cycle_id, &row, err, errlen);
+        r = store_explain_status(r, &row, s->prefix, cycle_id, STORE_STATUS_FAILED, err, errlen);
+    }
+    strbuf_free(&body), strbuf_free(&q);
+    return r;
+}
+
 static store_rc sb_get_cycle(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen)
 {
     sb_store *s = impl;
@@ -1071,6 +1108,7 @@ static const store_ops sb_ops = {
     .update_cycle_orders = sb_update_cycle_orders,
     .finish_cycle = sb_finish_cycle,
     .resolve_in_doubt = sb_resolve_in_doubt,
+    .retry_cycle = sb_retry_cycle,
     .get_cycle = sb_get_cycle,
     .list_cycles = sb_list_cycles,
     .release_cycle = sb_release_cycle,

@@ -1,6 +1,7 @@
 /* strbuf: append-only buffer with JSON and URL encoders. */
 #include "strbuf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,62 @@ void strbuf_urlencode(strbuf *b, const char *s, size_t len)
             strbuf_append(b, esc, 3);
         }
     }
+}
+
+static void strbuf_json_key(strbuf *b, const char *key)
+{
+    if (b->len > 0 && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[') strbuf_append(b, ",", 1);
+    if (!key) return;
+    strbuf_json_string(b, key, strlen(key));
+    strbuf_append(b, ":", 1);
+}
+
+void strbuf_json_str(strbuf *b, const char *key, const char *value)
+{
+    strbuf_json_key(b, key);
+    if (value) strbuf_json_string(b, value, strlen(value));
+    else strbuf_puts(b, "null");
+}
+
+void strbuf_json_num(strbuf *b, const char *key, double value)
+{
+    strbuf_json_key(b, key);
+    if (!isfinite(value)) {
+        strbuf_puts(b, "null");
+        return;
+    }
+    char text[40];
+    snprintf(text, sizeof text, "%.15g", value);
+    if (strtod(text, NULL) != value) snprintf(text, sizeof text, "%.17g", value);
+    strbuf_puts(b, text);
+}
+
+void strbuf_json_int(strbuf *b, const char *key, long long value)
+{
+    strbuf_json_key(b, key);
+    strbuf_printf(b, "%lld", value);
+}
+
+void strbuf_json_bool(strbuf *b, const char *key, int value)
+{
+    strbuf_json_key(b, key);
+    strbuf_puts(b, value ? "true" : "false");
+}
+
+void strbuf_json_raw(strbuf *b, const char *key, const char *json)
+{
+    strbuf_json_key(b, key);
+    strbuf_puts(b, json ? json : "null");
+}
+
+char *strbuf_take(strbuf *b)
+{
+    char *out = b->oom ? NULL : b->data ? b->data : calloc(1, 1);
+    if (b->oom) free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+    return out;
 }
 
 const char *strbuf_cstr(const strbuf *b) { return b->data ? b->data : ""; }

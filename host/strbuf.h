@@ -25,6 +25,17 @@ size_t strbuf_utf8_len(const unsigned char *s, size_t left);
 void strbuf_append_utf8_json(strbuf *b, const char *text, size_t len);
 /* Appends s percent-encoded for a URL query or form body (RFC 3986 unreserved kept). */
 void strbuf_urlencode(strbuf *b, const char *s, size_t len);
+/* JSON object members, appended with the comma they need (none right after '{' or '['):
+ * `"key":value`. key NULL writes an array element. A NULL string and a non-finite number are
+ * written as null; numbers in the shortest form that reads back exactly. raw is JSON text. */
+void strbuf_json_str(strbuf *b, const char *key, const char *value);
+void strbuf_json_num(strbuf *b, const char *key, double value);
+void strbuf_json_int(strbuf *b, const char *key, long long value);
+void strbuf_json_bool(strbuf *b, const char *key, int value);
+void strbuf_json_raw(strbuf *b, const char *key, const char *json);
+/* Hands the contents over (the caller frees them) and leaves b empty; NULL when an append ran
+ * out of memory (what there was is freed). */
+char *strbuf_take(strbuf *b);
 /* The contents ("" when empty). */
 const char *strbuf_cstr(const strbuf *b);
 #endif

@@ -12,7 +12,7 @@
 
 #include "clock.h"
 #include "codec.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "secrets.h"
 #include "strbuf.h"
 

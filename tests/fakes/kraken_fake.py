@@ -49,6 +49,9 @@ Control API (for tests, JSON bodies):
       html     {"status": 520} a Cloudflare-style HTML error page
       garbage  HTTP 200 with bytes that are not JSON
       status   {"status": 503, "body": "..."} any status and body
+      result   {"result": <any JSON>, "after_record": false} answer {"error": [], "result": <it>}
+               (an odd or wrong-shaped result); with after_record the call is processed first
+               (an AddOrder is booked) and its real answer replaced
   GET /__orders   {"orders": [every booked order, in order, with txid/cl_ord_id/userref/...]}
   GET /__calls    {"calls": [{"method", "private", "nonce", "sign", "params", "answer"}...],
                    "counts": {method: n}}
@@ -345,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "status":
             call["answer"] = "status"
             return self.send_bytes(int(fault.get("status", 503)), fault.get("body", "").encode(), "text/plain")
+        if kind == "result":
+            return self.answer_result(method, params, private, call, fault)
         if kind in ("stall", "drop") and not fault.get("after_record"):
             # the call is never processed: nothing is booked, the client gets no answer
             call["answer"] = kind
@@ -395,6 +400,16 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "cut":
             return self.send_bytes(status, body[: len(body) // 2], length=False)
         self.send_bytes(status, body)
+
+    def answer_result(self, method, params, private, call, fault):
+        """The "result" fault: a clean envelope around whatever result the test chose."""
+        if fault.get("after_record"):
+            handler = getattr(self, ("private_" if private else "public_") + method, None)
+            if handler is not None:
+                handler(params)
+        call["answer"] = "result"
+        status, body = 200, json.dumps({"error": [], "result": fault.get("result")}).encode()
+        return self.send_bytes(status, body)
 
     # ---- public ---------------------------------------------------------------------------
     def pair_of(self, params):

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "backtest.h"
-#include "commands.h"
+#include "exit_codes.h"
 #include "unit.h"
 
 #define FIX "tests/fixtures/backtest/"

@@ -9,7 +9,7 @@
 
 #include "bindings.h"
 #include "codec.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "secrets.h"
 #include "strbuf.h"
 #include "unit.h"
@@ -197,6 +197,32 @@ static void test_binding_gate(lua_State *L)
     unsetenv("KRAKEN_API_URL");
 }
 
+/* One answer without the network: what titan.kraken.public/private return for it. */
+static void test_interpret(lua_State *L)
+{
+    int top = lua_gettop(L);
+    const char *ok = "{\"error\":[\"WGeneral:note\"],\"result\":null}";
+    CHECK_INT(kraken_interpret_answer(L, "AddOrder", 200, ok, strlen(ok), 1), 1);
+    CHECK(lua_istable(L, -2));                         /* a null result is an empty table */
+    lua_rawgeti(L, -1, 1);
+    CHECK_STR(lua_tostring(L, -1), "WGeneral:note");
+    lua_settop(L, top);
+    const char *html = "<html>520</html>";
+    CHECK_INT(kraken_interpret_answer(L, "AddOrder", 520, html, strlen(html), 1), 0);
+    CHECK_INT(lua_gettop(L), top + 2);
+    CHECK_STR(test_err_field(L, "code"), "kraken.unavailable");
+    CHECK_INT(test_err_bool(L, "sent"), 1);
+    CHECK_INT(test_err_bool(L, "retryable"), 0);
+    lua_settop(L, top);
+    const char *odd = "{\"error\":[{\"x\":1}]}";
+    CHECK_INT(kraken_interpret_answer(L, "Ticker", 200, odd, strlen(odd), 0), 0);
+    CHECK(strstr(test_err_field(L, "message"), "{\"x\":1}") != NULL);
+    lua_getfield(L, -1, "errors");
+    lua_rawgeti(L, -1, 1);
+    CHECK_STR(lua_tostring(L, -1), "{\"x\":1}");
+    lua_settop(L, top);
+}
+
 int main(void)
 {
     setenv("TITAN_BLACKBOX", "/dev/null", 1);
@@ -204,6 +230,7 @@ int main(void)
     luaL_openlibs(L);
     test_prepare(L);
     test_call_failures(L);
+    test_interpret(L);
     test_binding_gate(L);
     lua_close(L);
     kraken_shutdown();

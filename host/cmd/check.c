@@ -3,9 +3,9 @@
 
 #include <lauxlib.h>
 
-#include "commands.h"
+#include "cmd.h"
 #include "console.h"
-#include "kraken.h"
+#include "kraken_lua.h"
 #include "preflight.h"
 #include "runtime.h"
 #include "strategy.h"
@@ -40,18 +40,18 @@ static void check_print_report(lua_State *L, const char *path)
     lua_pop(L, 1);
 }
 
-int cmd_check(int argc, char **argv)
+static int cmd_check(int argc, char **argv)
 {
     const char *path = NULL;
     int online = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--online") == 0) online = 1;
         else if (argv[i][0] != '-' && !path) path = argv[i];
-        else return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
+        else return cmd_usage_error("usage: titan-host check STRATEGY.lua [--online]");
     }
-    if (!path) return commands_usage_error("usage: titan-host check STRATEGY.lua [--online]");
+    if (!path) return cmd_usage_error("usage: titan-host check STRATEGY.lua [--online]");
     kraken_set_lua_writes_allowed(0);   /* checking a strategy never trades, whatever its top level tries */
-    runtime *rt = commands_open_runtime(path);
+    runtime *rt = cmd_open_runtime(path);
     if (!rt) return EXIT_USAGE;
     strbuf problems = {0};
     strategy_result r = strategy_load(rt, path, &problems);
@@ -81,3 +81,17 @@ int cmd_check(int argc, char **argv)
     runtime_close(rt);
     return code;
 }
+
+const command cmd_check_command = {
+    "check", cmd_check,
+    "check STRATEGY.lua [--online]   validate a strategy; --online: the pre-LIVE preflight",
+     "usage: titan-host check STRATEGY.lua [--online]\n\n"
+     "Loads the strategy in the sandbox and checks its table: name, pair, interval (one of Kraken's\n"
+     "1, 5, 15, 30, 60, 240, 1440, 10080, 21600 minutes), on_cycle a function, risk a plain table (no\n"
+     "metatable) of positive numbers. Prints a short report.\n\n"
+     "--online adds the preflight to run before switching to LIVE, one line per check: Kraken reachable\n"
+     "and the clock skew against Kraken's Time under 5 s, the strategy's pair known, the keys accepted for\n"
+     "each private read the bot needs (Balance, OpenOrders, ClosedOrders), the store reachable with its\n"
+     "schema, the halt flag, and each configured AI key accepted (a model-list request). Read calls only.\n\n"
+     "exit codes: 0 valid (and, with --online, every requirement of SYSTEM_MODE met); 1 a preflight\n"
+     "check failed; 2 invalid (every problem is listed) or the file could not be loaded.\n"};

@@ -5,22 +5,19 @@
 
 #include "blackbox.h"
 #include "clock.h"
-#include "commands.h"
+#include "cmd.h"
 #include "console.h"
 #include "settings.h"
 #include "store.h"
 
-int cmd_halt(int argc, char **argv)
+static int cmd_halt(int argc, char **argv)
 {
     if (argc != 2 || (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0 && strcmp(argv[1], "status") != 0))
-        return commands_usage_error("usage: titan-host halt on|off|status");
+        return cmd_usage_error("usage: titan-host halt on|off|status");
     const char *what = argv[1];
     char err[1024] = "";
-    store *st = store_open_from_env(err, sizeof err);
-    if (!st) {
-        console_printf(stderr, "titan-host: cannot open the store: %s\n", err);
-        return EXIT_USAGE;
-    }
+    store *st = cmd_open_store();
+    if (!st) return EXIT_USAGE;
     int code = EXIT_OK;
     if (strcmp(what, "status") != 0) {
         int on = strcmp(what, "on") == 0;
@@ -62,3 +59,13 @@ int cmd_halt(int argc, char **argv)
     store_close(st);
     return code;
 }
+
+const command cmd_halt_command = {
+    "halt", cmd_halt,
+    "halt on|off|status          the remote kill switch in the store",
+     "usage: titan-host halt on|off|status\n\n"
+     "Sets, clears or shows the 'halt' control flag in the active store (the same store the cycles use,\n"
+     "so it works from any machine that can reach it). While it is on, every cycle records 'halted'\n"
+     "and trades nothing. TITAN_HALT=1 in a runner's environment has the same effect for that runner.\n\n"
+     "exit codes: 0 done (status: whatever the flag is); 1 the store failed; 2 usage error or the store\n"
+     "could not be opened.\n"};

@@ -9,7 +9,7 @@
 
 #include "backtest.h"
 #include "clock.h"
-#include "commands.h"
+#include "cmd.h"
 #include "console.h"
 #include "report.h"
 #include "settings.h"
@@ -41,11 +41,11 @@ static int cmd_backtest_number(const char *s, double min, double *out)
     return 0;
 }
 
-int cmd_backtest(int argc, char **argv)
+static int cmd_backtest(int argc, char **argv)
 {
     backtest_options opt = {0};
     char err[512];
-    if (paper_config_from_env(&opt.paper, err, sizeof err) != 0) return commands_usage_error("%s; nothing was done", err);
+    if (paper_config_from_env(&opt.paper, err, sizeof err) != 0) return cmd_usage_error("%s; nothing was done", err);
     /* Kraken's XBTUSD rules (AssetPairs); other pairs: pass theirs */
     opt.rules = (pair_rules){.ordermin = 0.0001, .costmin = 0.5, .lot_decimals = 8, .pair_decimals = 1, .tick_size = 0.1};
     const char *json = NULL, *trades = NULL, *report = NULL;
@@ -56,15 +56,15 @@ int cmd_backtest(int argc, char **argv)
         if (a[0] != '-' || a[1] == '\0') {
             if (!opt.strategy_path) opt.strategy_path = a;
             else if (!opt.data_path) opt.data_path = a;
-            else return commands_usage_error("backtest: unexpected argument '%s' (see 'titan-host help backtest')", a);
+            else return cmd_usage_error("backtest: unexpected argument '%s' (see 'titan-host help backtest')", a);
             continue;
         }
-        if (!val) return commands_usage_error("backtest: %s needs a value (see 'titan-host help backtest')", a);
+        if (!val) return cmd_usage_error("backtest: %s needs a value (see 'titan-host help backtest')", a);
         i++;
         if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
             int64_t ms;
             if (cmd_backtest_date(val, &ms) != 0)
-                return commands_usage_error("backtest: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)",
+                return cmd_usage_error("backtest: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)",
                                             a, val);
             if (a[2] == 'f') opt.from_ms = ms;
             else opt.to_ms = ms;
@@ -76,7 +76,7 @@ int cmd_backtest(int argc, char **argv)
             const char *var = a[2] == 'c' ? "TITAN_PAPER_CASH" : a[2] == 'f' ? "TITAN_PAPER_FEE_BPS"
                                                                               : "TITAN_PAPER_SLIPPAGE_BPS";
             if (settings_parse_number(var, a, val, &num, err, sizeof err) != 0)
-                return commands_usage_error("backtest: %s (see 'titan-host help backtest')", err);
+                return cmd_usage_error("backtest: %s (see 'titan-host help backtest')", err);
             if (a[2] == 'c') opt.paper.starting_cash = num;
             else if (a[2] == 'f') opt.paper.fee_rate = num / 10000;
             else opt.paper.slippage_rate = num / 10000;
@@ -85,7 +85,7 @@ int cmd_backtest(int argc, char **argv)
             int is_decimals = strstr(a, "decimals") != NULL;
             if (cmd_backtest_number(val, 0, &num) != 0 || (is_decimals && (num != floor(num) || num > 12)) ||
                 (!is_decimals && num > 1e12))
-                return commands_usage_error("backtest: %s '%s' is not a valid value (see 'titan-host help backtest')", a,
+                return cmd_usage_error("backtest: %s '%s' is not a valid value (see 'titan-host help backtest')", a,
                                             val);
             if (!strcmp(a, "--ordermin")) opt.rules.ordermin = num;
             else if (!strcmp(a, "--costmin")) opt.rules.costmin = num;
@@ -93,14 +93,14 @@ int cmd_backtest(int argc, char **argv)
             else if (!strcmp(a, "--lot-decimals")) opt.rules.lot_decimals = (int)num;
             else opt.rules.pair_decimals = (int)num;
         } else {
-            return commands_usage_error("backtest: unknown option '%s' (see 'titan-host help backtest')", a);
+            return cmd_usage_error("backtest: unknown option '%s' (see 'titan-host help backtest')", a);
         }
     }
     if (!opt.strategy_path || !opt.data_path)
-        return commands_usage_error("usage: titan-host backtest STRATEGY.lua DATA.csv [options] (see 'titan-host help "
+        return cmd_usage_error("usage: titan-host backtest STRATEGY.lua DATA.csv [options] (see 'titan-host help "
                                     "backtest')");
     if (opt.from_ms && opt.to_ms && opt.to_ms <= opt.from_ms)
-        return commands_usage_error("backtest: --to must be after --from");
+        return cmd_usage_error("backtest: --to must be after --from");
     opt.progress = isatty(STDERR_FILENO);
 
     backtest_result res;
@@ -124,3 +124,33 @@ int cmd_backtest(int argc, char **argv)
     backtest_result_free(&res);
     return code;
 }
+
+const command cmd_backtest_command = {
+    "backtest", cmd_backtest,
+    "backtest STRATEGY.lua DATA.csv [options]   the strategy over history, offline",
+     "usage: titan-host backtest STRATEGY.lua DATA.csv [--from DATE] [--to DATE] [--cash N] [--fee-bps N]\n"
+     "                           [--slippage-bps N] [--json FILE] [--trades FILE.csv] [--report FILE.html]\n"
+     "                           [--ordermin N] [--costmin N] [--lot-decimals N] [--pair-decimals N] [--tick-size N]\n\n"
+     "Runs the strategy over candle history with the same ctx, intent validation, risk gates (TITAN_MAX_*) and\n"
+     "paper-fill arithmetic as `run`, offline (ctx.mode = \"BACKTEST\", ctx.ai empty, ctx.state in memory).\n"
+     "No look-ahead: after bar i closes the strategy sees bars up to i; its market orders fill at bar i+1's open\n"
+     "moved by the slippage, its limit orders at their price if bar i+1 trades through it (buy: low <= price;\n"
+     "sell: high >= price), else they are cancelled. Fees are charged on every fill.\n\n"
+     "DATA.csv: Kraken's OHLCVT export (no header: time,open,high,low,close,volume,trades) or a headered CSV\n"
+     "(timestamp,open,high,low,close,volume[,...]); times in seconds or milliseconds (headered: also ISO-8601).\n"
+     "The interval is the most common step between bars; it must be the strategy's `interval`, or divide it\n"
+     "(shorter bars are combined into the strategy's). Gaps are allowed and reported. Unsorted or duplicate\n"
+     "times, non-numeric fields, high < low, a truncated last line: an error naming the line, nothing run.\n\n"
+     "  --from DATE, --to DATE   decide on bars opening in [from, to) (YYYY-MM-DD, ISO-8601 or Unix seconds);\n"
+     "                           earlier bars are still visible to the strategy as history\n"
+     "  --cash N                 starting quote balance (default TITAN_PAPER_CASH or 10000)\n"
+     "  --fee-bps N              fee per fill (default TITAN_PAPER_FEE_BPS or 40)\n"
+     "  --slippage-bps N         market-order slippage (default TITAN_PAPER_SLIPPAGE_BPS or 5)\n"
+     "  --ordermin, --costmin, --lot-decimals, --pair-decimals, --tick-size\n"
+     "                           the pair's rules (default Kraken's XBTUSD: 0.0001, 0.5, 8, 1, 0.1)\n"
+     "  --json FILE              metrics and settings as JSON (sorted keys, same bytes for the same inputs)\n"
+     "  --trades FILE.csv        every fill\n"
+     "  --report FILE.html       one self-contained page: equity, drawdown, price with trades, metrics, fills\n\n"
+     "exit codes: 0 the backtest ran; 1 the strategy failed (a Lua error, a budget, or a return value that\n"
+     "is not a list of intents; the bar is named); 2 usage error, bad data, an invalid strategy or an interval\n"
+     "mismatch (nothing was run), or an output file could not be written.\n"};

@@ -6,7 +6,7 @@
 
 #include "blackbox.h"
 #include "clock.h"
-#include "commands.h"
+#include "cmd.h"
 #include "console.h"
 #include "store.h"
 #include "store_impl.h" /* store_json_valid, to embed the stored JSON columns safely */
@@ -137,7 +137,7 @@ static int locks_list(int argc, char **argv)
         } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 10000) return commands_usage_error("--limit wants a number from 1 to 10000");
+            if (*end || v < 1 || v > 10000) return cmd_usage_error("--limit wants a number from 1 to 10000");
             limit = (int)v;
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
             status = argv[++i];
@@ -146,18 +146,15 @@ static int locks_list(int argc, char **argv)
             int ok = 0;
             for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) ok |= strcmp(status, known[k]) == 0;
             if (!ok)
-                return commands_usage_error("--status '%.40s' is not one of running, done, failed, halted, skipped, "
+                return cmd_usage_error("--status '%.40s' is not one of running, done, failed, halted, skipped, "
                                             "in_doubt", status);
         } else {
-            return commands_usage_error("usage: titan-host locks list [--limit N] [--status STATUS] [--json]");
+            return cmd_usage_error("usage: titan-host locks list [--limit N] [--status STATUS] [--json]");
         }
     }
     char err[1024] = "";
-    store *st = store_open_from_env(err, sizeof err);
-    if (!st) {
-        console_printf(stderr, "titan-host: cannot open the store: %s\n", err);
-        return EXIT_USAGE;
-    }
+    store *st = cmd_open_store();
+    if (!st) return EXIT_USAGE;
     store_cycle *rows = NULL;
     size_t n = 0;
     int code = EXIT_OK;
@@ -181,15 +178,12 @@ static int locks_release(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--force") == 0) force = 1;
         else if (!cycle_id && argv[i][0] != '-') cycle_id = argv[i];
-        else return commands_usage_error("usage: titan-host locks release CYCLE_ID [--force]");
+        else return cmd_usage_error("usage: titan-host locks release CYCLE_ID [--force]");
     }
-    if (!cycle_id) return commands_usage_error("usage: titan-host locks release CYCLE_ID [--force]");
+    if (!cycle_id) return cmd_usage_error("usage: titan-host locks release CYCLE_ID [--force]");
     char err[1024] = "";
-    store *st = store_open_from_env(err, sizeof err);
-    if (!st) {
-        console_printf(stderr, "titan-host: cannot open the store: %s\n", err);
-        return EXIT_USAGE;
-    }
+    store *st = cmd_open_store();
+    if (!st) return EXIT_USAGE;
     store_cycle row;
     store_rc rc = store_release_cycle(st, cycle_id, force, &row, err, sizeof err);
     int code = EXIT_FAILED;
@@ -223,9 +217,23 @@ static int locks_release(int argc, char **argv)
     return code;
 }
 
-int cmd_locks(int argc, char **argv)
+static int cmd_locks(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "list") == 0) return locks_list(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "release") == 0) return locks_release(argc, argv);
-    return commands_usage_error("usage: titan-host locks list [--limit N] [--json] | locks release CYCLE_ID [--force]");
+    return cmd_usage_error("usage: titan-host locks list [--limit N] [--json] | locks release CYCLE_ID [--force]");
 }
+
+const command cmd_locks_command = {
+    "locks", cmd_locks,
+    "locks list | release CYCLE_ID  inspect / flush cycle locks in the store",
+     "usage: titan-host locks list [--limit N] [--status STATUS] [--json]\n"
+     "       titan-host locks release CYCLE_ID [--force]\n\n"
+     "list: the most recent cycles of the active store (Supabase when SUPABASE_URL and SUPABASE_KEY are\n"
+     "set, else SQLite at TITAN_DB, default ./titan.db) as a table: id, status, holder, started, finished\n"
+     "(or the lease of a running cycle), error. --json prints every column as a JSON array.\n"
+     "release: deletes one cycle's row so its slot can run again (rollback step: delete the stuck\n"
+     "cycle_id). A running cycle whose lease is still live is refused unless --force: only force it\n"
+     "when that runner is gone. Prints exactly what it deleted.\n\n"
+     "exit codes: 0 listed / released; 1 the store failed, the cycle does not exist, or release was\n"
+     "refused; 2 usage error or the store could not be opened (configuration).\n"};

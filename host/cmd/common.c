@@ -1,0 +1,48 @@
+/* Helpers the commands share, and the table of commands main dispatches on. */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "console.h"
+#include "runtime.h"
+#include "store.h"
+
+const command *const cmd_all[] = {
+    &cmd_check_command, &cmd_run_command,  &cmd_backtest_command, &cmd_script_command,
+    &cmd_locks_command, &cmd_halt_command, &cmd_version_command,  &cmd_help_command,
+    NULL,
+};
+
+const command *cmd_find(const char *name)
+{
+    for (size_t i = 0; cmd_all[i]; i++)
+        if (strcmp(cmd_all[i]->name, name) == 0) return cmd_all[i];
+    return NULL;
+}
+
+int cmd_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    console_verror(fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+runtime *cmd_open_runtime(const char *script_path)
+{
+    char err[512];
+    runtime *rt = runtime_open(script_path, err, sizeof err);
+    if (!rt) console_error("%s", err);
+    return rt;
+}
+
+store *cmd_open_store(void)
+{
+    char err[1024] = "";
+    store *st = store_open_from_env(err, sizeof err);
+    if (!st) console_error("cannot open the store: %s", err);
+    return st;
+}
