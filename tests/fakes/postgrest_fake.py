@@ -3,7 +3,7 @@
 
 It speaks the subset titan uses (protocols.md, "Supabase REST"): /rest/v1/<table> with
 insert (POST, Prefer return=representation|minimal, resolution=merge-duplicates|ignore-duplicates),
-filtered select (GET: eq neq gt gte lt lte like ilike in is, select, order, limit, offset),
+filtered select (GET: eq neq gt gte lt lte like ilike in is, select with ::text casts, order, limit, offset),
 filtered PATCH/DELETE (return=representation), and POST /rest/v1/rpc/<fn> with named args.
 Each request runs in one transaction, so a conflict is the real unique constraint's 23505 (409).
 Errors are {code, message, details, hint}; a missing or wrong apikey is answered 401 like
@@ -164,11 +164,29 @@ def build_order(cols, value, alias):
     return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(items)
 
 
+CASTS = {"text"}  # PostgREST casts any type; titan asks only for json/jsonb columns as text
+
+
 def build_select(cols, value, alias):
+    """`select=a,b::text` -> the columns, a cast one keeping its name as the key (as PostgREST)."""
     if not value or value == "*":
         return sql.SQL("{}.*").format(sql.Identifier(alias))
-    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, c.strip()))
-                              for c in value.split(","))
+    items = []
+    for c in value.split(","):
+        name, _, cast = c.strip().partition("::")
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), check_column(cols, name))
+        if cast:
+            if cast not in CASTS:
+                raise ApiError(400, "PGRST100", '"failed to parse select parameter (%s)"' % c)
+            col = sql.SQL("{}::" + cast + " AS {}").format(col, sql.Identifier(name))
+        items.append(col)
+    return sql.SQL(", ").join(items)
+
+
+def changed_rows(cols, q, stmt):
+    """Wraps a data-changing statement: its changed rows as PostgREST returns them (select applies)."""
+    return sql.SQL("WITH _w AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM (SELECT {} "
+                                                    "FROM _w) _r").format(build_select(cols, q.get("select"), "_w"))
 
 
 def as_int(value, what):
@@ -223,8 +241,7 @@ def handle_table(backend, cur, method, table, params, prefs, body):
             else:
                 stmt += sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)
         stmt += sql.SQL(" RETURNING *")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    [json.dumps(rows)])
+        cur.execute(changed_rows(cols, q, stmt), [json.dumps(rows)])
         out = cur.fetchone()[0]
         return 201, out if representation else None
     if method == "PATCH":
@@ -235,15 +252,13 @@ def handle_table(backend, cur, method, table, params, prefs, body):
         stmt = sql.SQL("UPDATE {} AS _t SET ").format(rel) + sql.SQL(", ").join(sets)
         stmt += sql.SQL(" FROM (SELECT * FROM json_populate_record(NULL::{}, %s::json)) AS _p").format(rel)
         stmt += where + sql.SQL(" RETURNING _t.*")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    [json.dumps(body)] + args)
+        cur.execute(changed_rows(cols, q, stmt), [json.dumps(body)] + args)
         out = cur.fetchone()[0]
         return (200, out) if representation else (204, None)
     if method == "DELETE":
         where, args = build_where(cols, params, "_t")
         stmt = sql.SQL("DELETE FROM {} AS _t").format(rel) + where + sql.SQL(" RETURNING _t.*")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text FROM _r"),
-                    args)
+        cur.execute(changed_rows(cols, q, stmt), args)
         out = cur.fetchone()[0]
         return (200, out) if representation else (204, None)
     raise ApiError(405, "PGRST117", "Unsupported HTTP method: %s" % method)
