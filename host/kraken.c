@@ -542,6 +542,17 @@ static int kraken_interpret(lua_State *L, const char *method, const http_respons
     return 1;
 }
 
+int kraken_interpret_answer(lua_State *L, const char *method, long status, const char *body, size_t len, int write)
+{
+    int top = lua_gettop(L);
+    http_response res = {.status = status, .body = (char *)body, .body_len = len};
+    kraken_outcome o = {0};
+    if (kraken_interpret(L, method, &res, write, &o)) return 1; /* [ result, warnings ] */
+    kraken_push_err(L, &o, method, -1);                       /* [ errors, nil, err ] */
+    kraken_collapse(L, top, 2);
+    return 0;
+}
+
 /* ---- one call --------------------------------------------------------------------------- */
 
 static void kraken_base_url(strbuf *url)

@@ -73,6 +73,11 @@ void kraken_set_nonce_clock(int64_t (*now_ms)(void));
  * Logs `kraken.call` to the blackbox (never the key, the signature or the secret).
  * May raise only on out-of-memory: call it inside a protected call. */
 int kraken_call(lua_State *L, const char *method, int params_idx, int is_private, long timeout_ms);
+/* What kraken_call makes of one HTTP answer — `status` and body[0..len) (NUL-terminated, as
+ * http_response's) for `method`, `write` = it may change state — without the network or the
+ * blackbox: pushes `result, warnings` and returns 1, or `nil, err` and returns 0, exactly as
+ * kraken_call. For tests and tests/fuzz/fuzz_kraken_envelope.c. May raise only on out-of-memory. */
+int kraken_interpret_answer(lua_State *L, const char *method, long status, const char *body, size_t len, int write);
 
 /* Typed helpers: each pushes `value, meta` and returns 1, or `nil, err` and returns 0.
  * `pair` is what the user wrote (XBTUSD, XBT/USD, XXBTZUSD); Kraken's internal key is
