@@ -5,13 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 
 FAKE=$ROOT/tests/fakes/http_server.py
-# Debian's lua-cjson 2.1.0 leaks 32 bytes per json.decode (strbuf_new in the decoder); under
-# SANITIZER=address that is not ours to fix, so LeakSanitizer is told to ignore that library only.
-if [ -z "${LSAN_OPTIONS:-}" ]; then
-  echo "leak:liblua5.4-cjson.so" >"$T_TMP/lsan.supp"
-  export LSAN_OPTIONS=suppressions=$T_TMP/lsan.supp:print_suppressions=0
-fi
-
 # Six distinct random secrets with '/' and '+' (the characters JSON and URLs like to mangle).
 for name in KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY; do
   value=$(python3 -c 'import base64, os; print("s/" + base64.b64encode(os.urandom(24)).decode() + "+/" + os.urandom(4).hex())')
