@@ -1,5 +1,6 @@
 /* titan.json — lua-cjson, linked in, also reachable as require "cjson". Nesting is limited so
- * a hostile body cannot exhaust the C stack; decode_safe turns bad JSON into nil, err. */
+ * a hostile body cannot exhaust the C stack; decode_safe is the host's strict decoder and turns
+ * bad JSON into nil, err. */
 #include <lauxlib.h>
 #include <lua-cjson.h>
 
@@ -9,17 +10,16 @@
 
 static const char json_registry_key[] = "titan.json.module";
 
-/* decode_safe(text) -> value | nil, err{code="json.invalid", message} */
+/* decode_safe(text) -> value | nil, err{code="json.invalid", message}: the host's own strict
+ * decoder (bindings_json_decode), the one Kraken and store answers go through, for what a
+ * script reads from the outside world (AI answers): no NaN, Infinity, hex or 1e400. */
 static int json_decode_safe(lua_State *L)
 {
-    luaL_checkstring(L, 1);
-    lua_settop(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(1));  /* [ text, decode ] */
-    lua_insert(L, 1);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        return bindings_push_error(L, "json.invalid", msg ? msg : "invalid JSON", 0);
-    }
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    char why[200];
+    if (!bindings_json_decode_why(L, text, len, why, sizeof why))
+        return bindings_push_error(L, "json.invalid", why, 0);
     return 1;
 }
 
@@ -63,8 +63,7 @@ int luaopen_titan_json(lua_State *L)
     lua_getfield(L, -1, "encode");
     lua_setfield(L, LUA_REGISTRYINDEX, BINDINGS_JSON_ENCODE_KEY);
     lua_pop(L, 1);                                     /* [ cjson ] */
-    lua_getfield(L, -1, "decode");
-    lua_pushcclosure(L, json_decode_safe, 1);
+    lua_pushcfunction(L, json_decode_safe);
     lua_setfield(L, -2, "decode_safe");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, json_registry_key);
