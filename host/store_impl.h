@@ -89,14 +89,17 @@ int store_json_valid(const char *text, size_t len);
  * json/jsonb columns are read as text (the query casts them: `decision::text`) and checked to be
  * JSON; numbers may come as JSON numbers or strings holding one. A duplicate key: the last one
  * wins (cjson). */
-int store_json_cycles(store_json *j, const char *body, size_t len, size_t max, store_cycle **rows, size_t *n,
-                      char *why, size_t whylen);
-int store_json_balances(store_json *j, const char *body, size_t len, store_balance **rows, size_t *n, char *why,
-                        size_t whylen);
-int store_json_fills(store_json *j, const char *body, size_t len, store_fill **rows, size_t *n, char *why,
-                     size_t whylen);
-int store_json_kvs(store_json *j, const char *body, size_t len, store_kv **rows, size_t *n, char *why,
-                   size_t whylen);
+typedef enum {
+    STORE_JSON_CYCLES,   /* *rows: store_cycle[] (execution_logs, select=SB_CYCLE_COLUMNS) */
+    STORE_JSON_BALANCES, /* store_balance[] (paper_balances: asset, amount) */
+    STORE_JSON_FILLS,    /* store_fill[] (paper_fills) */
+    STORE_JSON_KVS,      /* store_kv[] (strategy_state: key, value::text) */
+} store_json_table;
+/* Rows of `table`; `max` > 0 refuses an answer with more rows. */
+int store_json_rows(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void **rows,
+                    size_t *n, char *why, size_t whylen);
+/* Frees rows of `table` (store_cycles_free, free, store_fills_free or store_kvs_free). */
+void store_json_rows_free(store_json_table table, void *rows, size_t n);
 /* The answer to a one-row query: 1 with the row's text `column` (JSON text when json_column) in
  * *value and, when time_column is not NULL, that time in *time_ms (null -> 0); 0 when there is
  * no row; -1 when malformed or more than one row. */

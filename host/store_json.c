@@ -253,11 +253,9 @@ static int store_json_number(store_json *j, const char *key, store_json_need nee
     if (lua_type(j->L, -1) == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(j->L, -1, &len);
-        char what[80];
-        snprintf(what, sizeof what, "column '%s'", key);
-        if (store_json_decode(j, what, s, len) != 0) {
+        if (store_json_decode(j, "", s, len) != 0) {
             lua_pop(j->L, 1);
-            return -1;
+            return store_json_fail(j, "column '%s' is not a number", key);
         }
         lua_remove(j->L, -2);                          /* [ ..., decoded ] */
     }
@@ -294,27 +292,6 @@ static int store_json_time(store_json *j, const char *key, store_json_need need,
  * free function. 0, or -1. */
 typedef int (*store_json_row_reader)(store_json *j, void *row);
 
-/* Reads every row of the answer into a new array of `size`-byte rows: any bad row fails the
- * whole answer (a partial ledger or state is worse than none). */
-static int store_json_rows(store_json *j, const char *body, size_t len, size_t max, size_t size,
-                           store_json_row_reader read, void (*free_rows)(void *, size_t), void **rows, size_t *n)
-{
-    *rows = NULL, *n = 0;
-    size_t count;
-    if (store_json_load_rows(j, body, len, max, &count) != 0) return store_json_end(j, -1);
-    char *out = calloc(count ? count : 1, size);
-    if (!out) return store_json_end(j, store_json_fail(j, "out of memory"));
-    for (size_t i = 0; i < count; i++) {
-        store_json_select_row(j, i + 1);
-        if (read(j, out + i * size) != 0) {
-            free_rows(out, i + 1);
-            return store_json_end(j, -1);
-        }
-    }
-    *rows = out, *n = count;
-    return store_json_end(j, 0);
-}
-
 static int store_json_cycle(store_json *j, void *row)
 {
     store_cycle *c = row;
@@ -338,16 +315,6 @@ static int store_json_cycle(store_json *j, void *row)
 
 static void store_json_free_cycles(void *rows, size_t n) { store_cycles_free(rows, n); }
 
-int store_json_cycles(store_json *j, const char *body, size_t len, size_t max, store_cycle **rows, size_t *n,
-                      char *why, size_t whylen)
-{
-    store_json_begin(j, why, whylen);
-    void *out;
-    int r = store_json_rows(j, body, len, max, sizeof **rows, store_json_cycle, store_json_free_cycles, &out, n);
-    *rows = out;
-    return r;
-}
-
 static int store_json_balance(store_json *j, void *row)
 {
     store_balance *b = row;
@@ -364,16 +331,6 @@ static void store_json_free_plain(void *rows, size_t n)
 {
     (void)n;
     free(rows);
-}
-
-int store_json_balances(store_json *j, const char *body, size_t len, store_balance **rows, size_t *n, char *why,
-                        size_t whylen)
-{
-    store_json_begin(j, why, whylen);
-    void *out;
-    int r = store_json_rows(j, body, len, 0, sizeof **rows, store_json_balance, store_json_free_plain, &out, n);
-    *rows = out;
-    return r;
 }
 
 static int store_json_fill(store_json *j, void *row)
@@ -404,16 +361,6 @@ static int store_json_fill(store_json *j, void *row)
 
 static void store_json_free_fills(void *rows, size_t n) { store_fills_free(rows, n); }
 
-int store_json_fills(store_json *j, const char *body, size_t len, store_fill **rows, size_t *n, char *why,
-                     size_t whylen)
-{
-    store_json_begin(j, why, whylen);
-    void *out;
-    int r = store_json_rows(j, body, len, 0, sizeof **rows, store_json_fill, store_json_free_fills, &out, n);
-    *rows = out;
-    return r;
-}
-
 static int store_json_kv(store_json *j, void *row)
 {
     store_kv *kv = row;
@@ -425,13 +372,42 @@ static int store_json_kv(store_json *j, void *row)
 
 static void store_json_free_kvs(void *rows, size_t n) { store_kvs_free(rows, n); }
 
-int store_json_kvs(store_json *j, const char *body, size_t len, store_kv **rows, size_t *n, char *why, size_t whylen)
+/* What each table's rows are made of. */
+static const struct {
+    size_t size;
+    store_json_row_reader read;
+    void (*free_rows)(void *rows, size_t n);
+} store_json_tables[] = {
+    [STORE_JSON_CYCLES] = {sizeof(store_cycle), store_json_cycle, store_json_free_cycles},
+    [STORE_JSON_BALANCES] = {sizeof(store_balance), store_json_balance, store_json_free_plain},
+    [STORE_JSON_FILLS] = {sizeof(store_fill), store_json_fill, store_json_free_fills},
+    [STORE_JSON_KVS] = {sizeof(store_kv), store_json_kv, store_json_free_kvs},
+};
+
+int store_json_rows(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void **rows,
+                    size_t *n, char *why, size_t whylen)
 {
     store_json_begin(j, why, whylen);
-    void *out;
-    int r = store_json_rows(j, body, len, 0, sizeof **rows, store_json_kv, store_json_free_kvs, &out, n);
-    *rows = out;
-    return r;
+    *rows = NULL, *n = 0;
+    size_t count;
+    if (store_json_load_rows(j, body, len, max, &count) != 0) return store_json_end(j, -1);
+    size_t size = store_json_tables[table].size;
+    char *out = calloc(count ? count : 1, size);
+    if (!out) return store_json_end(j, store_json_fail(j, "out of memory"));
+    for (size_t i = 0; i < count; i++) {
+        store_json_select_row(j, i + 1);
+        if (store_json_tables[table].read(j, out + i * size) != 0) {
+            store_json_tables[table].free_rows(out, i + 1); /* a bad row fails the whole answer */
+            return store_json_end(j, -1);
+        }
+    }
+    *rows = out, *n = count;
+    return store_json_end(j, 0);
+}
+
+void store_json_rows_free(store_json_table table, void *rows, size_t n)
+{
+    store_json_tables[table].free_rows(rows, n);
 }
 
 int store_json_one(store_json *j, const char *body, size_t len, const char *column, int json_column, char **value,

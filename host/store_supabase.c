@@ -228,13 +228,32 @@ static int sb_get(sb_store *s, const char *path, sb_reply *r, char *err, size_t 
     return sb_call(s, "GET", path, NULL, NULL, r, err, errlen);
 }
 
-/* Reads the execution_logs rows of a 2xx reply (at most max) and frees the reply. */
+/* Reads the rows of `table` in a 2xx reply (at most max) and frees the reply. */
+static store_rc sb_read_rows(sb_store *s, const char *path, sb_reply *r, store_json_table table, size_t max,
+                             void **rows, size_t *n, char *err, size_t errlen)
+{
+    char why[400];
+    int bad = store_json_rows(s->json, table, r->body, r->len, max, rows, n, why, sizeof why);
+    return sb_read_done(s, path, r, bad, why, err, errlen);
+}
+
+/* GETs path and reads its rows of `table`. */
+static store_rc sb_get_rows(sb_store *s, const char *path, store_json_table table, void **rows, size_t *n, char *err,
+                            size_t errlen)
+{
+    sb_reply r;
+    *rows = NULL, *n = 0;
+    if (sb_get(s, path, &r, err, errlen) != 0) return STORE_ERR;
+    return sb_read_rows(s, path, &r, table, 0, rows, n, err, errlen);
+}
+
 static store_rc sb_read_cycles(sb_store *s, const char *path, sb_reply *r, size_t max, store_cycle **rows, size_t *n,
                                char *err, size_t errlen)
 {
-    char why[400];
-    int bad = store_json_cycles(s->json, r->body, r->len, max, rows, n, why, sizeof why);
-    return sb_read_done(s, path, r, bad, why, err, errlen);
+    void *out;
+    store_rc rc = sb_read_rows(s, path, r, STORE_JSON_CYCLES, max, &out, n, err, errlen);
+    *rows = out;
+    return rc;
 }
 
 /* Reads one cycle row by id: STORE_OK, STORE_NOT_FOUND or STORE_ERR. */
@@ -614,13 +633,9 @@ static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balanc
     sb_filter(&q, "strategy", "eq", strategy);
     sb_param(&q, "select", "asset,amount");
     sb_param(&q, "order", "asset.asc");
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_get(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        char why[400];
-        int bad = store_json_balances(s->json, r.body, r.len, out, n, why, sizeof why);
-        rc = sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen);
-    }
+    void *rows;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_BALANCES, &rows, n, err, errlen);
+    *out = rows;
     strbuf_free(&q);
     return rc;
 }
@@ -710,13 +725,9 @@ static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cyc
     if (since_ms > 0) sb_filter_time(&q, "ts", "gte", since_ms);
     sb_param(&q, "order", "ts.asc,id.asc");
     strbuf_printf(&q, "&limit=%d", limit);
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_get(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        char why[400];
-        int bad = store_json_fills(s->json, r.body, r.len, rows, n, why, sizeof why);
-        rc = sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen);
-    }
+    void *out;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_FILLS, &out, n, err, errlen);
+    *rows = out;
     strbuf_free(&q);
     return rc;
 }
@@ -787,13 +798,9 @@ static store_rc sb_state_list(void *impl, const char *strategy, store_kv **rows,
     sb_filter(&q, "strategy", "eq", strategy);
     sb_param(&q, "select", "key,value::text");
     sb_param(&q, "order", "key.asc");
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_get(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-        char why[400];
-        int bad = store_json_kvs(s->json, r.body, r.len, rows, n, why, sizeof why);
-        rc = sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen);
-    }
+    void *out;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_KVS, &out, n, err, errlen);
+    *rows = out;
     strbuf_free(&q);
     return rc;
 }

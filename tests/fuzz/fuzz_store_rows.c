@@ -15,40 +15,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char why[400];
     size_t n;
 
-    store_cycle *cycles;
+    void *rows;
     for (size_t max = 0; max <= 1; max++) {
-        if (store_json_cycles(j, body, size, max, &cycles, &n, why, sizeof why) != 0) {
-            FUZZ_CHECK(cycles == NULL && n == 0 && why[0], "a refusal keeps nothing and says why");
+        if (store_json_rows(j, STORE_JSON_CYCLES, body, size, max, &rows, &n, why, sizeof why) != 0) {
+            FUZZ_CHECK(rows == NULL && n == 0 && why[0], "a refusal keeps nothing and says why");
             continue;
         }
         FUZZ_CHECK(!max || n <= max, "no more rows than asked for");
+        const store_cycle *c = rows;
         for (size_t i = 0; i < n; i++) {
-            FUZZ_CHECK(cycles[i].cycle_id && cycles[i].holder && store_status_known(cycles[i].status), "cycle row");
-            if (cycles[i].orders_json) FUZZ_CHECK(store_json_valid(cycles[i].orders_json, strlen(cycles[i].orders_json)), "orders is JSON");
+            FUZZ_CHECK(c[i].cycle_id && c[i].holder && store_status_known(c[i].status), "cycle row");
+            if (c[i].orders_json) FUZZ_CHECK(store_json_valid(c[i].orders_json, strlen(c[i].orders_json)), "orders");
         }
-        store_cycles_free(cycles, n);
+        store_cycles_free(rows, n);
     }
 
-    store_balance *balances;
-    if (store_json_balances(j, body, size, &balances, &n, why, sizeof why) == 0) {
-        for (size_t i = 0; i < n; i++) FUZZ_CHECK(memchr(balances[i].asset, '\0', sizeof balances[i].asset), "asset");
-        free(balances);
+    if (store_json_rows(j, STORE_JSON_BALANCES, body, size, 0, &rows, &n, why, sizeof why) == 0) {
+        const store_balance *b = rows;
+        for (size_t i = 0; i < n; i++) FUZZ_CHECK(memchr(b[i].asset, '\0', sizeof b[i].asset), "asset");
+        free(rows);
     }
 
-    store_fill *fills;
-    if (store_json_fills(j, body, size, &fills, &n, why, sizeof why) == 0) {
+    if (store_json_rows(j, STORE_JSON_FILLS, body, size, 0, &rows, &n, why, sizeof why) == 0) {
+        const store_fill *f = rows;
         for (size_t i = 0; i < n; i++)
-            FUZZ_CHECK(fills[i].cycle_id && fills[i].pair && fills[i].side && fills[i].order_type &&
-                           fills[i].base_asset && fills[i].quote_asset,
+            FUZZ_CHECK(f[i].cycle_id && f[i].pair && f[i].side && f[i].order_type && f[i].base_asset && f[i].quote_asset,
                        "fill row");
-        store_fills_free(fills, n);
+        store_fills_free(rows, n);
     }
 
-    store_kv *kvs;
-    if (store_json_kvs(j, body, size, &kvs, &n, why, sizeof why) == 0) {
+    if (store_json_rows(j, STORE_JSON_KVS, body, size, 0, &rows, &n, why, sizeof why) == 0) {
+        const store_kv *kv = rows;
         for (size_t i = 0; i < n; i++)
-            FUZZ_CHECK(kvs[i].key && kvs[i].value && store_json_valid(kvs[i].value, strlen(kvs[i].value)), "kv row");
-        store_kvs_free(kvs, n);
+            FUZZ_CHECK(kv[i].key && kv[i].value && store_json_valid(kv[i].value, strlen(kv[i].value)), "kv row");
+        store_kvs_free(rows, n);
     }
 
     char *value;

@@ -50,10 +50,19 @@ static char *cycle_row(char *buf, size_t n, const char *extra)
     return buf;
 }
 
+static int read_table(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void *rows,
+                      size_t *n, char *why, size_t whylen)
+{
+    void *out = (void *)1;
+    int r = store_json_rows(j, table, body, len, max, &out, n, why, whylen);
+    memcpy(rows, &out, sizeof out); /* into the caller's typed pointer */
+    return r;
+}
+
 static int read_cycles(store_json *j, const char *body, size_t max, store_cycle **rows, size_t *n, char *why,
                        size_t whylen)
 {
-    return store_json_cycles(j, body, strlen(body), max, rows, n, why, whylen);
+    return read_table(j, STORE_JSON_CYCLES, body, strlen(body), max, rows, n, why, whylen);
 }
 
 static void test_json_cycles(store_json *j)
@@ -141,7 +150,7 @@ static void test_json_cycles(store_json *j)
     snprintf(body, sizeof body, "[%s]", cycle_row(row, sizeof row, ""));
     int refused = 0, len = (int)strlen(body);
     for (int cut = 0; cut < len; cut++)
-        refused += store_json_cycles(j, body, (size_t)cut, 1, &rows, &n, why, sizeof why) == -1;
+        refused += read_table(j, STORE_JSON_CYCLES, body, (size_t)cut, 1, &rows, &n, why, sizeof why) == -1;
     CHECK_INT(refused, len);
     /* two rows where one was asked for */
     snprintf(body, sizeof body, "[%s,%s]", row, row);
@@ -164,7 +173,7 @@ static void test_json_ledger(store_json *j)
     size_t n = 0;
     const char *bal = "[{\"asset\":\"USD\",\"amount\":9987.5},{\"asset\":\"XBT\",\"amount\":\"0.10000000\"},"
                       "{\"asset\":\"ETH\",\"amount\":-0.0}]";
-    CHECK_INT(store_json_balances(j, bal, strlen(bal), &b, &n, why, sizeof why), 0);
+    CHECK_INT(read_table(j, STORE_JSON_BALANCES, bal, strlen(bal), 0, &b, &n, why, sizeof why), 0);
     CHECK_INT(n, 3);
     if (n == 3) {
         CHECK_STR(b[0].asset, "USD");
@@ -176,16 +185,18 @@ static void test_json_ledger(store_json *j)
                              "[{\"asset\":\"USD\"}]", "[{\"asset\":\"USD\",\"amount\":\"1e400\"}]",
                              "[{\"asset\":\"AN_ASSET_NAME_OF_MORE_THAN_31_BYTES\",\"amount\":1}]", NULL};
     for (int i = 0; bad_bal[i]; i++) {
-        CHECK_MSG(store_json_balances(j, bad_bal[i], strlen(bad_bal[i]), &b, &n, why, sizeof why) == -1, bad_bal[i]);
+        CHECK_MSG(read_table(j, STORE_JSON_BALANCES, bad_bal[i], strlen(bad_bal[i]), 0, &b, &n, why, sizeof why) == -1, bad_bal[i]);
         CHECK(b == NULL && n == 0);
     }
+    CHECK_INT(read_table(j, STORE_JSON_BALANCES, bad_bal[0], strlen(bad_bal[0]), 0, &b, &n, why, sizeof why), -1);
+    CHECK_STR(why, "row 1: column 'amount' is not a number");
 
     store_fill *f = NULL;
     const char *fill = "[{\"id\":42,\"strategy\":\"s1\",\"cycle_id\":\"c1\",\"order_ref\":null,"
                        "\"ts\":\"2026-11-27T05:15:00+00:00\",\"pair\":\"XBTUSD\",\"side\":\"buy\",\"order_type\":\"market\","
                        "\"volume\":0.1,\"price\":50000,\"cost\":5000,\"fee\":13,\"base_asset\":\"XBT\","
                        "\"quote_asset\":\"USD\",\"realized_pnl\":-1.25e-3,\"reason\":\"ema\"}]";
-    CHECK_INT(store_json_fills(j, fill, strlen(fill), &f, &n, why, sizeof why), 0);
+    CHECK_INT(read_table(j, STORE_JSON_FILLS, fill, strlen(fill), 0, &f, &n, why, sizeof why), 0);
     CHECK_INT(n, 1);
     if (n == 1) {
         CHECK_INT(f[0].id, 42);
@@ -199,7 +210,7 @@ static void test_json_ledger(store_json *j)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char body[1200];
         snprintf(body, sizeof body, "[{\"id\":%s%s", ids[i], strchr(fill, ',') );
-        CHECK_MSG(store_json_fills(j, body, strlen(body), &f, &n, why, sizeof why) == -1, body);
+        CHECK_MSG(read_table(j, STORE_JSON_FILLS, body, strlen(body), 0, &f, &n, why, sizeof why) == -1, body);
         CHECK(f == NULL && n == 0);
     }
 
@@ -219,7 +230,7 @@ static void test_json_state(store_json *j)
     store_kv *kv = NULL;
     size_t n = 0;
     const char *kvs = "[{\"key\":\"a\",\"value\":\"{\\\"ema\\\": [1.5, 2]}\"},{\"key\":\"b\",\"value\":\"\\\"text\\\"\"}]";
-    CHECK_INT(store_json_kvs(j, kvs, strlen(kvs), &kv, &n, why, sizeof why), 0);
+    CHECK_INT(read_table(j, STORE_JSON_KVS, kvs, strlen(kvs), 0, &kv, &n, why, sizeof why), 0);
     CHECK_INT(n, 2);
     if (n == 2) {
         CHECK_STR(kv[0].value, "{\"ema\": [1.5, 2]}");
@@ -227,7 +238,7 @@ static void test_json_state(store_json *j)
     }
     store_kvs_free(kv, n);
     const char *raw = "[{\"key\":\"a\",\"value\":{\"ema\":1}}]"; /* not cast to text: wrong shape */
-    CHECK_INT(store_json_kvs(j, raw, strlen(raw), &kv, &n, why, sizeof why), -1);
+    CHECK_INT(read_table(j, STORE_JSON_KVS, raw, strlen(raw), 0, &kv, &n, why, sizeof why), -1);
 
     int64_t t = -1;
     const char *ctl = "[{\"value\":\"1\",\"updated_at\":\"2026-11-27T05:15:00Z\"}]";
@@ -279,10 +290,10 @@ static void test_json_memory_cap(void)
     char why[400];
     store_kv *kv = NULL;
     size_t n = 0;
-    CHECK_INT(store_json_kvs(j, body, len, &kv, &n, why, sizeof why), -1);
+    CHECK_INT(read_table(j, STORE_JSON_KVS, body, len, 0, &kv, &n, why, sizeof why), -1);
     CHECK_MSG(strstr(why, "the answer needs more than 256 KiB to decode") != NULL, why);
     const char *small = "[{\"key\":\"a\",\"value\":\"1\"}]";
-    CHECK_INT(store_json_kvs(j, small, strlen(small), &kv, &n, why, sizeof why), 0);
+    CHECK_INT(read_table(j, STORE_JSON_KVS, small, strlen(small), 0, &kv, &n, why, sizeof why), 0);
     CHECK_INT(n, 1);
     store_kvs_free(kv, n);
     free(body);
