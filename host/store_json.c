@@ -126,11 +126,11 @@ static void store_json_begin(store_json *j, char *why, size_t whylen)
     lua_settop(j->L, 0);
 }
 
-/* Drops the answer and gives its memory back. */
+/* Drops the answer; a big one's memory is given back now rather than at the next answers. */
 static int store_json_end(store_json *j, int rc)
 {
     lua_settop(j->L, 0);
-    lua_gc(j->L, LUA_GCCOLLECT, 0);
+    if (j->used > ((size_t)4 << 20)) lua_gc(j->L, LUA_GCCOLLECT, 0);
     j->row = 0;
     return rc;
 }
