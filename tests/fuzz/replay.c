@@ -59,10 +59,10 @@ static int replay_dir(const char *dir)
             if (!grown) break;
             names = grown;
         }
-        names[n++] = strdup(e->d_name);
+        if ((names[n] = strdup(e->d_name))) n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, replay_compare);
+    if (n) qsort(names, n, sizeof *names, replay_compare); /* an empty folder: names is NULL */
     int count = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
