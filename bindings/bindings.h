@@ -26,10 +26,16 @@ const char *bindings_secret_name(lua_State *L, int idx);
 int bindings_push_error(lua_State *L, const char *code, const char *message, int retryable);
 /* Encodes the value at idx as JSON with lua-cjson (pushes the string). Raises on failure. */
 void bindings_json_encode(lua_State *L, int idx);
-/* Decodes text with a private lua-cjson decoder (nesting limited to 64): pushes the value and
- * returns 1, or pushes nothing and returns 0 when the text is not JSON. Scripts can replace
- * titan.json.decode or `require`, never this. */
+/* Decodes text with a private lua-cjson decoder — the host's one JSON parser: pushes the value
+ * and returns 1, or pushes nothing and returns 0 when the text is not JSON. Strict where cjson
+ * is lax by default: nesting limited to 64, no hex, leading zeros, NaN or Infinity, and no
+ * number beyond a double (1e400). Duplicate keys: the last one wins. Scripts can replace
+ * titan.json.decode or `require`, never this. Raises only on out-of-memory (and while loading
+ * the decoder on first use): call it inside a protected call. */
 int bindings_json_decode(lua_State *L, const char *text, size_t len);
+/* The same, with cjson's reason in why (may be NULL) on failure, e.g. "Expected value but found
+ * invalid token at character 1". */
+int bindings_json_decode_why(lua_State *L, const char *text, size_t len, char *why, size_t whylen);
 /* Registry key of the original cjson.encode: scripts can replace titan.json.encode, not this. */
 #define BINDINGS_JSON_ENCODE_KEY "titan.json.encode"
 #endif

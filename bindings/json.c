@@ -1,5 +1,6 @@
 /* titan.json — lua-cjson, linked in, also reachable as require "cjson". Nesting is limited so
- * a hostile body cannot exhaust the C stack; decode_safe turns bad JSON into nil, err. */
+ * a hostile body cannot exhaust the C stack; decode_safe is the host's strict decoder and turns
+ * bad JSON into nil, err. */
 #include <lauxlib.h>
 #include <lua-cjson.h>
 
@@ -9,34 +10,16 @@
 
 static const char json_registry_key[] = "titan.json.module";
 
-/* Debian's lua-cjson 2.1.0 leaks its 32-byte decode buffer on every json.decode (strbuf_new in
- * the library, not our code). An AddressSanitizer build carries the suppression itself, so a good
- * run exits 0 with no suppressions file; anything leaked from our code is still reported. This
- * file is always linked (every state opens titan.json), so LeakSanitizer finds the definition. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JSON_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(JSON_UNDER_ASAN)
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:liblua5.4-cjson.so\n"; }
-/* and without a "Suppressions used" table on stderr after every run (LSAN_OPTIONS still wins) */
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void) { return "print_suppressions=0"; }
-#endif
-
-/* decode_safe(text) -> value | nil, err{code="json.invalid", message} */
+/* decode_safe(text) -> value | nil, err{code="json.invalid", message}: the host's own strict
+ * decoder (bindings_json_decode), the one Kraken and store answers go through, for what a
+ * script reads from the outside world (AI answers): no NaN, Infinity, hex or 1e400. */
 static int json_decode_safe(lua_State *L)
 {
-    luaL_checkstring(L, 1);
-    lua_settop(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(1));  /* [ text, decode ] */
-    lua_insert(L, 1);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        return bindings_push_error(L, "json.invalid", msg ? msg : "invalid JSON", 0);
-    }
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    char why[200];
+    if (!bindings_json_decode_why(L, text, len, why, sizeof why))
+        return bindings_push_error(L, "json.invalid", why, 0);
     return 1;
 }
 
@@ -80,8 +63,7 @@ int luaopen_titan_json(lua_State *L)
     lua_getfield(L, -1, "encode");
     lua_setfield(L, LUA_REGISTRYINDEX, BINDINGS_JSON_ENCODE_KEY);
     lua_pop(L, 1);                                     /* [ cjson ] */
-    lua_getfield(L, -1, "decode");
-    lua_pushcclosure(L, json_decode_safe, 1);
+    lua_pushcfunction(L, json_decode_safe);
     lua_setfield(L, -2, "decode_safe");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, json_registry_key);

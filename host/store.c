@@ -1,8 +1,7 @@
 /* The store interface (store.h): argument checks shared by both backends, dispatch to the
- * SQLite or Supabase backend, ownership helpers, and a small JSON reader the backends use. */
+ * SQLite or Supabase backend, and ownership helpers. */
 #include "store.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,14 +213,17 @@ static int store_check_text(const store *st, const char *what, const char *value
     return 0;
 }
 
+int store_status_known(const char *status)
+{
+    for (int i = 0; status && store_statuses[i]; i++)
+        if (strcmp(status, store_statuses[i]) == 0) return 1;
+    return 0;
+}
+
 static int store_check_status(const store *st, const char *status, int allow_running, char *err, size_t errlen)
 {
-    for (int i = 0; status && store_statuses[i]; i++) {
-        if (strcmp(status, store_statuses[i]) == 0) {
-            if (!allow_running && i == 0) break;
-            return 0;
-        }
-    }
+    int running = status && strcmp(status, STORE_STATUS_RUNNING) == 0;
+    if (store_status_known(status) && (allow_running || !running)) return 0;
     store_errorf(err, errlen, st->describe, "status '%s' is not one of %sdone, failed, halted, skipped, in_doubt",
                  status ? status : "(null)", allow_running ? "running, " : "");
     return -1;
@@ -522,258 +524,6 @@ store_rc store_lock_release(store *st, const char *name, const char *holder, cha
         store_check_text(st, "holder", holder, 200, err, errlen))
         return STORE_ERR;
     return st->ops->lock_release(st->impl, name, holder, err, errlen);
-}
-
-/* ---- JSON reader: validates and walks JSON text without building a tree ---- */
-
-static size_t store_json_ws(const char *t, size_t len, size_t i)
-{
-    while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) i++;
-    return i;
-}
-
-/* Index just past the string literal starting at t[i] == '"', or 0 when malformed. */
-static size_t store_json_skip_string(const char *t, size_t len, size_t i)
-{
-    for (i++; i < len; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if (c == '"') return i + 1;
-        if (c < 0x20) return 0;
-        if (c == '\\') {
-            if (++i >= len) return 0;
-            if (t[i] == 'u') {
-                for (int k = 1; k <= 4; k++)
-                    if (i + k >= len || !isxdigit((unsigned char)t[i + k])) return 0;
-                i += 4;
-            } else if (!strchr("\"\\/bfnrt", t[i])) {
-                return 0;
-            }
-        }
-    }
-    return 0;
-}
-
-static size_t store_json_skip_number(const char *t, size_t len, size_t i)
-{
-    size_t start = i;
-    if (i < len && t[i] == '-') i++;
-    if (i >= len || !isdigit((unsigned char)t[i])) return 0;
-    if (t[i] == '0') i++;
-    else while (i < len && isdigit((unsigned char)t[i])) i++;
-    if (i < len && t[i] == '.') {
-        if (++i >= len || !isdigit((unsigned char)t[i])) return 0;
-        while (i < len && isdigit((unsigned char)t[i])) i++;
-    }
-    if (i < len && (t[i] == 'e' || t[i] == 'E')) {
-        i++;
-        if (i < len && (t[i] == '+' || t[i] == '-')) i++;
-        if (i >= len || !isdigit((unsigned char)t[i])) return 0;
-        while (i < len && isdigit((unsigned char)t[i])) i++;
-    }
-    return i > start ? i : 0;
-}
-
-/* Index just past the value starting at t[i] (no leading whitespace), or 0 when malformed. */
-static size_t store_json_skip_value(const char *t, size_t len, size_t i, int depth)
-{
-    if (i >= len || depth > 64) return 0;
-    char c = t[i];
-    if (c == '"') return store_json_skip_string(t, len, i);
-    if (c == '-' || isdigit((unsigned char)c)) return store_json_skip_number(t, len, i);
-    static const char *const words[] = {"true", "false", "null"};
-    for (int k = 0; k < 3; k++) {
-        size_t wl = strlen(words[k]);
-        if (len - i >= wl && memcmp(t + i, words[k], wl) == 0) return i + wl;
-    }
-    if (c != '{' && c != '[') return 0;
-    char close = c == '{' ? '}' : ']';
-    i = store_json_ws(t, len, i + 1);
-    if (i < len && t[i] == close) return i + 1;
-    for (;;) {
-        if (c == '{') {
-            if (i >= len || t[i] != '"' || !(i = store_json_skip_string(t, len, i))) return 0;
-            i = store_json_ws(t, len, i);
-            if (i >= len || t[i] != ':') return 0;
-            i = store_json_ws(t, len, i + 1);
-        }
-        if (!(i = store_json_skip_value(t, len, i, depth + 1))) return 0;
-        i = store_json_ws(t, len, i);
-        if (i >= len) return 0;
-        if (t[i] == close) return i + 1;
-        if (t[i] != ',') return 0;
-        i = store_json_ws(t, len, i + 1);
-    }
-}
-
-int store_json_valid(const char *text, size_t len)
-{
-    size_t i = store_json_ws(text, len, 0);
-    size_t end = store_json_skip_value(text, len, i, 0);
-    return end && store_json_ws(text, len, end) == len;
-}
-
-int store_json_array_next(const char *text, size_t len, size_t *pos, const char **val, size_t *vlen)
-{
-    size_t i = store_json_ws(text, len, *pos);
-    if (i >= len) return -1;
-    if (*pos == 0) {
-        if (text[i] != '[') return -1;
-        i = store_json_ws(text, len, i + 1);
-        if (i < len && text[i] == ']') {
-            *pos = i + 1;
-            return 0;
-        }
-    } else if (text[i] == ']') {
-        *pos = i + 1;
-        return 0;
-    } else if (text[i] == ',') {
-        i = store_json_ws(text, len, i + 1);
-    } else {
-        return -1;
-    }
-    size_t end = store_json_skip_value(text, len, i, 1);
-    if (!end) return -1;
-    *val = text + i, *vlen = end - i;
-    *pos = end;
-    /* the next call expects ',' or ']' */
-    size_t j = store_json_ws(text, len, end);
-    if (j >= len || (text[j] != ',' && text[j] != ']')) return -1;
-    return 1;
-}
-
-int store_json_member(const char *obj, size_t len, const char *key, const char **val, size_t *vlen)
-{
-    size_t i = store_json_ws(obj, len, 0), klen = strlen(key);
-    if (i >= len || obj[i] != '{') return -1;
-    i = store_json_ws(obj, len, i + 1);
-    if (i < len && obj[i] == '}') return 0;
-    for (;;) {
-        if (i >= len || obj[i] != '"') return -1;
-        size_t kend = store_json_skip_string(obj, len, i);
-        if (!kend) return -1;
-        /* member names titan asks for never need escapes */
-        int match = kend - i - 2 == klen && memcmp(obj + i + 1, key, klen) == 0;
-        i = store_json_ws(obj, len, kend);
-        if (i >= len || obj[i] != ':') return -1;
-        i = store_json_ws(obj, len, i + 1);
-        size_t vend = store_json_skip_value(obj, len, i, 1);
-        if (!vend) return -1;
-        if (match) {
-            *val = obj + i, *vlen = vend - i;
-            return 1;
-        }
-        i = store_json_ws(obj, len, vend);
-        if (i < len && obj[i] == '}') return 0;
-        if (i >= len || obj[i] != ',') return -1;
-        i = store_json_ws(obj, len, i + 1);
-    }
-}
-
-static void store_json_put_utf8(char *out, size_t *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[(*o)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*o)++] = (char)(0xC0 | (cp >> 6));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out[(*o)++] = (char)(0xE0 | (cp >> 12));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    } else {
-        out[(*o)++] = (char)(0xF0 | (cp >> 18));
-        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    }
-}
-
-/* Decodes the string literal s[0..len) (quotes included, already validated). */
-static char *store_json_decode_string(const char *s, size_t len)
-{
-    char *out = malloc(len + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 1; i + 1 < len; i++) {
-        if (s[i] != '\\') {
-            out[o++] = s[i];
-            continue;
-        }
-        char e = s[++i];
-        switch (e) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'u': {
-            unsigned cp = (unsigned)strtoul((char[]){s[i + 1], s[i + 2], s[i + 3], s[i + 4], 0}, NULL, 16);
-            i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < len && s[i + 1] == '\\' && s[i + 2] == 'u') {
-                unsigned lo = (unsigned)strtoul((char[]){s[i + 3], s[i + 4], s[i + 5], s[i + 6], 0}, NULL, 16);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp == 0) cp = 0xFFFD; /* no NUL inside C strings */
-            store_json_put_utf8(out, &o, cp);
-            break;
-        }
-        default: out[o++] = e; break;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-int store_json_member_dup(const char *obj, size_t len, const char *key, char **out)
-{
-    const char *v;
-    size_t vl;
-    *out = NULL;
-    int r = store_json_member(obj, len, key, &v, &vl);
-    if (r < 0) return -1;
-    if (r == 0 || (vl == 4 && memcmp(v, "null", 4) == 0)) return 0;
-    if (v[0] == '"') *out = store_json_decode_string(v, vl);
-    else *out = strndup(v, vl);
-    return *out ? 0 : -1;
-}
-
-int store_json_member_raw(const char *obj, size_t len, const char *key, char **out)
-{
-    const char *v;
-    size_t vl;
-    *out = NULL;
-    int r = store_json_member(obj, len, key, &v, &vl);
-    if (r < 0) return -1;
-    if (r == 0 || (vl == 4 && memcmp(v, "null", 4) == 0)) return 0;
-    *out = strndup(v, vl);
-    return *out ? 0 : -1;
-}
-
-int store_json_member_double(const char *obj, size_t len, const char *key, double *out)
-{
-    char *s = NULL;
-    if (store_json_member_dup(obj, len, key, &s) != 0 || !s) return -1;
-    char *end;
-    double d = strtod(s, &end);
-    int ok = end != s && *end == '\0';
-    free(s);
-    if (!ok) return -1;
-    *out = d;
-    return 0;
-}
-
-int store_json_member_time(const char *obj, size_t len, const char *key, int64_t *ms)
-{
-    char *s = NULL;
-    *ms = 0;
-    if (store_json_member_dup(obj, len, key, &s) != 0) return -1;
-    if (!s) return 0;
-    int r = clock_parse_iso(s, ms);
-    free(s);
-    return r;
 }
 
 store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,

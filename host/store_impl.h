@@ -74,23 +74,50 @@ char *store_strdup(const char *s);
 /* A balance delta: negative results below this are refused, smaller ones clamped to zero. */
 #define STORE_BALANCE_EPSILON 1e-9
 
-/* ---- a small JSON reader for PostgREST answers and for validating JSON text ---- */
+/* 1 when status is one of the STORE_STATUS_* values. */
+int store_status_known(const char *status);
 
-/* 1 when text[0..len) is exactly one valid JSON value (surrounding whitespace allowed). */
+/* ---- PostgREST answers and JSON text, read with the host's JSON parser (store_json.c) ---- */
+
+/* A private Lua state that decodes answers with bindings_json_decode and a memory cap (0 =
+ * STORE_JSON_MEM_LIMIT): an answer that needs more is refused, never a crash. NULL when out of
+ * memory. */
+#define STORE_JSON_MEM_LIMIT ((size_t)256 << 20)
+typedef struct store_json store_json;
+store_json *store_json_open(size_t mem_limit);
+void store_json_close(store_json *j);
+/* 1 when text[0..len) is exactly one JSON value, as the host's decoder reads it. */
 int store_json_valid(const char *text, size_t len);
-/* Iterates the elements of a JSON array: *pos starts at the text; each call stores the next
- * element's span in *val and *vlen and returns 1, returns 0 at the end, -1 when malformed. */
-int store_json_array_next(const char *text, size_t len, size_t *pos, const char **val, size_t *vlen);
-/* The raw span of member `key` of the JSON object obj[0..len). 1 found, 0 absent, -1 malformed. */
-int store_json_member(const char *obj, size_t len, const char *key, const char **val, size_t *vlen);
-/* A member as a malloc'd C string: strings decoded, null -> NULL (and *is_null = 1), other
- * values copied raw (JSON text). Returns -1 when malformed or out of memory, else 0. */
-int store_json_member_dup(const char *obj, size_t len, const char *key, char **out);
-/* A member holding JSON (a json/jsonb column) as its raw JSON text, malloc'd; null -> NULL.
- * Returns -1 when malformed or out of memory, else 0. */
-int store_json_member_raw(const char *obj, size_t len, const char *key, char **out);
-/* A member as a number (numbers, or strings holding a number). -1 when absent/null/not a number. */
-int store_json_member_double(const char *obj, size_t len, const char *key, double *out);
-/* A member holding an ISO time (or null -> 0). -1 when not a time. */
-int store_json_member_time(const char *obj, size_t len, const char *key, int64_t *ms);
+
+/* Readers of PostgREST answers (body[0..len), not NUL-terminated). Each returns 0 with malloc'd
+ * rows, or -1 with nothing allocated and the reason in why ("row 2: column 'holder' is null").
+ * Every row must be an object carrying every column (PostgREST sends null, never omits one);
+ * json/jsonb columns are read as text (the query casts them: `decision::text`) and checked to be
+ * JSON; numbers may come as JSON numbers or strings holding one. A duplicate key: the last one
+ * wins (cjson). */
+typedef enum {
+    STORE_JSON_CYCLES,   /* *rows: store_cycle[] (execution_logs, select=SB_CYCLE_COLUMNS) */
+    STORE_JSON_BALANCES, /* store_balance[] (paper_balances: asset, amount) */
+    STORE_JSON_FILLS,    /* store_fill[] (paper_fills) */
+    STORE_JSON_KVS,      /* store_kv[] (strategy_state: key, value::text) */
+} store_json_table;
+/* Rows of `table`; `max` > 0 refuses an answer with more rows. */
+int store_json_rows(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void **rows,
+                    size_t *n, char *why, size_t whylen);
+/* Frees rows of `table` (store_cycles_free, free, store_fills_free or store_kvs_free). */
+void store_json_rows_free(store_json_table table, void *rows, size_t n);
+/* The answer to a one-row query: 1 with the row's text `column` (JSON text when json_column) in
+ * *value and, when time_column is not NULL, that time in *time_ms (null -> 0); 0 when there is
+ * no row; -1 when malformed or more than one row. */
+int store_json_one(store_json *j, const char *body, size_t len, const char *column, int json_column, char **value,
+                   const char *time_column, int64_t *time_ms, char *why, size_t whylen);
+/* The number of rows of an answer whose every row carries the text `column`. 0, or -1. */
+int store_json_count(store_json *j, const char *body, size_t len, const char *column, size_t *n, char *why,
+                     size_t whylen);
+/* A PostgREST error body: 0 with its code, message and details (malloc'd; NULL when absent or
+ * not strings), or -1 when the body is not a JSON object. */
+int store_json_error(store_json *j, const char *body, size_t len, char **code, char **message, char **details);
+/* The integer member `key` of an object answer (the id titan_apply_fill returns). 0, or -1. */
+int store_json_object_int(store_json *j, const char *body, size_t len, const char *key, int64_t *out, char *why,
+                          size_t whylen);
 #endif

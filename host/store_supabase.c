@@ -23,7 +23,13 @@ typedef struct sb_store {
     char *apikey_header; /* "apikey: <key>" */
     char *auth_header;   /* "Authorization: Bearer <key>", NULL for sb_ keys */
     char prefix[600];    /* "supabase <base>" */
+    store_json *json;    /* reads the answers (store_json.c) */
 } sb_store;
+
+/* Every execution_logs column; the JSON ones cast to text, so they come back as stored. */
+#define SB_CYCLE_COLUMNS                                                                                      \
+    "cycle_id,strategy,mode,status,holder,started_at,lease_until,finished_at,decision::text,orders::text,error," \
+    "host_version"
 
 /* One PostgREST exchange: the status (0 = transport failure) and the body. */
 typedef struct sb_reply {
@@ -51,6 +57,7 @@ static void sb_close(void *impl)
     sb_store *s = impl;
     if (!s) return;
     free(s->base);
+    store_json_close(s->json);
     sb_wipe_free(s->apikey_header);
     sb_wipe_free(s->auth_header);
     free(s);
@@ -174,15 +181,8 @@ static long sb_request(sb_store *s, const char *method, const char *path, const 
         reply->body = res.body, reply->len = res.body_len;
         res.body = NULL, res.body_len = 0;
         if (status >= 300) {
-            char *code = NULL, *message = NULL, *details = NULL, *hint = NULL;
-            const char *b = reply->body ? reply->body : "";
-            int json = reply->body && store_json_valid(b, reply->len) && b[strspn(b, " \t\r\n")] == '{';
-            if (json) {
-                store_json_member_dup(b, reply->len, "code", &code);
-                store_json_member_dup(b, reply->len, "message", &message);
-                store_json_member_dup(b, reply->len, "details", &details);
-                store_json_member_dup(b, reply->len, "hint", &hint);
-            }
+            char *code = NULL, *message = NULL, *details = NULL;
+            int json = store_json_error(s->json, reply->body, reply->len, &code, &message, &details) == 0;
             if (code) snprintf(reply->code, sizeof reply->code, "%s", code);
             const char *advice = status == 401 || status == 403
                                      ? " — check SUPABASE_KEY: it must be the project's secret (service role) key"
@@ -194,8 +194,7 @@ static long sb_request(sb_store *s, const char *method, const char *path, const 
                       code ? " [" : "", code ? code : "", code ? "] " : " ",
                       message ? message : json ? "(no message)" : "(the body is not a PostgREST error)",
                       details ? " — " : "", details ? details : "", advice);
-            (void)hint;
-            free(code), free(message), free(details), free(hint);
+            free(code), free(message), free(details);
         }
     }
     http_response_free(&res);
@@ -212,65 +211,49 @@ static int sb_call(sb_store *s, const char *method, const char *path, const char
     return -1;
 }
 
-/* Checks that a 2xx body is a JSON array; returns 0 or -1 with err. */
-static int sb_expect_array(sb_store *s, const char *path, const sb_reply *r, char *err, size_t errlen)
+/* Ends the use of a 2xx reply by a reader: frees it; when the reader refused the body (bad),
+ * err says why. STORE_OK or STORE_ERR. */
+static store_rc sb_read_done(sb_store *s, const char *path, sb_reply *r, int bad, const char *why, char *err,
+                             size_t errlen)
 {
-    const char *b = r->body ? r->body : "";
-    if (!r->body || !store_json_valid(b, r->len) || b[strspn(b, " \t\r\n")] != '[') {
-        sb_errorf(s, path, err, errlen, "malformed response body (HTTP %ld, %zu bytes): not a JSON array of rows",
-                  r->status, r->len);
-        return -1;
-    }
-    return 0;
+    if (bad)
+        sb_errorf(s, path, err, errlen, "malformed response body (HTTP %ld, %zu bytes): %s", r->status, r->len, why);
+    sb_reply_free(r);
+    return bad ? STORE_ERR : STORE_OK;
 }
 
-static int sb_parse_cycle(const char *obj, size_t len, store_cycle *c)
+/* GETs path; 0, or -1 (err filled). */
+static int sb_get(sb_store *s, const char *path, sb_reply *r, char *err, size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    int bad = store_json_member_dup(obj, len, "cycle_id", &c->cycle_id) ||
-              store_json_member_dup(obj, len, "strategy", &c->strategy) ||
-              store_json_member_dup(obj, len, "mode", &c->mode) ||
-              store_json_member_dup(obj, len, "status", &c->status) ||
-              store_json_member_dup(obj, len, "holder", &c->holder) ||
-              store_json_member_time(obj, len, "started_at", &c->started_ms) ||
-              store_json_member_time(obj, len, "lease_until", &c->lease_until_ms) ||
-              store_json_member_time(obj, len, "finished_at", &c->finished_ms) ||
-              store_json_member_raw(obj, len, "decision", &c->decision_json) ||
-              store_json_member_raw(obj, len, "orders", &c->orders_json) ||
-              store_json_member_dup(obj, len, "error", &c->error) ||
-              store_json_member_dup(obj, len, "host_version", &c->host_version);
-    if (bad || !c->cycle_id || !c->status || !c->holder) {
-        store_cycle_free(c);
-        return -1;
-    }
-    return 0;
+    return sb_call(s, "GET", path, NULL, NULL, r, err, errlen);
 }
 
-/* Parses an array of execution_logs rows (at most `max`). */
-static store_rc sb_parse_cycles(sb_store *s, const char *path, const sb_reply *r, size_t max, store_cycle **rows,
-                                size_t *n, char *err, size_t errlen)
+/* Reads the rows of `table` in a 2xx reply (at most max) and frees the reply. */
+static store_rc sb_read_rows(sb_store *s, const char *path, sb_reply *r, store_json_table table, size_t max,
+                             void **rows, size_t *n, char *err, size_t errlen)
 {
+    char why[400];
+    int bad = store_json_rows(s->json, table, r->body, r->len, max, rows, n, why, sizeof why);
+    return sb_read_done(s, path, r, bad, why, err, errlen);
+}
+
+/* GETs path and reads its rows of `table`. */
+static store_rc sb_get_rows(sb_store *s, const char *path, store_json_table table, void **rows, size_t *n, char *err,
+                            size_t errlen)
+{
+    sb_reply r;
     *rows = NULL, *n = 0;
-    if (sb_expect_array(s, path, r, err, errlen)) return STORE_ERR;
-    store_cycle *out = calloc(max ? max : 1, sizeof *out);
-    if (!out) {
-        sb_errorf(s, path, err, errlen, "out of memory");
-        return STORE_ERR;
-    }
-    size_t pos = 0, count = 0, vlen;
-    const char *v;
-    int k;
-    while (count < max && (k = store_json_array_next(r->body, r->len, &pos, &v, &vlen)) == 1) {
-        if (sb_parse_cycle(v, vlen, &out[count]) != 0) {
-            sb_errorf(s, path, err, errlen, "malformed row in the response (an execution_logs row needs cycle_id, "
-                                            "status, holder and ISO times)");
-            store_cycles_free(out, count);
-            return STORE_ERR;
-        }
-        count++;
-    }
-    *rows = out, *n = count;
-    return STORE_OK;
+    if (sb_get(s, path, &r, err, errlen) != 0) return STORE_ERR;
+    return sb_read_rows(s, path, &r, table, 0, rows, n, err, errlen);
+}
+
+static store_rc sb_read_cycles(sb_store *s, const char *path, sb_reply *r, size_t max, store_cycle **rows, size_t *n,
+                               char *err, size_t errlen)
+{
+    void *out;
+    store_rc rc = sb_read_rows(s, path, r, STORE_JSON_CYCLES, max, &out, n, err, errlen);
+    *rows = out;
+    return rc;
 }
 
 /* Reads one cycle row by id: STORE_OK, STORE_NOT_FOUND or STORE_ERR. */
@@ -280,18 +263,18 @@ static store_rc sb_load_cycle(sb_store *s, const char *cycle_id, store_cycle *ou
     strbuf q = {0};
     strbuf_puts(&q, "execution_logs");
     sb_filter(&q, "cycle_id", "eq", cycle_id);
+    sb_param(&q, "select", SB_CYCLE_COLUMNS);
     sb_reply r;
     store_rc rc = STORE_ERR;
-    if (sb_call(s, "GET", strbuf_cstr(&q), NULL, NULL, &r, err, errlen) == 0) {
+    if (sb_get(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
         store_cycle *rows;
         size_t n;
-        rc = sb_parse_cycles(s, strbuf_cstr(&q), &r, 1, &rows, &n, err, errlen);
+        rc = sb_read_cycles(s, strbuf_cstr(&q), &r, 1, &rows, &n, err, errlen);
         if (rc == STORE_OK) {
             if (n == 1) *out = rows[0], memset(&rows[0], 0, sizeof rows[0]);
             else rc = STORE_NOT_FOUND;
             store_cycles_free(rows, n);
         }
-        sb_reply_free(&r);
     }
     strbuf_free(&q);
     return rc;
@@ -303,16 +286,20 @@ static long sb_changed_rows(sb_store *s, const char *method, const char *path, c
 {
     sb_reply r;
     if (first) memset(first, 0, sizeof *first);
-    if (sb_call(s, method, path, "return=representation", body, &r, err, errlen) != 0) return -1;
-    store_cycle *rows = NULL;
-    size_t n = 0;
+    strbuf q = {0};
+    strbuf_puts(&q, path);
+    sb_param(&q, "select", SB_CYCLE_COLUMNS);
     long result = -1;
-    if (sb_parse_cycles(s, path, &r, 16, &rows, &n, err, errlen) == STORE_OK) {
-        result = (long)n;
-        if (first && n > 0) *first = rows[0], memset(&rows[0], 0, sizeof rows[0]);
-        store_cycles_free(rows, n);
+    if (sb_call(s, method, strbuf_cstr(&q), "return=representation", body, &r, err, errlen) == 0) {
+        store_cycle *rows = NULL;
+        size_t n = 0;
+        if (sb_read_cycles(s, path, &r, 16, &rows, &n, err, errlen) == STORE_OK) {
+            result = (long)n;
+            if (first && n > 0) *first = rows[0], memset(&rows[0], 0, sizeof rows[0]);
+            store_cycles_free(rows, n);
+        }
     }
-    sb_reply_free(&r);
+    strbuf_free(&q);
     return result;
 }
 
@@ -370,6 +357,7 @@ void *store_supabase_open(const char *url, const char *key, const store_ops **op
     sb_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->base = strdup(url);
+    s->json = store_json_open(0);
     if (s->base) {
         size_t n = strlen(s->base);
         while (n > 0 && s->base[n - 1] == '/') s->base[--n] = '\0';
@@ -385,7 +373,7 @@ void *store_supabase_open(const char *url, const char *key, const store_ops **op
         s->auth_header = malloc(klen + 32);
         if (s->auth_header) snprintf(s->auth_header, klen + 32, "Authorization: Bearer %s", key);
     }
-    if (!s->base || !s->apikey_header || (bearer && !s->auth_header)) {
+    if (!s->base || !s->json || !s->apikey_header || (bearer && !s->auth_header)) {
         store_errorf(err, errlen, "supabase", "out of memory");
         sb_close(s);
         return NULL;
@@ -426,18 +414,17 @@ static store_acquire_result sb_acquire_cycle(void *impl, const char *cycle_id, c
         sb_json_str(&body, "host_version", TITAN_VERSION);
         strbuf_puts(&body, "}");
         sb_reply r;
-        long status =
-            sb_request(s, "POST", "execution_logs", "return=representation", strbuf_cstr(&body), &r, err, errlen);
+        long status = sb_request(s, "POST", "execution_logs?select=" SB_CYCLE_COLUMNS, "return=representation",
+                                 strbuf_cstr(&body), &r, err, errlen);
         if (status >= 200 && status < 300) {
             store_cycle *rows = NULL;
             size_t n = 0;
             /* the row is inserted whatever the body says; a bad body still means "not sure": refuse */
-            if (sb_parse_cycles(s, "execution_logs", &r, 1, &rows, &n, err, errlen) == STORE_OK) {
+            if (sb_read_cycles(s, "execution_logs", &r, 1, &rows, &n, err, errlen) == STORE_OK) {
                 if (n == 1 && strcmp(rows[0].holder, holder) == 0) result = STORE_ACQUIRED;
                 else sb_errorf(s, "execution_logs", err, errlen, "the insert returned no row for %s", cycle_id);
                 store_cycles_free(rows, n);
             }
-            sb_reply_free(&r);
             break;
         }
         int conflict = status == 409 && strcmp(r.code, "23505") == 0;
@@ -625,14 +612,13 @@ static store_rc sb_list_cycles(void *impl, int limit, const char *strategy, cons
     strbuf_puts(&q, "execution_logs");
     if (strategy) sb_filter(&q, "strategy", "eq", strategy);
     if (status) sb_filter(&q, "status", "eq", status);
+    sb_param(&q, "select", SB_CYCLE_COLUMNS);
     sb_param(&q, "order", "started_at.desc,cycle_id.desc");
     strbuf_printf(&q, "&limit=%d", limit);
     sb_reply r;
     store_rc rc = STORE_ERR;
-    if (sb_call(s, "GET", strbuf_cstr(&q), NULL, NULL, &r, err, errlen) == 0) {
-        rc = sb_parse_cycles(s, strbuf_cstr(&q), &r, (size_t)limit, rows, n, err, errlen);
-        sb_reply_free(&r);
-    }
+    if (sb_get(s, strbuf_cstr(&q), &r, err, errlen) == 0)
+        rc = sb_read_cycles(s, strbuf_cstr(&q), &r, (size_t)limit, rows, n, err, errlen);
     strbuf_free(&q);
     return rc;
 }
@@ -674,73 +660,7 @@ static store_rc sb_release_cycle(void *impl, const char *cycle_id, int force, st
     return STORE_OK;
 }
 
-/* Parses one element of a response array into *row (zeroed before); nonzero when malformed.
- * What it allocated stays in the row, for the rows' free function. */
-typedef int (*sb_row_parser)(const char *v, size_t vlen, void *row);
-
-/* GETs `query` and parses the JSON array it returns into a new array of `size`-byte rows
- * (*rows, *n). Any malformed row fails the whole read: a partial ledger or state is worse
- * than none. */
-static store_rc sb_get_rows(sb_store *s, const char *query, const char *table, size_t size, sb_row_parser parse,
-                            void (*free_rows)(void *, size_t), void **rows, size_t *n, char *err, size_t errlen)
-{
-    *rows = NULL, *n = 0;
-    sb_reply r;
-    if (sb_call(s, "GET", query, NULL, NULL, &r, err, errlen) != 0) return STORE_ERR;
-    store_rc rc = STORE_ERR;
-    if (sb_expect_array(s, query, &r, err, errlen) == 0) {
-        size_t pos = 0, count = 0, cap = 8, vlen;
-        const char *v;
-        char *out = calloc(cap, size);
-        int k = 0;
-        while (out && (k = store_json_array_next(r.body, r.len, &pos, &v, &vlen)) == 1) {
-            char *grown = store_grow(out, &cap, count, size);
-            if (!grown) {
-                k = -1;
-                break;
-            }
-            out = grown;
-            void *row = out + count++ * size;
-            memset(row, 0, size);
-            if (parse(v, vlen, row) != 0) {
-                k = -1;
-                break;
-            }
-        }
-        if (out && k == 0) {
-            *rows = out, *n = count;
-            rc = STORE_OK;
-        } else {
-            if (out) free_rows(out, count);
-            sb_errorf(s, query, err, errlen, "malformed %s rows in the response", table);
-        }
-    }
-    sb_reply_free(&r);
-    return rc;
-}
-
-static void sb_free_plain(void *rows, size_t n)
-{
-    (void)n;
-    free(rows);
-}
-
-static void sb_free_fills(void *rows, size_t n) { store_fills_free(rows, n); }
-
-static void sb_free_kvs(void *rows, size_t n) { store_kvs_free(rows, n); }
-
 /* ---- paper ledger ---- */
-
-static int sb_parse_balance(const char *v, size_t vlen, void *row)
-{
-    store_balance *b = row;
-    char *asset = NULL;
-    int bad = store_json_member_dup(v, vlen, "asset", &asset) || !asset ||
-              store_json_member_double(v, vlen, "amount", &b->amount);
-    if (!bad) snprintf(b->asset, sizeof b->asset, "%s", asset);
-    free(asset);
-    return bad;
-}
 
 static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balance **out, size_t *n, char *err,
                                  size_t errlen)
@@ -751,8 +671,7 @@ static store_rc sb_read_balances(sb_store *s, const char *strategy, store_balanc
     sb_param(&q, "select", "asset,amount");
     sb_param(&q, "order", "asset.asc");
     void *rows;
-    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "paper_balances", sizeof **out, sb_parse_balance, sb_free_plain,
-                              &rows, n, err, errlen);
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_BALANCES, &rows, n, err, errlen);
     *out = rows;
     strbuf_free(&q);
     return rc;
@@ -811,13 +730,15 @@ static store_rc sb_paper_apply_fill(void *impl, const char *strategy, const stor
     strbuf_free(&body);
     store_rc rc = STORE_ERR;
     if (status >= 200 && status < 300) {
-        double id = 0;
-        if (r.body && store_json_valid(r.body, r.len) && store_json_member_double(r.body, r.len, "id", &id) == 0) {
-            if (id_out) *id_out = (int64_t)id;
+        int64_t id = 0;
+        char why[400];
+        if (store_json_object_int(s->json, r.body, r.len, "id", &id, why, sizeof why) == 0) {
+            if (id_out) *id_out = id;
             rc = STORE_OK;
         } else {
             sb_errorf(s, "rpc/titan_apply_fill", err, errlen,
-                      "malformed response body: no fill id (the fill may have been applied; check paper_fills)");
+                      "malformed response body: no fill id (%s; the fill may have been applied: check paper_fills)",
+                      why);
         }
     } else if (status == 409 && strcmp(r.code, "23505") == 0) {
         store_errorf(err, errlen, s->prefix, "paper fill %s of strategy %s was already applied; nothing changed",
@@ -828,32 +749,6 @@ static store_rc sb_paper_apply_fill(void *impl, const char *strategy, const stor
     }
     sb_reply_free(&r);
     return rc;
-}
-
-static int sb_parse_fill(const char *v, size_t vlen, void *row)
-{
-    store_fill *fl = row;
-    double id = 0;
-    char *cid = NULL, *ref = NULL, *pair = NULL, *side = NULL, *type = NULL, *base = NULL, *quote = NULL,
-         *reason = NULL;
-    int bad = store_json_member_double(v, vlen, "id", &id) ||
-              store_json_member_dup(v, vlen, "cycle_id", &cid) ||
-              store_json_member_dup(v, vlen, "order_ref", &ref) ||
-              store_json_member_time(v, vlen, "ts", &fl->ts_ms) ||
-              store_json_member_dup(v, vlen, "pair", &pair) || store_json_member_dup(v, vlen, "side", &side) ||
-              store_json_member_dup(v, vlen, "order_type", &type) ||
-              store_json_member_double(v, vlen, "volume", &fl->volume) ||
-              store_json_member_double(v, vlen, "price", &fl->price) ||
-              store_json_member_double(v, vlen, "cost", &fl->cost) ||
-              store_json_member_double(v, vlen, "fee", &fl->fee) ||
-              store_json_member_dup(v, vlen, "base_asset", &base) ||
-              store_json_member_dup(v, vlen, "quote_asset", &quote) ||
-              store_json_member_double(v, vlen, "realized_pnl", &fl->realized_pnl) ||
-              store_json_member_dup(v, vlen, "reason", &reason);
-    fl->id = (int64_t)id;
-    fl->cycle_id = cid, fl->order_ref = ref, fl->pair = pair, fl->side = side, fl->order_type = type;
-    fl->base_asset = base, fl->quote_asset = quote, fl->reason = reason;
-    return bad || !cid || !pair || !side || !type || !base || !quote;
 }
 
 static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cycle_id, int64_t since_ms, int limit,
@@ -868,8 +763,7 @@ static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cyc
     sb_param(&q, "order", "ts.asc,id.asc");
     strbuf_printf(&q, "&limit=%d", limit);
     void *out;
-    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "paper_fills", sizeof **rows, sb_parse_fill, sb_free_fills, &out, n,
-                              err, errlen);
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_FILLS, &out, n, err, errlen);
     *rows = out;
     strbuf_free(&q);
     return rc;
@@ -877,33 +771,18 @@ static store_rc sb_paper_fills(void *impl, const char *strategy, const char *cyc
 
 /* ---- state and control ---- */
 
-/* GETs one row and dups member `col` (as raw JSON text when `raw`), and `time_col` as a time
- * when not NULL. */
-static store_rc sb_get_one(sb_store *s, const char *path, const char *col, int raw, char **value,
+/* GETs a one-row query: its text `col` (JSON text when json_col) and, when time_col is not NULL,
+ * that time. STORE_OK, STORE_NOT_FOUND (no row) or STORE_ERR. */
+static store_rc sb_get_one(sb_store *s, const char *path, const char *col, int json_col, char **value,
                            const char *time_col, int64_t *time_ms, char *err, size_t errlen)
 {
     sb_reply r;
     *value = NULL;
-    if (sb_call(s, "GET", path, NULL, NULL, &r, err, errlen) != 0) return STORE_ERR;
-    store_rc rc = STORE_ERR;
-    if (sb_expect_array(s, path, &r, err, errlen) == 0) {
-        size_t pos = 0, vlen;
-        const char *v;
-        int k = store_json_array_next(r.body, r.len, &pos, &v, &vlen);
-        if (k == 0) {
-            rc = STORE_NOT_FOUND;
-        } else if (k == 1 &&
-                   (raw ? store_json_member_raw(v, vlen, col, value) : store_json_member_dup(v, vlen, col, value)) == 0 &&
-                   *value &&
-                   (!time_col || store_json_member_time(v, vlen, time_col, time_ms) == 0)) {
-            rc = STORE_OK;
-        } else {
-            free(*value), *value = NULL;
-            sb_errorf(s, path, err, errlen, "malformed row in the response (no %s)", col);
-        }
-    }
-    sb_reply_free(&r);
-    return rc;
+    if (sb_get(s, path, &r, err, errlen) != 0) return STORE_ERR;
+    char why[400];
+    int found = store_json_one(s->json, r.body, r.len, col, json_col, value, time_col, time_ms, why, sizeof why);
+    store_rc rc = sb_read_done(s, path, &r, found < 0, why, err, errlen);
+    return rc == STORE_OK && found == 0 ? STORE_NOT_FOUND : rc;
 }
 
 static store_rc sb_state_get(void *impl, const char *strategy, const char *key, char **value_json, char *err,
@@ -913,7 +792,7 @@ static store_rc sb_state_get(void *impl, const char *strategy, const char *key, 
     strbuf_puts(&q, "strategy_state");
     sb_filter(&q, "strategy", "eq", strategy);
     sb_filter(&q, "key", "eq", key);
-    sb_param(&q, "select", "value");
+    sb_param(&q, "select", "value::text");
     store_rc rc = sb_get_one(impl, strbuf_cstr(&q), "value", 1, value_json, NULL, NULL, err, errlen);
     strbuf_free(&q);
     return rc;
@@ -948,24 +827,16 @@ static store_rc sb_state_set(void *impl, const char *strategy, const char *key, 
     return failed ? STORE_ERR : STORE_OK;
 }
 
-static int sb_parse_kv(const char *v, size_t vlen, void *row)
-{
-    store_kv *kv = row;
-    return store_json_member_dup(v, vlen, "key", &kv->key) || store_json_member_raw(v, vlen, "value", &kv->value) ||
-           !kv->key || !kv->value;
-}
-
 static store_rc sb_state_list(void *impl, const char *strategy, store_kv **rows, size_t *n, char *err, size_t errlen)
 {
     sb_store *s = impl;
     strbuf q = {0};
     strbuf_puts(&q, "strategy_state");
     sb_filter(&q, "strategy", "eq", strategy);
-    sb_param(&q, "select", "key,value");
+    sb_param(&q, "select", "key,value::text");
     sb_param(&q, "order", "key.asc");
     void *out;
-    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), "strategy_state", sizeof **rows, sb_parse_kv, sb_free_kvs, &out, n,
-                              err, errlen);
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_KVS, &out, n, err, errlen);
     *rows = out;
     strbuf_free(&q);
     return rc;
@@ -1020,13 +891,10 @@ static long sb_lock_patch(sb_store *s, const char *name, const char *filter_hold
     sb_reply r;
     long changed = -1;
     if (sb_call(s, "PATCH", strbuf_cstr(&q), "return=representation", strbuf_cstr(&body), &r, err, errlen) == 0) {
-        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-            size_t pos = 0, vlen;
-            const char *v;
-            changed = 0;
-            while (store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1) changed++;
-        }
-        sb_reply_free(&r);
+        char why[400];
+        size_t n = 0;
+        int bad = store_json_count(s->json, r.body, r.len, "holder", &n, why, sizeof why);
+        if (sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen) == STORE_OK) changed = (long)n;
     }
     strbuf_free(&q), strbuf_free(&body);
     return changed;
@@ -1089,13 +957,14 @@ static store_rc sb_lock_release(void *impl, const char *name, const char *holder
     sb_reply r;
     store_rc rc = STORE_ERR;
     if (sb_call(s, "DELETE", strbuf_cstr(&q), "return=representation", NULL, &r, err, errlen) == 0) {
-        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-            size_t pos = 0, vlen;
-            const char *v;
-            rc = store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1 ? STORE_OK : STORE_NOT_FOUND;
-            if (rc == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
+        char why[400];
+        size_t n = 0;
+        int bad = store_json_count(s->json, r.body, r.len, "holder", &n, why, sizeof why);
+        rc = sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen);
+        if (rc == STORE_OK && n == 0) {
+            rc = STORE_NOT_FOUND;
+            store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
         }
-        sb_reply_free(&r);
     }
     strbuf_free(&q);
     return rc;

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 
 FAKE=$ROOT/tests/fakes/http_server.py
-
 # Six distinct random secrets with '/' and '+' (the characters JSON and URLs like to mangle).
 for name in KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY; do
   value=$(python3 -c 'import base64, os; print("s/" + base64.b64encode(os.urandom(24)).decode() + "+/" + os.urandom(4).hex())')

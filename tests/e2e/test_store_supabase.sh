@@ -118,6 +118,13 @@ tool state-set s1 last '{"ema":[1.5,2]}' >/dev/null
 t_check "state round trip" bash -c "'$STORE_TOOL' state-get s1 last | grep -q '\"ema\"'"
 tool state-set s1 last '"text"' >/dev/null
 t_check "a JSON string stays JSON" bash -c "[ \"\$('$STORE_TOOL' state-get s1 last)\" = 'value=\"text\"' ]"
+# json/jsonb columns come back as stored (read as text): an empty list stays a list, escapes and
+# numbers beyond a double survive
+tool acquire json-cycle default PAPER "j:1" 60 >/dev/null
+tool finish json-cycle "j:1" done '[]' '{"e":"\u00e9\ud83d\ude00","n":123456789012345678901234567890,"z":{}}' >/dev/null
+out=$(tool get json-cycle)
+t_check "JSON columns: [] stays [] ($out)" bash -c "echo \"\$1\" | grep -qF 'orders=[] '" _ "$out"
+t_check "JSON columns: the decision as PostgreSQL keeps it ($out)" bash -c "echo \"\$1\" | grep -qF 'decision={\"e\": \"é😀\", \"n\": 123456789012345678901234567890, \"z\": {}} '" _ "$out"
 t_run halt on; t_rc "halt on via Supabase" 0; t_grep "halt names the store URL" "supabase $URL" "$T_OUT"
 t_check "engine view: halted" bash -c "[ \"\$('$STORE_TOOL' halted)\" = 'halted=1' ]"
 t_run halt off; t_run halt status; t_grep "halt status off" "halt: off" "$T_OUT"
@@ -167,6 +174,7 @@ for read in "fills fault-rows" "state-list fault-rows" "balances fault-rows 100"
   out=$("$STORE_TOOL" $read 2>&1); rc=$?; echo "$out" >>"$T_TMP/all-outputs"
   t_check "rows without their columns ($read): exit 1, not a partial read ($out)" [ "$rc" = 1 ]
   t_check "rows without their columns ($read): says malformed ($out)" bash -c "echo \"\$1\" | grep -q 'malformed'" _ "$out"
+  t_check "rows without their columns ($read): names the column ($out)" bash -c "echo \"\$1\" | grep -q \"row 1: column '[a-z_]*' is missing\"" _ "$out"
 done
 echo 503 >"$T_TMP/fault"; t_run halt on; t_rc "halt on with the store down" 1
 t_grep "halt failure names the URL" "$URL/rest/v1/control" "$T_ERR"; cat "$T_OUT" "$T_ERR" >>"$T_TMP/all-outputs"

@@ -3,8 +3,8 @@
 
 It speaks the subset titan uses (protocols.md, "Supabase REST"): /rest/v1/<table> with
 insert (POST, Prefer return=representation|minimal, resolution=merge-duplicates|ignore-duplicates),
-filtered select (GET and HEAD: eq neq gt gte lt lte like ilike in is, select, order, limit,
-offset; like/ilike take `*` for `%`), filtered PATCH/DELETE (return=representation), and
+filtered select (GET and HEAD: eq neq gt gte lt lte like ilike in is, select with ::text casts,
+order, limit, offset; like/ilike take `*` for `%`), filtered PATCH/DELETE (return=representation), and
 POST /rest/v1/rpc/<fn> with named args. Each request runs in one transaction, so a conflict is
 the real unique constraint's 23505 (409). As PostgREST 12: a read answers Content-Range
 (`0-9/*`, or `0-9/42` with Prefer: count=exact, then 206 when that is part of the rows);
@@ -191,11 +191,30 @@ def build_order(table, value, alias):
     return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(items)
 
 
+CASTS = {"text"}  # PostgREST casts any type; titan asks only for json/jsonb columns as text
+
+
 def build_select(table, value, alias):
+    """`select=a,b::text` -> the columns, a cast one keeping its name as the key (as PostgREST)."""
     if not value or value == "*":
         return sql.SQL("{}.*").format(sql.Identifier(alias))
-    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), table.column(c.strip()))
-                              for c in value.split(","))
+    items = []
+    for c in value.split(","):
+        name, _, cast = c.strip().partition("::")
+        col = sql.SQL("{}.{}").format(sql.Identifier(alias), table.column(name))
+        if cast:
+            if cast not in CASTS:
+                raise ApiError(400, "PGRST100", '"failed to parse select parameter (%s)"' % c)
+            col = sql.SQL("{}::" + cast + " AS {}").format(col, sql.Identifier(name))
+        items.append(col)
+    return sql.SQL(", ").join(items)
+
+
+def changed_rows(table, q, stmt):
+    """Wraps a data-changing statement: its changed rows as PostgREST returns them (select applies)
+    and how many there were."""
+    return sql.SQL("WITH _w AS (") + stmt + sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM "
+                                                    "(SELECT {} FROM _w) _r").format(build_select(table, q.get("select"), "_w"))
 
 
 def as_int(value, what):
@@ -269,8 +288,7 @@ def handle_table(backend, cur, method, table_name, params, prefs, body):
             else:
                 stmt += sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)
         stmt += sql.SQL(" RETURNING *")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt +
-                    sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM _r"), [json.dumps(rows)])
+        cur.execute(changed_rows(table, q, stmt), [json.dumps(rows)])
         out, n = cur.fetchone()
         return 201, out if representation else None, [("Content-Range", "*/%s" % (n if counted else "*"))]
     if method in ("PATCH", "DELETE"):
@@ -285,8 +303,7 @@ def handle_table(backend, cur, method, table_name, params, prefs, body):
         else:
             stmt = sql.SQL("DELETE FROM {} AS _t").format(rel)
         stmt += where + sql.SQL(" RETURNING _t.*")
-        cur.execute(sql.SQL("WITH _r AS (") + stmt +
-                    sql.SQL(") SELECT coalesce(json_agg(_r), '[]'::json)::text, count(*) FROM _r"), args)
+        cur.execute(changed_rows(table, q, stmt), args)
         out, n = cur.fetchone()
         headers = [("Content-Range", content_range(0, n, n if counted else None))]
         return (200, out, headers) if representation else (204, None, headers)

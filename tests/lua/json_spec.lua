@@ -1,5 +1,5 @@
 -- titan.json (lua-cjson, linked in): encode/decode, the cjson alias, decode_safe's nil, err on
--- bad input, the nesting cap that a script cannot lift, and misuse raising.
+-- bad input (the host's strict decoder), the nesting cap that a script cannot lift, and misuse raising.
 local spec = require "spec"
 local json = titan.json
 local it, eq, ok, raises, fails = spec.it, spec.eq, spec.ok, spec.raises, spec.fails
@@ -52,6 +52,17 @@ spec.describe("json", function()
     end
     eq(json.decode_safe('{"ok":true}').ok, true)
     eq(json.decode_safe("123"), 123)
+  end)
+
+  it("decode_safe is the host's strict decoder: no NaN, Infinity, hex, leading zeros, 1e400 or NUL", function()
+    for _, bad in ipairs({ "NaN", "[-Infinity]", "0x10", "[01]", "1e400", '{"a":-1e999}', "[1]\0[2]" }) do
+      local err = fails("json.invalid", json.decode_safe(bad))
+      ok(err.message ~= "", "says why")
+    end
+    eq(json.decode_safe("[1e308]")[1], 1e308)
+    eq(json.decode_safe('{"a":1,"a":2}').a, 2) -- a duplicate key: the last one wins
+    -- titan.json.decode stays lua-cjson's own (scripts may rely on its leniency)
+    ok(json.decode("0x10") == 16)
   end)
 
   it("limits nesting to 64 levels when decoding and encoding", function()

@@ -1,5 +1,5 @@
-/* Unit tests of the store's shared parts: the JSON reader the Supabase backend parses PostgREST
- * answers with, argument checks (misuse never reaches a database), opening rules, and the
+/* Unit tests of the store's shared parts: the readers of PostgREST answers (store_json.c, the
+ * host's lua-cjson decoder), argument checks (misuse never reaches a database), opening rules, and the
  * single-process lock semantics on a real SQLite file in a temporary folder. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,64 +18,298 @@ static int json_ok(const char *s)
 static void test_json_valid(void)
 {
     const char *good[] = {"[]", "{}", " [ 1 , -2.5e3 , \"a\\u00e9\\n\" , true , false , null ] ", "{\"a\":{\"b\":[{}]}}",
-                          "\"x\"", "0", "-0.5", "{\"k\":\"\\\"q\\\"\"}", NULL};
-    const char *bad[] = {"", "[", "[1,]", "{\"a\"}", "{\"a\":}", "01", "1.", "tru", "\"\\x\"", "\"a", "[1] x",
-                         "{'a':1}", "\"\\u12g4\"", "nul", "[\"tab\there\"]", NULL};
+                          "\"x\"", "0", "-0.5", "{\"k\":\"\\\"q\\\"\"}", "\"\\ud83d\\ude00\"", "1e308", NULL};
+    const char *bad[] = {"", " ", "[", "[1,]", "{\"a\"}", "{\"a\":}", "01", "tru", "\"\\x\"", "\"a", "[1] x",
+                         "{'a':1}", "\"\\u12g4\"", "nul", "0x10", "NaN", "-Infinity", "1e400", "[-1e999]",
+                         "\"\\ud83d\"", "\"\\ude00x\"", "{\"a\":1,}", "[1 2]", NULL};
     for (int i = 0; good[i]; i++) CHECK_MSG(json_ok(good[i]), good[i]);
     for (int i = 0; bad[i]; i++) CHECK_MSG(!json_ok(bad[i]), bad[i]);
+    /* Where lua-cjson is laxer than RFC 8259 — a number ending in '.', a raw tab inside a string —
+     * it reads the obvious value; the databases refuse such text on write anyway. */
+    CHECK(json_ok("1.") && json_ok("[\"tab\there\"]"));
     char deep[300];
     memset(deep, '[', 150), memset(deep + 150, ']', 150), deep[sizeof deep - 1] = 0;
     deep[299] = '\0';
     CHECK_MSG(!json_ok(deep), "nesting deeper than 64 is refused");
+    memset(deep, 0, sizeof deep);
+    memset(deep, '[', 64), memset(deep + 64, ']', 64);
+    CHECK_MSG(json_ok(deep), "64 levels are fine");
+    CHECK_MSG(!store_json_valid("[1]\0[2]", 7), "a NUL byte ends the value");
 }
 
-static void test_json_rows(void)
+/* One execution_logs row as PostgREST sends it with select=SB_CYCLE_COLUMNS; `extra` is spliced
+ * in (or replaces a member when it names one: the duplicate comes last). */
+static char *cycle_row(char *buf, size_t n, const char *extra)
 {
-    const char *body = "[{\"cycle_id\":\"c1\",\"n\":1.5,\"s\":\"a\\\"b\\u00e9\\ud83d\\ude00\",\"j\":{\"x\":[1,2]},"
-                       "\"z\":null},{\"cycle_id\":\"c2\",\"n\":\"7\"}]";
-    size_t len = strlen(body), pos = 0, vlen;
-    const char *v;
-    CHECK_INT(store_json_array_next(body, len, &pos, &v, &vlen), 1);
-    char *s = NULL;
-    CHECK_INT(store_json_member_dup(v, vlen, "cycle_id", &s), 0);
-    CHECK_STR(s, "c1");
-    free(s);
-    CHECK_INT(store_json_member_dup(v, vlen, "s", &s), 0);
-    CHECK_STR(s, "a\"b\xc3\xa9\xf0\x9f\x98\x80");
-    free(s);
-    CHECK_INT(store_json_member_raw(v, vlen, "j", &s), 0);
-    CHECK_STR(s, "{\"x\":[1,2]}");
-    free(s);
-    CHECK_INT(store_json_member_raw(v, vlen, "s", &s), 0);
-    CHECK_STR(s, "\"a\\\"b\\u00e9\\ud83d\\ude00\"");
-    free(s);
-    s = (char *)1;
-    CHECK_INT(store_json_member_dup(v, vlen, "z", &s), 0);
-    CHECK(s == NULL);
-    CHECK_INT(store_json_member_dup(v, vlen, "absent", &s), 0);
-    CHECK(s == NULL);
-    double d = 0;
-    CHECK_INT(store_json_member_double(v, vlen, "n", &d), 0);
-    CHECK(d == 1.5);
-    CHECK_INT(store_json_member_double(v, vlen, "s", &d), -1);
-    CHECK_INT(store_json_array_next(body, len, &pos, &v, &vlen), 1);
-    CHECK_INT(store_json_member_double(v, vlen, "n", &d), 0);
-    CHECK(d == 7);
-    CHECK_INT(store_json_array_next(body, len, &pos, &v, &vlen), 0);
+    snprintf(buf, n,
+             "{\"cycle_id\":\"c1\",\"strategy\":\"s\",\"mode\":\"LIVE\",\"status\":\"running\",\"holder\":\"h:1\","
+             "\"started_at\":\"2026-11-27T05:15:00.123456+00:00\",\"lease_until\":\"2026-11-27T05:25:00+00:00\","
+             "\"finished_at\":null,\"decision\":null,\"orders\":\"[{\\\"cl_ord_id\\\": \\\"a1\\\"}]\","
+             "\"error\":null,\"host_version\":\"0.1.0\"%s}",
+             extra);
+    return buf;
+}
 
-    pos = 0;
-    CHECK_INT(store_json_array_next("[]", 2, &pos, &v, &vlen), 0);
-    pos = 0;
-    CHECK_INT(store_json_array_next("{\"a\":1}", 7, &pos, &v, &vlen), -1);
-    pos = 0;
-    CHECK_INT(store_json_array_next("[1 2]", 5, &pos, &v, &vlen), -1);
-    int64_t ms = -1;
-    const char *t = "{\"a\":\"2026-11-27T05:15:00.123456+00:00\",\"b\":null,\"c\":\"soon\"}";
-    CHECK_INT(store_json_member_time(t, strlen(t), "a", &ms), 0);
-    CHECK_INT(ms, 1795756500123LL);
-    CHECK_INT(store_json_member_time(t, strlen(t), "b", &ms), 0);
-    CHECK_INT(ms, 0);
-    CHECK_INT(store_json_member_time(t, strlen(t), "c", &ms), -1);
+static int read_table(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void *rows,
+                      size_t *n, char *why, size_t whylen)
+{
+    void *out = (void *)1;
+    int r = store_json_rows(j, table, body, len, max, &out, n, why, whylen);
+    memcpy(rows, &out, sizeof out); /* into the caller's typed pointer */
+    return r;
+}
+
+static int read_cycles(store_json *j, const char *body, size_t max, store_cycle **rows, size_t *n, char *why,
+                       size_t whylen)
+{
+    return read_table(j, STORE_JSON_CYCLES, body, strlen(body), max, rows, n, why, whylen);
+}
+
+static void test_json_cycles(store_json *j)
+{
+    char row[1500], body[4000], why[400];
+    store_cycle *rows = NULL;
+    size_t n = 0;
+    snprintf(body, sizeof body, " [ %s ] ", cycle_row(row, sizeof row, ""));
+    CHECK_INT(read_cycles(j, body, 1, &rows, &n, why, sizeof why), 0);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        CHECK_STR(rows[0].cycle_id, "c1");
+        CHECK_STR(rows[0].holder, "h:1");
+        CHECK_INT(rows[0].started_ms, 1795756500123LL);
+        CHECK_INT(rows[0].lease_until_ms, 1795757100000LL);
+        CHECK_INT(rows[0].finished_ms, 0);
+        CHECK(rows[0].decision_json == NULL && rows[0].error == NULL);
+        CHECK_STR(rows[0].orders_json, "[{\"cl_ord_id\": \"a1\"}]"); /* the stored text, exactly */
+    }
+    store_cycles_free(rows, n);
+
+    /* escapes and \u sequences, a surrogate pair among them, decode to UTF-8 */
+    snprintf(body, sizeof body, "[%s]",
+             cycle_row(row, sizeof row, ",\"error\":\"a\\\"b\\\\c\\/d\\n\\u00e9\\u20ac\\ud83d\\ude00\""));
+    CHECK_INT(read_cycles(j, body, 1, &rows, &n, why, sizeof why), 0);
+    if (n == 1) CHECK_STR(rows[0].error, "a\"b\\c/d\n\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    store_cycles_free(rows, n);
+
+    /* a duplicate key: the last one wins, as in JavaScript's JSON.parse and Python's json */
+    snprintf(body, sizeof body, "[%s]", cycle_row(row, sizeof row, ",\"holder\":\"second\""));
+    CHECK_INT(read_cycles(j, body, 1, &rows, &n, why, sizeof why), 0);
+    if (n == 1) CHECK_STR(rows[0].holder, "second");
+    store_cycles_free(rows, n);
+
+    /* a nested JSON column whose text holds deep nesting, escapes and big numbers is kept as is */
+    snprintf(body, sizeof body, "[%s]",
+             cycle_row(row, sizeof row, ",\"decision\":\"{\\\"a\\\": [[[{\\\"b\\\": \\\"\\\\u00e9\\\"}]]], "
+                                        "\\\"n\\\": 123456789012345678901234567890}\""));
+    CHECK_INT(read_cycles(j, body, 1, &rows, &n, why, sizeof why), 0);
+    if (n == 1) CHECK_STR(rows[0].decision_json, "{\"a\": [[[{\"b\": \"\\u00e9\"}]]], \"n\": 123456789012345678901234567890}");
+    store_cycles_free(rows, n);
+
+    CHECK_INT(read_cycles(j, "[]", 1, &rows, &n, why, sizeof why), 0);
+    CHECK_INT(n, 0);
+    store_cycles_free(rows, n);
+
+    /* refused whole, with the reason */
+    struct {
+        const char *extra; /* spliced into the row; NULL: `body` is the whole answer */
+        const char *body;
+        const char *reason;
+    } bad[] = {
+        {",\"holder\":null", NULL, "row 1: column 'holder' is null"},
+        {",\"holder\":5", NULL, "column 'holder' is not a string"},
+        {",\"status\":\"exploded\"", NULL, "is not a cycle status"},
+        {",\"error\":\"a\\u0000b\"", NULL, "holds a NUL character"},
+        {",\"error\":\"\\ud83d\"", NULL, "is not JSON"},
+        {",\"started_at\":\"soon\"", NULL, "column 'started_at' is not an ISO time"},
+        {",\"started_at\":1795756500", NULL, "column 'started_at' is not a string"},
+        {",\"orders\":[{\"cl_ord_id\":\"a1\"}]", NULL, "column 'orders' is not a string"},
+        {",\"orders\":\"[1,\"", NULL, "column 'orders' is not JSON"},
+        {",\"decision\":\"{\\\"x\\\":1e999}\"", NULL, "column 'decision' is not JSON (a number is out of range"},
+        {",\"x\":1e400", NULL, "out of range"},
+        {",\"x\":NaN", NULL, "is not JSON"},
+        {NULL, "{\"cycle_id\":\"c1\"}", "not a JSON array of rows"},
+        {NULL, "{}", "not a JSON array of rows"},
+        {NULL, "[5]", "row 1 is not an object"},
+        {NULL, "[[]]", "row 1: column 'cycle_id' is missing"},
+        {NULL, "[{\"cycle_id\":\"c1\",\"status\":\"done\",\"holder\":\"h\"}]", "column 'strategy' is missing"},
+        {NULL, "[{\"unexpected\":1}]", "column 'cycle_id' is missing"},
+        {NULL, "", "the answer is not JSON"},
+        {NULL, "<html>this is not json", "the answer is not JSON"},
+        {NULL, "[{\"cycle_id\":\"c1\",", "the answer is not JSON"},
+        {NULL, "[] []", "the answer is not JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bad[i].extra) snprintf(body, sizeof body, "[%s]", cycle_row(row, sizeof row, bad[i].extra));
+        else snprintf(body, sizeof body, "%s", bad[i].body);
+        rows = (store_cycle *)1, n = 7;
+        CHECK_MSG(read_cycles(j, body, 1, &rows, &n, why, sizeof why) == -1, body);
+        CHECK(rows == NULL && n == 0);
+        CHECK_MSG(strstr(why, bad[i].reason) != NULL, why);
+    }
+    /* a truncated body, at every length */
+    snprintf(body, sizeof body, "[%s]", cycle_row(row, sizeof row, ""));
+    int refused = 0, len = (int)strlen(body);
+    for (int cut = 0; cut < len; cut++)
+        refused += read_table(j, STORE_JSON_CYCLES, body, (size_t)cut, 1, &rows, &n, why, sizeof why) == -1;
+    CHECK_INT(refused, len);
+    /* two rows where one was asked for */
+    snprintf(body, sizeof body, "[%s,%s]", row, row);
+    CHECK_INT(read_cycles(j, body, 1, &rows, &n, why, sizeof why), -1);
+    CHECK_MSG(strstr(why, "2 rows where at most 1") != NULL, why);
+    CHECK_INT(read_cycles(j, body, 2, &rows, &n, why, sizeof why), 0);
+    CHECK_INT(n, 2);
+    store_cycles_free(rows, n);
+    /* the second row's problem fails the first too */
+    char row2[1500];
+    snprintf(body, sizeof body, "[%s,%s]", row, cycle_row(row2, sizeof row2, ",\"mode\":[]"));
+    CHECK_INT(read_cycles(j, body, 0, &rows, &n, why, sizeof why), -1);
+    CHECK_MSG(strstr(why, "row 2: column 'mode' is not a string") != NULL, why);
+}
+
+static void test_json_ledger(store_json *j)
+{
+    char why[400];
+    store_balance *b = NULL;
+    size_t n = 0;
+    const char *bal = "[{\"asset\":\"USD\",\"amount\":9987.5},{\"asset\":\"XBT\",\"amount\":\"0.10000000\"},"
+                      "{\"asset\":\"ETH\",\"amount\":-0.0}]";
+    CHECK_INT(read_table(j, STORE_JSON_BALANCES, bal, strlen(bal), 0, &b, &n, why, sizeof why), 0);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(b[0].asset, "USD");
+        CHECK(b[0].amount == 9987.5 && b[1].amount == 0.1 && b[2].amount == 0);
+    }
+    free(b);
+    const char *bad_bal[] = {"[{\"asset\":\"USD\",\"amount\":\"ten\"}]", "[{\"asset\":\"USD\",\"amount\":\"0x10\"}]",
+                             "[{\"asset\":\"USD\",\"amount\":true}]", "[{\"asset\":\"USD\",\"amount\":null}]",
+                             "[{\"asset\":\"USD\"}]", "[{\"asset\":\"USD\",\"amount\":\"1e400\"}]",
+                             "[{\"asset\":\"AN_ASSET_NAME_OF_MORE_THAN_31_BYTES\",\"amount\":1}]", NULL};
+    for (int i = 0; bad_bal[i]; i++) {
+        CHECK_MSG(read_table(j, STORE_JSON_BALANCES, bad_bal[i], strlen(bad_bal[i]), 0, &b, &n, why, sizeof why) == -1, bad_bal[i]);
+        CHECK(b == NULL && n == 0);
+    }
+    CHECK_INT(read_table(j, STORE_JSON_BALANCES, bad_bal[0], strlen(bad_bal[0]), 0, &b, &n, why, sizeof why), -1);
+    CHECK_STR(why, "row 1: column 'amount' is not a number");
+
+    store_fill *f = NULL;
+    const char *fill = "[{\"id\":42,\"strategy\":\"s1\",\"cycle_id\":\"c1\",\"order_ref\":null,"
+                       "\"ts\":\"2026-11-27T05:15:00+00:00\",\"pair\":\"XBTUSD\",\"side\":\"buy\",\"order_type\":\"market\","
+                       "\"volume\":0.1,\"price\":50000,\"cost\":5000,\"fee\":13,\"base_asset\":\"XBT\","
+                       "\"quote_asset\":\"USD\",\"realized_pnl\":-1.25e-3,\"reason\":\"ema\"}]";
+    CHECK_INT(read_table(j, STORE_JSON_FILLS, fill, strlen(fill), 0, &f, &n, why, sizeof why), 0);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        CHECK_INT(f[0].id, 42);
+        CHECK(f[0].order_ref == NULL);
+        CHECK_STR(f[0].reason, "ema");
+        CHECK(f[0].realized_pnl == -1.25e-3 && f[0].price == 50000);
+    }
+    store_fills_free(f, n);
+    /* an id a double cannot hold exactly, or not an integer: refused (never cast past int64) */
+    const char *ids[] = {"1e300", "9007199254740993", "1.5", "-1e19", "\"7x\""};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        char body[1200];
+        snprintf(body, sizeof body, "[{\"id\":%s%s", ids[i], strchr(fill, ',') );
+        CHECK_MSG(read_table(j, STORE_JSON_FILLS, body, strlen(body), 0, &f, &n, why, sizeof why) == -1, body);
+        CHECK(f == NULL && n == 0);
+    }
+
+    int64_t id = 0;
+    const char *ok_id = "{\"id\": 7, \"base_amount\": 0.1}";
+    CHECK_INT(store_json_object_int(j, ok_id, strlen(ok_id), "id", &id, why, sizeof why), 0);
+    CHECK_INT(id, 7);
+    CHECK_INT(store_json_object_int(j, "[{\"id\":7}]", 10, "id", &id, why, sizeof why), -1);
+    CHECK_INT(store_json_object_int(j, "{\"id\":null}", 11, "id", &id, why, sizeof why), -1);
+    CHECK_INT(store_json_object_int(j, "{}", 2, "id", &id, why, sizeof why), -1);
+    CHECK_MSG(strstr(why, "column 'id' is missing") != NULL, why);
+}
+
+static void test_json_state(store_json *j)
+{
+    char why[400], *value = NULL;
+    store_kv *kv = NULL;
+    size_t n = 0;
+    const char *kvs = "[{\"key\":\"a\",\"value\":\"{\\\"ema\\\": [1.5, 2]}\"},{\"key\":\"b\",\"value\":\"\\\"text\\\"\"}]";
+    CHECK_INT(read_table(j, STORE_JSON_KVS, kvs, strlen(kvs), 0, &kv, &n, why, sizeof why), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(kv[0].value, "{\"ema\": [1.5, 2]}");
+        CHECK_STR(kv[1].value, "\"text\"");
+    }
+    store_kvs_free(kv, n);
+    const char *raw = "[{\"key\":\"a\",\"value\":{\"ema\":1}}]"; /* not cast to text: wrong shape */
+    CHECK_INT(read_table(j, STORE_JSON_KVS, raw, strlen(raw), 0, &kv, &n, why, sizeof why), -1);
+
+    int64_t t = -1;
+    const char *ctl = "[{\"value\":\"1\",\"updated_at\":\"2026-11-27T05:15:00Z\"}]";
+    CHECK_INT(store_json_one(j, ctl, strlen(ctl), "value", 0, &value, "updated_at", &t, why, sizeof why), 1);
+    CHECK_STR(value, "1");
+    CHECK_INT(t, 1795756500000LL);
+    free(value);
+    CHECK_INT(store_json_one(j, "[]", 2, "value", 0, &value, "updated_at", &t, why, sizeof why), 0);
+    CHECK(value == NULL && t == 0);
+    const char *two = "[{\"value\":\"1\"},{\"value\":\"2\"}]";
+    CHECK_INT(store_json_one(j, two, strlen(two), "value", 0, &value, NULL, NULL, why, sizeof why), -1);
+    const char *bad_time = "[{\"value\":\"1\",\"updated_at\":\"yesterday\"}]";
+    CHECK_INT(store_json_one(j, bad_time, strlen(bad_time), "value", 0, &value, "updated_at", &t, why, sizeof why), -1);
+    CHECK(value == NULL);
+
+    size_t count = 9;
+    const char *locks = "[{\"name\":\"n\",\"holder\":\"h\"},{\"name\":\"m\",\"holder\":\"h\"}]";
+    CHECK_INT(store_json_count(j, locks, strlen(locks), "holder", &count, why, sizeof why), 0);
+    CHECK_INT(count, 2);
+    CHECK_INT(store_json_count(j, "[{}]", 4, "holder", &count, why, sizeof why), -1);
+    CHECK_INT(store_json_count(j, "{}", 2, "holder", &count, why, sizeof why), -1);
+
+    char *code, *message, *details;
+    const char *e = "{\"code\":\"23505\",\"message\":\"duplicate key\",\"details\":null,\"hint\":null}";
+    CHECK_INT(store_json_error(j, e, strlen(e), &code, &message, &details), 0);
+    CHECK_STR(code, "23505");
+    CHECK_STR(message, "duplicate key");
+    CHECK(details == NULL);
+    free(code), free(message), free(details);
+    const char *odd = "{\"code\":5,\"message\":{\"a\":1}}";
+    CHECK_INT(store_json_error(j, odd, strlen(odd), &code, &message, &details), 0);
+    CHECK(code == NULL && message == NULL && details == NULL);
+    CHECK_INT(store_json_error(j, "<html>", 6, &code, &message, &details), -1);
+    CHECK_INT(store_json_error(j, NULL, 0, &code, &message, &details), -1);
+}
+
+/* An answer too big for the state's memory cap is refused like a malformed one, and the state
+ * serves the next answer. */
+static void test_json_memory_cap(void)
+{
+    store_json *j = store_json_open(256 << 10);
+    CHECK(j != NULL);
+    if (!j) return;
+    size_t rows = 20000, len = 0;
+    char *body = malloc(rows * 40 + 8);
+    body[len++] = '[';
+    for (size_t i = 0; i < rows; i++) len += (size_t)sprintf(body + len, "%s{\"key\":\"k%zu\",\"value\":\"1\"}", i ? "," : "", i);
+    body[len++] = ']';
+    char why[400];
+    store_kv *kv = NULL;
+    size_t n = 0;
+    CHECK_INT(read_table(j, STORE_JSON_KVS, body, len, 0, &kv, &n, why, sizeof why), -1);
+    CHECK_MSG(strstr(why, "the answer needs more than 256 KiB to decode") != NULL, why);
+    const char *small = "[{\"key\":\"a\",\"value\":\"1\"}]";
+    CHECK_INT(read_table(j, STORE_JSON_KVS, small, strlen(small), 0, &kv, &n, why, sizeof why), 0);
+    CHECK_INT(n, 1);
+    store_kvs_free(kv, n);
+    free(body);
+    store_json_close(j);
+}
+
+static void test_json_readers(void)
+{
+    store_json *j = store_json_open(0);
+    CHECK(j != NULL);
+    if (!j) return;
+    test_json_cycles(j);
+    test_json_ledger(j);
+    test_json_state(j);
+    store_json_close(j);
+    test_json_memory_cap();
 }
 
 static void test_misuse(store *st)
@@ -171,7 +405,7 @@ static void test_open_rules(const char *dir)
 int main(void)
 {
     test_json_valid();
-    test_json_rows();
+    test_json_readers();
     char dir[] = "/tmp/titan-store-unit.XXXXXX";
     if (!mkdtemp(dir)) return 1;
     char path[600], err[512];
