@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "console.h"
+#include "kraken.h"
 #include "report.h"
 
 /* A date: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time, or Unix seconds. */
@@ -40,6 +41,31 @@ static int cmd_backtest_number(const char *s, double min, double *out)
     return 0;
 }
 
+/* --set NAME=VALUE into settings[*n]; a usage error (printed) returns -1. */
+int cmd_backtest_setting(const char *text, param_setting *settings, size_t *n)
+{
+    const char *eq = strchr(text, '=');
+    size_t len = eq ? (size_t)(eq - text) : 0;
+    if (!eq || len == 0 || len >= sizeof settings->name || strlen(eq + 1) >= sizeof settings->value.text) {
+        commands_usage_error("--set '%s' is not NAME=VALUE (a name in the strategy's params table)", text);
+        return -1;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (strlen(settings[i].name) == len && strncmp(settings[i].name, text, len) == 0) {
+            commands_usage_error("--set %.*s is given twice", (int)len, text);
+            return -1;
+        }
+    }
+    if (*n >= BACKTEST_MAX_SET) {
+        commands_usage_error("more than %d --set options", BACKTEST_MAX_SET);
+        return -1;
+    }
+    param_setting *s = &settings[(*n)++];
+    snprintf(s->name, sizeof s->name, "%.*s", (int)len, text);
+    param_value_parse(eq + 1, &s->value);
+    return 0;
+}
+
 int cmd_backtest(int argc, char **argv)
 {
     backtest_options opt = {0};
@@ -48,6 +74,8 @@ int cmd_backtest(int argc, char **argv)
     /* Kraken's XBTUSD rules (AssetPairs); other pairs: pass theirs */
     opt.rules = (pair_rules){.ordermin = 0.0001, .costmin = 0.5, .lot_decimals = 8, .pair_decimals = 1, .tick_size = 0.1};
     const char *json = NULL, *trades = NULL, *report = NULL;
+    param_setting settings[BACKTEST_MAX_SET];
+    opt.params = settings;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -67,6 +95,13 @@ int cmd_backtest(int argc, char **argv)
                                             a, val);
             if (a[2] == 'f') opt.from_ms = ms;
             else opt.to_ms = ms;
+        } else if (!strcmp(a, "--set")) {
+            if (cmd_backtest_setting(val, settings, &opt.nparams) != 0) return EXIT_USAGE;
+        } else if (!strcmp(a, "--interval")) {
+            if (cmd_backtest_number(val, 1, &num) != 0 || num != floor(num) || !kraken_valid_interval((int)num))
+                return commands_usage_error("backtest: --interval '%s' is not one of Kraken's intervals (1, 5, 15, 30, "
+                                            "60, 240, 1440, 10080, 21600 minutes)", val);
+            opt.interval = (int)num;
         } else if (!strcmp(a, "--json")) json = val;
         else if (!strcmp(a, "--trades")) trades = val;
         else if (!strcmp(a, "--report")) report = val;
@@ -98,6 +133,8 @@ int cmd_backtest(int argc, char **argv)
     if (opt.from_ms && opt.to_ms && opt.to_ms <= opt.from_ms)
         return commands_usage_error("backtest: --to must be after --from");
     opt.progress = isatty(STDERR_FILENO);
+    /* --json -: stdout carries the JSON alone; the table goes to stderr */
+    FILE *table = json && !strcmp(json, "-") ? stderr : stdout;
 
     backtest_result res;
     int code = backtest_run(&opt, &res);
@@ -107,15 +144,15 @@ int cmd_backtest(int argc, char **argv)
         backtest_result_free(&res);
         return code;
     }
-    backtest_print_summary(&res, &opt);
+    backtest_print_summary(table, &res, &opt);
     if (json && backtest_write_json(&res, &opt, json, err, sizeof err) != 0) code = EXIT_USAGE;
     else if (trades && backtest_write_trades(&res, trades, err, sizeof err) != 0) code = EXIT_USAGE;
     else if (report && report_write_html(&res, &opt, report, err, sizeof err) != 0) code = EXIT_USAGE;
     if (code != EXIT_OK) console_printf(stderr, "titan-host: backtest: %s\n", err);
     else {
-        if (json) console_printf(stdout, "json      %s\n", json);
-        if (trades) console_printf(stdout, "trades    %s\n", trades);
-        if (report) console_printf(stdout, "report    %s\n", report);
+        if (json && table == stdout) console_printf(stdout, "json      %s\n", json);
+        if (trades) console_printf(table, "trades    %s\n", trades);
+        if (report) console_printf(table, "report    %s\n", report);
     }
     backtest_result_free(&res);
     return code;

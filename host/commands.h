@@ -2,6 +2,7 @@
  * process exit code documented in `titan-host help`: 0 ok, 1 failed, 2 usage/config, 3 in doubt. */
 #ifndef TITAN_COMMANDS_H
 #define TITAN_COMMANDS_H
+#include <stddef.h>
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IN_DOUBT = 3 };
 
@@ -19,7 +20,13 @@ int cmd_halt(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 
+
 extern const command commands_list[];
+
+/* --set NAME=VALUE (backtest, optimize) into settings[*n] (at most BACKTEST_MAX_SET); prints the
+ * usage error and returns -1 when malformed or repeated. */
+struct param_setting;
+int cmd_backtest_setting(const char *text, struct param_setting *settings, size_t *n);
 
 /* Prints "titan-host: <message>" redacted on stderr and returns EXIT_USAGE. */
 int commands_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -41,6 +41,17 @@ void risk_caps_tighten(lua_State *L, int strategy_idx, risk_caps *caps);
 void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_rules *rules, double bid, double ask,
                 double last, risk_book book);
 
+/* Why a rejected intent was rejected, as a stable code to count by (backtest, optimize). The
+ * names are sorted: they are JSON keys. */
+typedef enum {
+    RISK_REJECT_COSTMIN, RISK_REJECT_DAILY_LOSS, RISK_REJECT_INSUFFICIENT_BASE, RISK_REJECT_INSUFFICIENT_QUOTE,
+    RISK_REJECT_INVALID, RISK_REJECT_MAX_ORDERS, RISK_REJECT_MAX_POSITION, RISK_REJECT_NO_PRICE, RISK_REJECT_ORDERMIN,
+    RISK_REJECT_COUNT
+} risk_reject;
+extern const char *const risk_reject_names[RISK_REJECT_COUNT];
+/* The code of a rejected intent (a refusal by intent validation is RISK_REJECT_INVALID). */
+risk_reject risk_reject_reason(const intent *it);
+
 /* Rounds a volume down to the pair's lot; a price to the tick (down for buys, up for sells). */
 double risk_round_volume(double volume, int lot_decimals);
 double risk_round_price(double price, const pair_rules *rules, order_side side);
