@@ -19,9 +19,10 @@ int cmd_locks(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
-
+int cmd_data(int argc, char **argv);
 
 extern const command commands_list[];
+extern const char cmd_data_synopsis[], cmd_data_help[];
 
 /* --set NAME=VALUE (backtest, optimize) into settings[*n] (at most BACKTEST_MAX_SET); prints the
  * usage error and returns -1 when malformed or repeated. */

@@ -2,15 +2,25 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "clock.h"
 #include "console.h"
 
 #define PROGRESS_TTY_MS 100          /* redraw a terminal bar at most this often */
 
+/* TITAN_PROGRESS_MS: how often plain lines come (tests shorten it); a bad value is the default. */
+static int64_t progress_line_ms(void)
+{
+    const char *v = getenv("TITAN_PROGRESS_MS");
+    char *end = NULL;
+    long ms = v ? strtol(v, &end, 10) : 0;
+    return v && *v && end && *end == '\0' && ms > 0 && ms <= 3600000 ? ms : PROGRESS_LINE_MS;
+}
+
 void progress_start(progress *p, const char *label, int enabled, int tty)
 {
-    *p = (progress){.label = label, .enabled = enabled, .tty = tty};
+    *p = (progress){.label = label, .enabled = enabled, .tty = tty, .line_ms = progress_line_ms()};
     p->start_ms = p->drawn_ms = clock_monotonic_ms();
     if (tty) p->drawn_ms -= PROGRESS_TTY_MS;           /* a bar shows at once; lines come every PROGRESS_LINE_MS */
 }
@@ -29,7 +39,7 @@ void progress_update(progress *p, double done, double total, const char *detail)
     if (!p->enabled) return;
     int64_t now = clock_monotonic_ms();
     int finished = total > 0 && done >= total;
-    if (now - p->drawn_ms < (p->tty ? PROGRESS_TTY_MS : PROGRESS_LINE_MS) && !finished) return;
+    if (now - p->drawn_ms < (p->tty ? PROGRESS_TTY_MS : p->line_ms) && !finished) return;
     p->drawn_ms = now;
     double share = total > 0 ? done / total : 0;
     if (share < 0) share = 0;

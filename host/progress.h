@@ -1,5 +1,6 @@
 /* Progress of a long run on stderr: a bar with the share done and the time left, redrawn in
- * place on a terminal; one plain line every PROGRESS_LINE_MS otherwise (CI logs, pipes). */
+ * place on a terminal; one plain line every PROGRESS_LINE_MS otherwise (CI logs, pipes; the
+ * environment's TITAN_PROGRESS_MS changes that period). */
 #ifndef TITAN_PROGRESS_H
 #define TITAN_PROGRESS_H
 #include <stdint.h>
@@ -10,7 +11,7 @@ typedef struct progress {
     const char *label;               /* "optimize", "data fetch", ... */
     int enabled;                     /* 0: draws nothing */
     int tty;
-    int64_t start_ms, drawn_ms;
+    int64_t start_ms, drawn_ms, line_ms;
     int drawn;                       /* a bar is on the terminal line */
 } progress;
 
