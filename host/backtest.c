@@ -505,6 +505,42 @@ void backtest_session_close(backtest_session *s)
 
 const csvdata *backtest_session_data(const backtest_session *s) { return &s->data; }
 
+/* check_params(session, params, n, err, errlen): the file run afresh, the params applied. */
+static int bt_check_protected(lua_State *L)
+{
+    backtest_session *s = lua_touserdata(L, 1);
+    const param_setting *params = lua_touserdata(L, 2);
+    size_t n = (size_t)lua_tointeger(L, 3);
+    char *err = lua_touserdata(L, 4);
+    size_t errlen = (size_t)lua_tointeger(L, 5);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->chunk_ref);
+    if (runtime_call(s->rt, 0, 1) != RUNTIME_OK || !lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: %s", s->opt->strategy_path, lua_isstring(L, -1) ? lua_tostring(L, -1) : "no table");
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushboolean(L, strategy_set_params(L, 1, params, n, err, errlen) == 0);
+    return 1;
+}
+
+int backtest_session_check_params(backtest_session *s, const param_setting *params, size_t n, char *err,
+                                  size_t errlen)
+{
+    lua_State *L = runtime_lua(s->rt);
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, bt_check_protected);
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, (void *)params);
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_pushlightuserdata(L, err);
+    lua_pushinteger(L, (lua_Integer)errlen);
+    int ok = lua_pcall(L, 5, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+    if (!ok && lua_type(L, -1) == LUA_TSTRING) snprintf(err, errlen, "internal error: %s", lua_tostring(L, -1));
+    lua_settop(L, top);
+    return ok ? 0 : -1;
+}
+
 const char *backtest_session_strategy(const backtest_session *s, int *own_interval, int *interval)
 {
     if (own_interval) *own_interval = s->own_interval;

@@ -89,6 +89,10 @@ int backtest_session_open(const backtest_options *opt, backtest_session **out, c
 int backtest_session_run(backtest_session *s, const param_setting *params, size_t n, int64_t from_ms, int64_t to_ms,
                          backtest_result *res);
 void backtest_session_close(backtest_session *s);
+/* Checks that params (n) apply to the strategy (names in its params, kinds kept) without running
+ * a backtest. Returns 0, or -1 with the problem in err. */
+int backtest_session_check_params(backtest_session *s, const param_setting *params, size_t n, char *err,
+                                  size_t errlen);
 /* The loaded bars (already at the run interval) and the strategy's name and own interval. */
 const csvdata *backtest_session_data(const backtest_session *s);
 const char *backtest_session_strategy(const backtest_session *s, int *own_interval, int *interval);

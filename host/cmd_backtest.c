@@ -66,20 +66,76 @@ int cmd_backtest_setting(const char *text, param_setting *settings, size_t *n)
     return 0;
 }
 
+int cmd_backtest_defaults(backtest_options *opt, param_setting *settings)
+{
+    char err[512];
+    memset(opt, 0, sizeof *opt);
+    if (paper_config_from_env(&opt->paper, err, sizeof err) != 0) {
+        commands_usage_error("%s; nothing was done", err);
+        return -1;
+    }
+    /* Kraken's XBTUSD rules (AssetPairs); other pairs: pass theirs */
+    opt->rules = (pair_rules){.ordermin = 0.0001, .costmin = 0.5, .lot_decimals = 8, .pair_decimals = 1, .tick_size = 0.1};
+    opt->params = settings;
+    return 0;
+}
+
+int cmd_backtest_option(const char *who, const char *a, const char *val, backtest_options *opt,
+                        param_setting *settings)
+{
+    double num = 0;
+    if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
+        int64_t ms;
+        if (cmd_backtest_date(val, &ms) != 0) {
+            commands_usage_error("%s: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)", who, a, val);
+            return -1;
+        }
+        if (a[2] == 'f') opt->from_ms = ms;
+        else opt->to_ms = ms;
+    } else if (!strcmp(a, "--set")) {
+        if (cmd_backtest_setting(val, settings, &opt->nparams) != 0) return -1;
+    } else if (!strcmp(a, "--interval")) {
+        if (cmd_backtest_number(val, 1, &num) != 0 || num != floor(num) || !kraken_valid_interval((int)num)) {
+            commands_usage_error("%s: --interval '%s' is not one of Kraken's intervals (1, 5, 15, 30, 60, 240, 1440, "
+                                 "10080, 21600 minutes)", who, val);
+            return -1;
+        }
+        opt->interval = (int)num;
+    } else if (!strcmp(a, "--cash") || !strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps") ||
+               !strcmp(a, "--ordermin") || !strcmp(a, "--costmin") || !strcmp(a, "--tick-size") ||
+               !strcmp(a, "--lot-decimals") || !strcmp(a, "--pair-decimals")) {
+        int is_cash = !strcmp(a, "--cash");
+        int is_decimals = strstr(a, "decimals") != NULL;
+        if (cmd_backtest_number(val, 0, &num) != 0 || (is_cash && num <= 0) ||
+            (is_decimals && (num != floor(num) || num > 12)) || (!is_cash && !is_decimals && num > 1e12) ||
+            ((!strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps")) && num >= 10000)) {
+            commands_usage_error("%s: %s '%s' is not a valid value (see 'titan-host help %s')", who, a, val, who);
+            return -1;
+        }
+        if (is_cash) opt->paper.starting_cash = num;
+        else if (!strcmp(a, "--fee-bps")) opt->paper.fee_rate = num / 10000;
+        else if (!strcmp(a, "--slippage-bps")) opt->paper.slippage_rate = num / 10000;
+        else if (!strcmp(a, "--ordermin")) opt->rules.ordermin = num;
+        else if (!strcmp(a, "--costmin")) opt->rules.costmin = num;
+        else if (!strcmp(a, "--tick-size")) opt->rules.tick_size = num;
+        else if (!strcmp(a, "--lot-decimals")) opt->rules.lot_decimals = (int)num;
+        else opt->rules.pair_decimals = (int)num;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int cmd_backtest(int argc, char **argv)
 {
-    backtest_options opt = {0};
+    backtest_options opt;
     char err[512];
-    if (paper_config_from_env(&opt.paper, err, sizeof err) != 0) return commands_usage_error("%s; nothing was done", err);
-    /* Kraken's XBTUSD rules (AssetPairs); other pairs: pass theirs */
-    opt.rules = (pair_rules){.ordermin = 0.0001, .costmin = 0.5, .lot_decimals = 8, .pair_decimals = 1, .tick_size = 0.1};
-    const char *json = NULL, *trades = NULL, *report = NULL;
     param_setting settings[BACKTEST_MAX_SET];
-    opt.params = settings;
+    if (cmd_backtest_defaults(&opt, settings) != 0) return EXIT_USAGE;
+    const char *json = NULL, *trades = NULL, *report = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        double num = 0;
         if (a[0] != '-' || a[1] == '\0') {
             if (!opt.strategy_path) opt.strategy_path = a;
             else if (!opt.data_path) opt.data_path = a;
@@ -88,42 +144,13 @@ int cmd_backtest(int argc, char **argv)
         }
         if (!val) return commands_usage_error("backtest: %s needs a value (see 'titan-host help backtest')", a);
         i++;
-        if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
-            int64_t ms;
-            if (cmd_backtest_date(val, &ms) != 0)
-                return commands_usage_error("backtest: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)",
-                                            a, val);
-            if (a[2] == 'f') opt.from_ms = ms;
-            else opt.to_ms = ms;
-        } else if (!strcmp(a, "--set")) {
-            if (cmd_backtest_setting(val, settings, &opt.nparams) != 0) return EXIT_USAGE;
-        } else if (!strcmp(a, "--interval")) {
-            if (cmd_backtest_number(val, 1, &num) != 0 || num != floor(num) || !kraken_valid_interval((int)num))
-                return commands_usage_error("backtest: --interval '%s' is not one of Kraken's intervals (1, 5, 15, 30, "
-                                            "60, 240, 1440, 10080, 21600 minutes)", val);
-            opt.interval = (int)num;
-        } else if (!strcmp(a, "--json")) json = val;
+        int used = cmd_backtest_option("backtest", a, val, &opt, settings);
+        if (used < 0) return EXIT_USAGE;
+        if (used) continue;
+        if (!strcmp(a, "--json")) json = val;
         else if (!strcmp(a, "--trades")) trades = val;
         else if (!strcmp(a, "--report")) report = val;
-        else if (!strcmp(a, "--cash") || !strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps") ||
-                 !strcmp(a, "--ordermin") || !strcmp(a, "--costmin") || !strcmp(a, "--tick-size") ||
-                 !strcmp(a, "--lot-decimals") || !strcmp(a, "--pair-decimals")) {
-            int is_cash = !strcmp(a, "--cash");
-            int is_decimals = strstr(a, "decimals") != NULL;
-            if (cmd_backtest_number(val, 0, &num) != 0 || (is_cash && num <= 0) ||
-                (is_decimals && (num != floor(num) || num > 12)) || (!is_cash && !is_decimals && num > 1e12) ||
-                ((!strcmp(a, "--fee-bps") || !strcmp(a, "--slippage-bps")) && num >= 10000))
-                return commands_usage_error("backtest: %s '%s' is not a valid value (see 'titan-host help backtest')", a,
-                                            val);
-            if (is_cash) opt.paper.starting_cash = num;
-            else if (!strcmp(a, "--fee-bps")) opt.paper.fee_rate = num / 10000;
-            else if (!strcmp(a, "--slippage-bps")) opt.paper.slippage_rate = num / 10000;
-            else if (!strcmp(a, "--ordermin")) opt.rules.ordermin = num;
-            else if (!strcmp(a, "--costmin")) opt.rules.costmin = num;
-            else if (!strcmp(a, "--tick-size")) opt.rules.tick_size = num;
-            else if (!strcmp(a, "--lot-decimals")) opt.rules.lot_decimals = (int)num;
-            else opt.rules.pair_decimals = (int)num;
-        } else {
+        else {
             return commands_usage_error("backtest: unknown option '%s' (see 'titan-host help backtest')", a);
         }
     }

@@ -45,6 +45,14 @@ void jsonw_end(jsonw *w)
 
 char *jsonw_format_exact(double v, char out[32])
 {
+    /* plain decimals where they are short enough (20, not 2e+01), else the shortest %g */
+    double a = fabs(v);
+    if (a == 0 || (a >= 1e-6 && a < 1e15)) {
+        for (int d = 0; d <= 17; d++) {
+            snprintf(out, 32, "%.*f", d, v);
+            if (strtod(out, NULL) == v) return out;
+        }
+    }
     for (int p = 1; p <= 17; p++) {
         snprintf(out, 32, "%.*g", p, v);
         if (strtod(out, NULL) == v) break;

@@ -33,7 +33,8 @@ void jsonw_null(jsonw *w, const char *key);
 /* ISO-8601 UTC from Unix seconds; 0 = null. */
 void jsonw_time(jsonw *w, const char *key, int64_t unix_s);
 
-/* The shortest "%.{1..17}g" text of v that strtod reads back as v (out: 32 bytes). */
+/* The shortest text of v that strtod reads back as v: plain decimals ("20", "0.1") from 1e-6 to
+ * 1e15, else the shortest %g (out: 32 bytes). */
 char *jsonw_format_exact(double v, char out[32]);
 /* Writes data to path, or to stdout when path is "-". Returns 0, or -1 with err set. */
 int jsonw_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);

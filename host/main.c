@@ -80,6 +80,7 @@ const command commands_list[] = {
      "exit codes: 0 the backtest ran; 1 the strategy failed (a Lua error, a budget, or a return value that\n"
      "is not a list of intents; the bar is named); 2 usage error, bad data, an invalid strategy or an interval\n"
      "mismatch (nothing was run), or an output file could not be written.\n"},
+    {"optimize", cmd_optimize, cmd_optimize_synopsis, cmd_optimize_help},
     {"data", cmd_data, cmd_data_synopsis, cmd_data_help},
     {"script", cmd_script, "script FILE.lua [ARGS...]   run a Lua file with the titan bindings, no cycle",
      "usage: titan-host script FILE.lua [ARGS...]\n\n"

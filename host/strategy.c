@@ -9,6 +9,8 @@
 
 #include <lauxlib.h>
 
+#include "jsonw.h"
+
 const char *const strategy_risk_fields[] = {
     "max_order_quote", "max_position_quote", "max_orders_per_cycle", "max_daily_loss_quote", NULL,
 };
@@ -167,10 +169,8 @@ void param_value_number(double number, param_value *out)
     memset(out, 0, sizeof *out);
     out->kind = PARAM_NUMBER;
     out->number = number == 0 ? 0 : number;            /* no "-0" */
-    for (int p = 1; p <= 17; p++) {
-        snprintf(out->text, sizeof out->text, "%.*g", p, out->number);
-        if (strtod(out->text, NULL) == out->number) break;
-    }
+    char text[32];
+    snprintf(out->text, sizeof out->text, "%s", jsonw_format_exact(out->number, text));
 }
 
 void param_settings_order(const param_setting *settings, size_t n, size_t *order)

@@ -31,8 +31,17 @@ local strategy = {
   params = params,
 }
 
--- Changing a period (edit the file) invalidates indicators kept in ctx.state: they are reseeded.
-local SIGNATURE = string.format("ema%d/%d rsi%d atr%d", params.fast, params.slow, params.rsi_period, params.atr_period)
+-- Changing a period (in the file, or by backtest --set / optimize --param) invalidates indicators
+-- kept in ctx.state: they are reseeded. Read when it runs, made once per set of periods.
+local sig_text, sig_fast, sig_slow, sig_rsi, sig_atr
+local function signature()
+  local fast, slow, rsi, atr = params.fast, params.slow, params.rsi_period, params.atr_period
+  if fast ~= sig_fast or slow ~= sig_slow or rsi ~= sig_rsi or atr ~= sig_atr then
+    sig_fast, sig_slow, sig_rsi, sig_atr = fast, slow, rsi, atr
+    sig_text = string.format("ema%d/%d rsi%d atr%d", fast, slow, rsi, atr)
+  end
+  return sig_text
+end
 
 local function warmup()
   return math.max(params.slow + 1, params.rsi_period + 1, params.atr_period + 1)
@@ -52,7 +61,7 @@ local function indicators_seed(candles)
   local gain, loss = ta.rsi_averages(closes, params.rsi_period)
   local last = candles[#candles]
   return {
-    sig = SIGNATURE, t = last.t, close = last.c,
+    sig = signature(), t = last.t, close = last.c,
     fast = fast, slow = slow, prev_fast = prev_fast, prev_slow = prev_slow,
     gain = gain, loss = loss, atr = ta.atr(candles, params.atr_period),
   }
@@ -95,7 +104,7 @@ end
 local function indicators_update(ctx, state)
   local pair, interval = ctx.pair or strategy.pair, ctx.interval or strategy.interval
   local ind = state.ind
-  if type(ind) == "table" and ind.sig == SIGNATURE and (checked[ind] or indicators_valid(ind)) then
+  if type(ind) == "table" and ind.sig == signature() and (checked[ind] or indicators_valid(ind)) then
     -- Steady state: a few recent candles continue what the state has seen.
     local recent, err = ctx.market.ohlc(pair, interval, 3)
     if not recent then return nil, market_error(err) end
