@@ -155,6 +155,100 @@ static int cmd_optimize_merge(int argc, char **argv, int first)
     return code;
 }
 
+/* The options of a run (not a merge): 1 used, 0 not one of them, -1 usage error (printed). */
+static int cmd_optimize_option(const char *a, const char *val, optimize_config *cfg)
+{
+    static const struct { const char *name; long lo, hi; } counts[] = {
+        {"--trials", 1, OPT_MAX_TRIALS}, {"--min-trades", 0, 1000000}, {"--jobs", 1, WORKPOOL_MAX_JOBS}};
+    char err[512];
+    long n = 0;
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        if (strcmp(a, counts[i].name) != 0) continue;
+        if (cmd_optimize_count(val, counts[i].lo, counts[i].hi, &n) != 0) {
+            commands_usage_error("optimize: %s '%s' is not a whole number from %ld to %ld", a, val, counts[i].lo,
+                                 counts[i].hi);
+            return -1;
+        }
+        if (i == 0) cfg->trials = (size_t)n;
+        else if (i == 1) cfg->min_trades = (int)n;
+        else cfg->jobs = (int)n;
+        return 1;
+    }
+    if (!strcmp(a, "--param")) {
+        if (cfg->nparams >= OPT_MAX_PARAMS) {
+            commands_usage_error("optimize: at most %d --param", OPT_MAX_PARAMS);
+            return -1;
+        }
+        if (optimize_parse_param(val, &cfg->params[cfg->nparams], err, sizeof err) != 0) {
+            commands_usage_error("optimize: %s", err);
+            return -1;
+        }
+        cfg->nparams++;
+    } else if (!strcmp(a, "--seed")) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long s = strtoull(val, &end, 10);
+        if (!*val || *end || errno || val[0] == '-' || s > 9007199254740991ULL) {
+            commands_usage_error("optimize: --seed '%s' is not a whole number from 0 to 2^53-1", val);
+            return -1;
+        }
+        cfg->seed = s;
+    } else if (!strcmp(a, "--objective")) {
+        int found = -1;
+        for (int o = 0; o < OBJ_COUNT; o++)
+            if (!strcmp(val, optimize_objective_names[o])) found = o;
+        if (found < 0) {
+            commands_usage_error("optimize: --objective '%s' is not sharpe, sortino, return, calmar or profit_factor", val);
+            return -1;
+        }
+        cfg->objective = (opt_objective)found;
+    } else if (!strcmp(a, "--walk-forward")) {
+        char k[32];
+        const char *colon = strchr(val, ':');
+        snprintf(k, sizeof k, "%.*s", colon ? (int)(colon - val) : (int)strlen(val), val);
+        double f = 0.7;
+        char *end = NULL;
+        if (colon) f = strtod(colon + 1, &end);
+        if (cmd_optimize_count(k, 2, OPT_MAX_FOLDS, &n) != 0 || (colon && (!colon[1] || *end || !(f > 0 && f < 1)))) {
+            commands_usage_error("optimize: --walk-forward '%s' is not K[:TRAIN_FRACTION] (K 2 to %d, the fraction "
+                                 "between 0 and 1)", val, OPT_MAX_FOLDS);
+            return -1;
+        }
+        cfg->folds = (int)n;
+        cfg->train_fraction = f;
+    } else if (!strcmp(a, "--shard")) {
+        long k = 0, of = 0;
+        char left[32];
+        const char *slash = strchr(val, '/');
+        snprintf(left, sizeof left, "%.*s", slash ? (int)(slash - val) : 0, val);
+        if (!slash || cmd_optimize_count(left, 1, 10000, &k) != 0 || cmd_optimize_count(slash + 1, 1, 10000, &of) != 0 ||
+            k > of) {
+            commands_usage_error("optimize: --shard '%s' is not K/N with 1 <= K <= N", val);
+            return -1;
+        }
+        cfg->shard_k = (int)k;
+        cfg->shard_n = (int)of;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Refusals that need every option: what is missing, and combinations that cannot work. */
+static int cmd_optimize_check(const optimize_config *cfg, const cmd_optimize_files *out)
+{
+    if (!cfg->bt.strategy_path || !cfg->bt.data_path || !cfg->nparams)
+        return commands_usage_error("usage: titan-host optimize STRATEGY.lua DATA.csv --param NAME=SPEC... [options] "
+                                    "(see 'titan-host help optimize')");
+    if (cfg->bt.from_ms && cfg->bt.to_ms && cfg->bt.to_ms <= cfg->bt.from_ms)
+        return commands_usage_error("optimize: --to must be after --from");
+    if (cfg->shard_n && !out->json)
+        return commands_usage_error("optimize: --shard writes its trials with --json FILE (for --merge)");
+    if (cfg->shard_n && (out->csv || out->report))
+        return commands_usage_error("optimize: a shard writes --json only; --csv and --report come from --merge");
+    return EXIT_OK;
+}
+
 int cmd_optimize(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -174,7 +268,6 @@ int cmd_optimize(int argc, char **argv)
     cfg->jobs = workpool_cores();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        long n = 0;
         if (a[0] != '-') {
             if (!cfg->bt.strategy_path) cfg->bt.strategy_path = a;
             else if (!cfg->bt.data_path) cfg->bt.data_path = a;
@@ -185,99 +278,14 @@ int cmd_optimize(int argc, char **argv)
         i++;
         int used = cmd_backtest_option("optimize", a, val, &cfg->bt, cfg->set);
         if (!used) used = cmd_optimize_output(a, val, &out);
+        if (!used) used = cmd_optimize_option(a, val, cfg);
         if (used < 0) goto done;
-        if (used) continue;
-        if (!strcmp(a, "--param")) {
-            if (cfg->nparams >= OPT_MAX_PARAMS) { commands_usage_error("optimize: at most %d --param", OPT_MAX_PARAMS); goto done; }
-            if (optimize_parse_param(val, &cfg->params[cfg->nparams], err, sizeof err) != 0) {
-                commands_usage_error("optimize: %s", err);
-                goto done;
-            }
-            cfg->nparams++;
-        } else if (!strcmp(a, "--trials")) {
-            if (cmd_optimize_count(val, 1, OPT_MAX_TRIALS, &n) != 0) {
-                commands_usage_error("optimize: --trials '%s' is not 1 to %d", val, OPT_MAX_TRIALS);
-                goto done;
-            }
-            cfg->trials = (size_t)n;
-        } else if (!strcmp(a, "--seed")) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull(val, &end, 10);
-            if (!*val || *end || errno || val[0] == '-' || s > 9007199254740991ULL) {
-                commands_usage_error("optimize: --seed '%s' is not a whole number from 0 to 2^53-1", val);
-                goto done;
-            }
-            cfg->seed = s;
-        } else if (!strcmp(a, "--objective")) {
-            int found = -1;
-            for (int o = 0; o < OBJ_COUNT; o++)
-                if (!strcmp(val, optimize_objective_names[o])) found = o;
-            if (found < 0) {
-                commands_usage_error("optimize: --objective '%s' is not sharpe, sortino, return, calmar or profit_factor", val);
-                goto done;
-            }
-            cfg->objective = (opt_objective)found;
-        } else if (!strcmp(a, "--min-trades")) {
-            if (cmd_optimize_count(val, 0, 1000000, &n) != 0) {
-                commands_usage_error("optimize: --min-trades '%s' is not a count", val);
-                goto done;
-            }
-            cfg->min_trades = (int)n;
-        } else if (!strcmp(a, "--walk-forward")) {
-            char k[32];
-            const char *colon = strchr(val, ':');
-            snprintf(k, sizeof k, "%.*s", colon ? (int)(colon - val) : (int)strlen(val), val);
-            double f = 0.7;
-            char *end = NULL;
-            if (colon) f = strtod(colon + 1, &end);
-            if (cmd_optimize_count(k, 2, OPT_MAX_FOLDS, &n) != 0 || (colon && (!colon[1] || *end || !(f > 0 && f < 1)))) {
-                commands_usage_error("optimize: --walk-forward '%s' is not K[:TRAIN_FRACTION] (K 2 to %d, the fraction "
-                                     "between 0 and 1)", val, OPT_MAX_FOLDS);
-                goto done;
-            }
-            cfg->folds = (int)n;
-            cfg->train_fraction = f;
-        } else if (!strcmp(a, "--jobs")) {
-            if (cmd_optimize_count(val, 1, WORKPOOL_MAX_JOBS, &n) != 0) {
-                commands_usage_error("optimize: --jobs '%s' is not 1 to %d", val, WORKPOOL_MAX_JOBS);
-                goto done;
-            }
-            cfg->jobs = (int)n;
-        } else if (!strcmp(a, "--shard")) {
-            long k = 0, of = 0;
-            char left[32];
-            const char *slash = strchr(val, '/');
-            snprintf(left, sizeof left, "%.*s", slash ? (int)(slash - val) : 0, val);
-            if (!slash || cmd_optimize_count(left, 1, 10000, &k) != 0 || cmd_optimize_count(slash + 1, 1, 10000, &of) != 0 ||
-                k > of) {
-                commands_usage_error("optimize: --shard '%s' is not K/N with 1 <= K <= N", val);
-                goto done;
-            }
-            cfg->shard_k = (int)k;
-            cfg->shard_n = (int)of;
-        } else {
+        if (!used) {
             commands_usage_error("optimize: unknown option '%s' (see 'titan-host help optimize')", a);
             goto done;
         }
     }
-    if (!cfg->bt.strategy_path || !cfg->bt.data_path || !cfg->nparams) {
-        commands_usage_error("usage: titan-host optimize STRATEGY.lua DATA.csv --param NAME=SPEC... [options] (see "
-                             "'titan-host help optimize')");
-        goto done;
-    }
-    if (cfg->bt.from_ms && cfg->bt.to_ms && cfg->bt.to_ms <= cfg->bt.from_ms) {
-        commands_usage_error("optimize: --to must be after --from");
-        goto done;
-    }
-    if (cfg->shard_n && !out.json) {
-        commands_usage_error("optimize: --shard writes its trials with --json FILE (for --merge)");
-        goto done;
-    }
-    if (cfg->shard_n && (out.csv || out.report)) {
-        commands_usage_error("optimize: a shard writes --json only; --csv and --report come from --merge");
-        goto done;
-    }
+    if (cmd_optimize_check(cfg, &out) != EXIT_OK) goto done;
     if (risk_caps_from_env(&cfg->caps, err, sizeof err) != 0) {
         commands_usage_error("%s; nothing was done", err);
         goto done;

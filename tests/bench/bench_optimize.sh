@@ -6,17 +6,9 @@
 # Both runs must give the same JSON for the same seed (checked). Targets are printed as met or missed;
 # the script fails only when something breaks. The load average is printed: other work on the machine
 # shows directly in the ratio.
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TITAN_BIN=${TITAN_BIN:-$ROOT/titan-host}
-export TITAN_HOME=$ROOT TITAN_BLACKBOX=/dev/null
-unset TITAN_MAX_ORDER_QUOTE TITAN_MAX_POSITION_QUOTE TITAN_MAX_ORDERS_PER_CYCLE TITAN_MAX_DAILY_LOSS_QUOTE
-unset TITAN_PAPER_FEE_BPS TITAN_PAPER_SLIPPAGE_BPS TITAN_PAPER_CASH
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/titan-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/engine_lib.sh"
 DATA=$ROOT/examples/data/XBTUSD_60_2022.csv
 PARAMS=(--param fast=8:30 --param slow=30:120 --param rsi_overbought=60:85 --param stop_atr=1:4:0.25)
-now_ns() { date +%s%N; }
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 
 # run NAME TRIALS JOBS: wall seconds into NAME_s

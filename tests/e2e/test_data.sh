@@ -271,22 +271,13 @@ t_grep "with the time left" "left; at " "$T_ERR"
 t_grep "the last line says 100%" "data fetch: 100% after" "$T_ERR"
 t_nogrep "no terminal codes in a pipe" $'\033' "$T_ERR"
 rm -f "$T_TMP/tty.csv"
-t_check "a bar with the time left on a terminal" python3 - "$TITAN_BIN" "$FIRST" "$T_TMP/tty.csv" <<'PY'
-import os, pty, subprocess, sys
-master, slave = pty.openpty()
-p = subprocess.run([sys.argv[1], "data", "fetch", "XBTUSDT", "--interval", "60", "--since", sys.argv[2], "--from-trades",
-                    "--pace-ms", "150", "--out", sys.argv[3]], stdout=subprocess.DEVNULL, stderr=slave)
-os.close(slave)
-out = b""
-try:
-    while True:
-        chunk = os.read(master, 4096)
-        if not chunk: break
-        out += chunk
-except OSError:
-    pass
-sys.exit(0 if p.returncode == 0 and b"ETA" in out and b"[###" in out and b"100%" in out and b"\r" in out else 1)
-PY
+t_pty_stderr "$T_TMP/tty.err" "$TITAN_BIN" data fetch XBTUSDT --interval 60 --since "$FIRST" --from-trades --pace-ms 150 \
+  --out "$T_TMP/tty.csv"
+t_check "on a terminal: it ran" test $? = 0
+t_grep "a bar with the time left on a terminal" "ETA" "$T_TMP/tty.err"
+t_grep "the bar fills up" "[###" "$T_TMP/tty.err"
+t_grep "drawn in place" $'\r' "$T_TMP/tty.err"
+t_grep "it reaches 100%" "100%" "$T_TMP/tty.err"
 unset TITAN_FAKE_NOW_MS
 t_nogrep "nothing secret or stray in the blackbox" "KRAKEN_SECRET" "$TITAN_BLACKBOX"
 t_check "every request is in the blackbox" grep -q '"method":"Trades"' "$TITAN_BLACKBOX"
