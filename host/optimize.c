@@ -383,9 +383,14 @@ int optimize_run(optimize_config *cfg, optimize_result *res, char *err, size_t e
     res->first_t = d->bars[start].t;
     res->last_t = d->bars[end - 1].t;
     if (cfg->folds && opt_make_folds(res, start, end, err, errlen) != 0) return EXIT_USAGE;
+    size_t per_trial = cfg->folds ? (size_t)cfg->folds : 1, ntasks = 0;
+    if (ntrials * per_trial > OPT_MAX_BACKTESTS) {
+        snprintf(err, errlen, "%zu trials x %zu folds is more than %d backtests: fewer trials or folds", ntrials, per_trial,
+                 OPT_MAX_BACKTESTS);
+        return EXIT_USAGE;
+    }
     res->ntrials = ntrials;
     res->trials = calloc(ntrials, sizeof *res->trials);
-    size_t per_trial = cfg->folds ? (size_t)cfg->folds : 1, ntasks = 0;
     for (size_t i = 0; i < ntrials; i++)
         if (!cfg->shard_n || i % (size_t)cfg->shard_n == (size_t)(cfg->shard_k - 1)) ntasks += per_trial;
     size_t *tasks = malloc((ntasks ? ntasks : 1) * sizeof *tasks);

@@ -15,6 +15,7 @@
 #define OPT_MAX_PARAMS 8
 #define OPT_MAX_VALUES 1000          /* values of one list or stepped range */
 #define OPT_MAX_TRIALS 1000000
+#define OPT_MAX_BACKTESTS 2000000    /* trials x folds in one run (their figures are kept in memory) */
 #define OPT_MAX_FOLDS 20
 #define OPT_ERROR_MAX 200
 

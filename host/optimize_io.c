@@ -699,6 +699,7 @@ static int opt_read_one(lua_State *L, const char *path, int first, optimize_conf
     if (first) {
         res->ntrials = optimize_trial_count(cfg, err, errlen);
         size_t per = cfg->folds ? (size_t)cfg->folds : 1;
+        if (res->ntrials * per > OPT_MAX_BACKTESTS) res->ntrials = 0;
         res->trials = calloc(res->ntrials ? res->ntrials : 1, sizeof *res->trials);
         res->outcome_block = calloc(res->ntrials * per + 1, sizeof *res->outcome_block);
         if (!res->ntrials || !res->trials || !res->outcome_block) {
