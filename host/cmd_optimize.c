@@ -1,11 +1,9 @@
 /* `titan-host optimize STRATEGY DATA --param ... [options]` and `optimize --merge SHARD...`: the
  * options, then host/optimize.c's engine, then the files (host/optimize_io.c, optimize_report.c). */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "codec.h"

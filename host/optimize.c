@@ -418,11 +418,16 @@ int optimize_run(optimize_config *cfg, optimize_result *res, char *err, size_t e
 
 /* ---- ranking and the walk-forward's choice ------------------------------------------------------- */
 
-static optimize_result *opt_sorting;
+/* What ranking compares, copied out of the trials so qsort needs no global. */
+typedef struct opt_rank_key {
+    int ranked;
+    double score;
+    size_t index;
+} opt_rank_key;
 
 static int opt_by_rank(const void *a, const void *b)
 {
-    const opt_trial *x = &opt_sorting->trials[*(const size_t *)a], *y = &opt_sorting->trials[*(const size_t *)b];
+    const opt_rank_key *x = a, *y = b;
     if (x->ranked != y->ranked) return x->ranked ? -1 : 1;
     if (x->ranked && x->score != y->score) return x->score > y->score ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
@@ -509,11 +514,17 @@ int optimize_finish(optimize_result *res, char *err, size_t errlen)
         res->nranked += t->ranked;
     }
     res->order = malloc((res->ntrials ? res->ntrials : 1) * sizeof *res->order);
-    if (!res->order) { snprintf(err, errlen, "out of memory"); return EXIT_FAILED; }
-    for (size_t i = 0; i < res->ntrials; i++) res->order[i] = i;
-    opt_sorting = res;
-    qsort(res->order, res->ntrials, sizeof *res->order, opt_by_rank);
-    opt_sorting = NULL;
+    opt_rank_key *keys = malloc((res->ntrials ? res->ntrials : 1) * sizeof *keys);
+    if (!res->order || !keys) {
+        free(keys);
+        snprintf(err, errlen, "out of memory");
+        return EXIT_FAILED;
+    }
+    for (size_t i = 0; i < res->ntrials; i++)
+        keys[i] = (opt_rank_key){.ranked = res->trials[i].ranked, .score = res->trials[i].score, .index = i};
+    qsort(keys, res->ntrials, sizeof *keys, opt_by_rank);
+    for (size_t i = 0; i < res->ntrials; i++) res->order[i] = keys[i].index;
+    free(keys);
     for (size_t k = 0; k < res->nranked; k++) res->trials[res->order[k]].rank = k + 1;
     if (!folds) return EXIT_OK;
 
