@@ -1,23 +1,30 @@
 -- Example: RSI mean reversion, long-only, on XBTUSD 15m.
 -- Buys a fixed quote amount when RSI(14) is oversold (< 30) while flat; sells what it holds once
--- RSI has reverted above 55, or when price falls 5% below the entry (a stop).
+-- RSI has reverted above 55, or when price falls 5% below the entry (a stop). Tuned by `params`
+-- (read on every cycle, so `backtest --set` and `optimize --param` can change them).
 local ta = require "lib.ta"
 
-local PERIOD = 14
-local WINDOW = 100            -- candles for Wilder's smoothing to settle
-local OVERSOLD, EXIT = 30, 55
-local STOP = 0.05             -- fraction below the entry price
-local BUY_QUOTE = 40
-local DUST_QUOTE = 10
+local params = {
+  period = 14,                -- Wilder RSI period (bars)
+  window = 100,               -- candles for Wilder's smoothing to settle
+  oversold = 30,              -- buy under this RSI
+  exit = 55,                  -- sell over this RSI
+  stop = 0.05,                -- sell when the close is this fraction below the entry price
+  buy_quote = 40,             -- quote currency per buy
+  dust_quote = 10,            -- a position worth less than this counts as flat
+}
 
 return {
   name = "rsi_reversion",
   pair = "XBTUSD",
   interval = 15,
   risk = { max_order_quote = 40, max_position_quote = 120 },
+  params = params,
 
   on_cycle = function(ctx)
     local log = ctx.log or function() end
+    local PERIOD, WINDOW, OVERSOLD, EXIT = params.period, params.window, params.oversold, params.exit
+    local STOP, BUY_QUOTE, DUST_QUOTE = params.stop, params.buy_quote, params.dust_quote
     local candles = ctx.market.ohlc(ctx.pair, ctx.interval, WINDOW)
     local rsi = ta.rsi(ta.closes(candles), PERIOD)
     if not rsi then

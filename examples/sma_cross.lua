@@ -1,20 +1,27 @@
 -- Example: simple moving-average crossover, long-only, on XBTUSD 1h.
--- Buys a fixed quote amount when SMA(10) crosses above SMA(30) while flat; sells everything it
--- holds when SMA(10) crosses below SMA(30).
+-- Buys a fixed quote amount when SMA(fast) crosses above SMA(slow) while flat; sells everything
+-- it holds when SMA(fast) crosses below SMA(slow). Tuned by `params` (read on every cycle, so
+-- `backtest --set` and `optimize --param` can change them).
 local ta = require "lib.ta"
 
-local FAST, SLOW = 10, 30
-local BUY_QUOTE = 50          -- quote currency per buy (inside risk.max_order_quote)
-local DUST_QUOTE = 10         -- a position worth less than this counts as flat
+local params = {
+  fast = 10,                  -- fast SMA period (bars)
+  slow = 30,                  -- slow SMA period (bars)
+  buy_quote = 50,             -- quote currency per buy (inside risk.max_order_quote)
+  dust_quote = 10,            -- a position worth less than this counts as flat
+}
 
 return {
   name = "sma_cross",
   pair = "XBTUSD",
   interval = 60,
   risk = { max_order_quote = 50, max_position_quote = 200 },
+  params = params,
 
   on_cycle = function(ctx)
     local log = ctx.log or function() end
+    local FAST, SLOW = params.fast, params.slow
+    local BUY_QUOTE, DUST_QUOTE = params.buy_quote, params.dust_quote
     local candles = ctx.market.ohlc(ctx.pair, ctx.interval, SLOW + 1)
     if #candles < SLOW + 1 then
       log("strategy.hold", { reason = string.format("not enough candles: have %d, need %d", #candles, SLOW + 1) })

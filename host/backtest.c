@@ -19,7 +19,9 @@
 #include "console.h"
 #include "ctx.h"
 #include "http.h"
+#include "jsonw.h"
 #include "kraken.h"
+#include "progress.h"
 #include "runtime.h"
 #include "strategy.h"
 #include "strbuf.h"
@@ -27,7 +29,7 @@
 #define BT_RING 1024                 /* candle tables kept for reuse; > the 720 one call may ask */
 #define BT_MAX_CANDLES 720
 #define BT_MINUTES_PER_YEAR 525960.0 /* 365.25 days: crypto trades every day */
-#define BT_JSON_VERSION "1"   /* the layout of --json, bumped when it changes */
+#define BT_JSON_VERSION "2"   /* the layout of --json, bumped when it changes */
 
 /* What ohlc/ticker read: the loaded bars and the last closed one. */
 typedef struct bt_view {
@@ -49,7 +51,9 @@ enum { BT_K_NOW, BT_K_DECISION, BT_K_CASH, BT_K_POSITION, BT_K_VALUE, BT_K_EQUIT
 typedef struct bt_engine {
     const backtest_options *opt;
     backtest_result *res;
-    runtime *rt;
+    backtest_session *session;
+    int64_t from_ms, to_ms;          /* this run's range of decision bars (0 = unbounded) */
+    progress progress;
     bt_view view;
     size_t fills_cap;
     int exit_code;
@@ -262,18 +266,6 @@ static int bt_fill_pending(bt_engine *e, bt_book *book, const intent *pending, i
 
 #define BT_BATCH_MS 20               /* wall time of one batch of bars (see bt_run_bars) */
 
-static void bt_progress(size_t done, size_t total, int64_t t)
-{
-    char iso[CLOCK_ISO_SIZE], line[128];
-    int width = 30, filled = total ? (int)(done * (size_t)width / total) : width;
-    char bar[31];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    int n = snprintf(line, sizeof line, "\r[%s] %3d%% %.10s", bar, total ? (int)(done * 100 / total) : 100,
-                     clock_iso(t * 1000, iso));
-    console_write(stderr, line, (size_t)n);
-}
-
 /* Sets a number field (key at stack index key) only when it changed: most bars change nothing. */
 static void bt_set_field(lua_State *L, int t, int key, double v, double *last)
 {
@@ -341,7 +333,12 @@ static int bt_run_bars(lua_State *L)
         res->cash[k] = book->cash;
         res->position[k] = book->position;
         res->equity[k] = book->cash + value;
-        if (opt->progress && k % progress_every == 0) bt_progress(k, marks, b->t);
+        if (opt->progress && k % progress_every == 0) {
+            char day[CLOCK_ISO_SIZE];
+            clock_iso(b->t * 1000, day);
+            day[10] = '\0';
+            progress_update(&e->progress, (double)k, (double)marks, day);
+        }
         if (i == res->end) break;                      /* nothing could fill after the last bar */
 
         e->view.cur = i;
@@ -385,6 +382,7 @@ static int bt_run_bars(lua_State *L)
             risk_apply(e->intents, count, &res->caps, &opt->rules, b->c, b->c, b->c, rb);
             for (int j = 0; j < count; j++) {
                 res->intents[e->intents[j].status]++;
+                if (e->intents[j].status == INTENT_REJECTED) res->rejected_by[risk_reject_reason(&e->intents[j])]++;
                 if (e->intents[j].status == INTENT_ACCEPTED || e->intents[j].status == INTENT_RESIZED)
                     e->pending[e->npending++] = e->intents[j];
             }
@@ -397,19 +395,31 @@ static int bt_run_bars(lua_State *L)
     return 0;
 }
 
-static int bt_main_protected(lua_State *L)
-{
-    bt_engine *e = lua_touserdata(L, 1);
-    lua_settop(L, 0);
-    backtest_result *res = e->res;
-    const backtest_options *opt = e->opt;
-    e->exit_code = EXIT_USAGE;
+/* ---- the session: data and strategy loaded once, any number of runs --------------------- */
 
+struct backtest_session {
+    const backtest_options *opt;
+    runtime *rt;
+    csvdata data;                    /* at the run interval */
+    int chunk_ref;                   /* the compiled strategy file, executed afresh by each run */
+    char strategy[80], pair[40], base[16], quote[16];
+    int own_interval, interval, resampled_from;
+    risk_caps host_caps;             /* before a strategy's `risk` tightens them */
+};
+
+/* Loads and validates the strategy, keeps its compiled chunk, checks opt->params against it. */
+static int bt_open_protected(lua_State *L)
+{
+    backtest_session *s = lua_touserdata(L, 1);
+    char *err = lua_touserdata(L, 2);
+    size_t errlen = (size_t)lua_tointeger(L, 3);
+    lua_settop(L, 0);
+    const backtest_options *opt = s->opt;
     strbuf problems = {0};
-    strategy_result sr = strategy_load(e->rt, opt->strategy_path, &problems);
+    strategy_result sr = strategy_load(s->rt, opt->strategy_path, &problems);
     if (sr != STRATEGY_VALID) {
-        bt_set_error(res, "%s: %s:\n%s", opt->strategy_path,
-                     sr == STRATEGY_INVALID ? "invalid strategy" : "cannot load the strategy", strbuf_cstr(&problems));
+        snprintf(err, errlen, "%s: %s:\n%s", opt->strategy_path,
+                 sr == STRATEGY_INVALID ? "invalid strategy" : "cannot load the strategy", strbuf_cstr(&problems));
         strbuf_free(&problems);
         return 0;
     }
@@ -418,32 +428,177 @@ static int bt_main_protected(lua_State *L)
     lua_getfield(L, strategy_idx, "name");
     lua_getfield(L, strategy_idx, "pair");
     lua_getfield(L, strategy_idx, "interval");
-    snprintf(res->strategy, sizeof res->strategy, "%s", lua_tostring(L, -3));
-    snprintf(res->pair, sizeof res->pair, "%s", lua_tostring(L, -2));
-    res->interval = (int)lua_tointeger(L, -1);
+    snprintf(s->strategy, sizeof s->strategy, "%s", lua_tostring(L, -3));
+    snprintf(s->pair, sizeof s->pair, "%s", lua_tostring(L, -2));
+    s->own_interval = (int)lua_tointeger(L, -1);
     lua_pop(L, 3);
-    risk_caps_tighten(L, strategy_idx, &res->caps);
-    bt_split_pair(res->pair, res->base, sizeof res->base, res->quote, sizeof res->quote);
-
-    /* The bars must be the strategy's: shorter ones are combined, longer ones refused. */
-    csvdata *d = &res->data;
-    if (d->interval_min != res->interval) {
-        int from = d->interval_min;
-        char why[256];
-        if (csvdata_resample(d, res->interval, why, sizeof why) != 0) {
-            bt_set_error(res, "%s: %s; strategy %s wants %d-minute bars (its `interval`): give it %d-minute data",
-                         opt->data_path, why, res->strategy, res->interval, res->interval);
-            return 0;
-        }
-        res->resampled_from = from;
+    char why[512];
+    if (strategy_set_params(L, strategy_idx, opt->params, opt->nparams, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", opt->strategy_path, why);
+        return 0;
     }
+    if (runtime_load_file(s->rt, opt->strategy_path) != RUNTIME_OK) {
+        snprintf(err, errlen, "%s: %s", opt->strategy_path, lua_tostring(L, -1));
+        return 0;
+    }
+    s->chunk_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int backtest_session_open(const backtest_options *opt, backtest_session **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    err[0] = '\0';
+    backtest_session *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, errlen, "out of memory"); return EXIT_USAGE; }
+    s->opt = opt;
+    s->chunk_ref = LUA_NOREF;
+    if (opt->caps) s->host_caps = *opt->caps;
+    else if (risk_caps_from_env(&s->host_caps, err, errlen) != 0) goto fail;
+    if (csvdata_load(opt->data_path, &s->data, err, errlen) != 0) goto fail;
+    s->rt = runtime_open(opt->strategy_path, err, errlen);
+    if (!s->rt) goto fail;
+    /* History only: a strategy that reaches for the network in a backtest gets http.offline. */
+    http_set_offline("backtests are offline: no network, the strategy sees history only");
+    lua_State *L = runtime_lua(s->rt);
+    lua_pushcfunction(L, bt_open_protected);
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, err);
+    lua_pushinteger(L, (lua_Integer)errlen);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        snprintf(err, errlen, "internal error: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+        lua_pop(L, 1);
+    }
+    if (s->chunk_ref == LUA_NOREF) goto fail;
+    bt_split_pair(s->pair, s->base, sizeof s->base, s->quote, sizeof s->quote);
+    s->interval = opt->interval ? opt->interval : s->own_interval;
+    /* The bars must be the run's interval: shorter ones are combined, longer ones refused. */
+    if (s->data.interval_min != s->interval) {
+        int from = s->data.interval_min;
+        char why[256];
+        if (csvdata_resample(&s->data, s->interval, why, sizeof why) != 0) {
+            if (opt->interval)
+                snprintf(err, errlen, "%s: %s; --interval %d needs %d-minute data or shorter", opt->data_path, why,
+                         s->interval, s->interval);
+            else
+                snprintf(err, errlen, "%s: %s; strategy %s wants %d-minute bars (its `interval`): give it %d-minute "
+                         "data, or run it at the data's interval with --interval %d", opt->data_path, why, s->strategy,
+                         s->interval, s->interval, from);
+            goto fail;
+        }
+        s->resampled_from = from;
+    }
+    *out = s;
+    return EXIT_OK;
+fail:
+    backtest_session_close(s);
+    return EXIT_USAGE;
+}
+
+void backtest_session_close(backtest_session *s)
+{
+    if (!s) return;
+    if (s->rt) {
+        http_set_offline(NULL);
+        runtime_close(s->rt);
+    }
+    csvdata_free(&s->data);
+    free(s);
+}
+
+const csvdata *backtest_session_data(const backtest_session *s) { return &s->data; }
+
+/* check_params(session, params, n, err, errlen): the file run afresh, the params applied. */
+static int bt_check_protected(lua_State *L)
+{
+    backtest_session *s = lua_touserdata(L, 1);
+    const param_setting *params = lua_touserdata(L, 2);
+    size_t n = (size_t)lua_tointeger(L, 3);
+    char *err = lua_touserdata(L, 4);
+    size_t errlen = (size_t)lua_tointeger(L, 5);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->chunk_ref);
+    if (runtime_call(s->rt, 0, 1) != RUNTIME_OK || !lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: %s", s->opt->strategy_path, lua_isstring(L, -1) ? lua_tostring(L, -1) : "no table");
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushboolean(L, strategy_set_params(L, 1, params, n, err, errlen) == 0);
+    return 1;
+}
+
+int backtest_session_check_params(backtest_session *s, const param_setting *params, size_t n, char *err,
+                                  size_t errlen)
+{
+    lua_State *L = runtime_lua(s->rt);
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, bt_check_protected);
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, (void *)params);
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_pushlightuserdata(L, err);
+    lua_pushinteger(L, (lua_Integer)errlen);
+    int ok = lua_pcall(L, 5, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+    if (!ok && lua_type(L, -1) == LUA_TSTRING) snprintf(err, errlen, "internal error: %s", lua_tostring(L, -1));
+    lua_settop(L, top);
+    return ok ? 0 : -1;
+}
+
+const char *backtest_session_strategy(const backtest_session *s, int *own_interval, int *interval)
+{
+    if (own_interval) *own_interval = s->own_interval;
+    if (interval) *interval = s->interval;
+    return s->strategy;
+}
+
+/* One run inside the session's Lua state: a fresh strategy table, its overrides, the loop. */
+static int bt_run_protected(lua_State *L)
+{
+    bt_engine *e = lua_touserdata(L, 1);
+    const param_setting *params = lua_touserdata(L, 2);
+    size_t nparams = (size_t)lua_tointeger(L, 3);
+    lua_settop(L, 0);
+    backtest_session *s = e->session;
+    backtest_result *res = e->res;
+    const backtest_options *opt = e->opt;
+    e->exit_code = EXIT_FAILED;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->chunk_ref);
+    if (runtime_call(s->rt, 0, 1) != RUNTIME_OK) {
+        bt_set_error(res, "%s: %s", opt->strategy_path, lua_tostring(L, -1));
+        return 0;
+    }
+    int strategy_idx = lua_gettop(L);
+    lua_pushliteral(L, "on_cycle");
+    if (!lua_istable(L, strategy_idx) || lua_rawget(L, strategy_idx) != LUA_TFUNCTION) {
+        bt_set_error(res, "%s: the file no longer returns a strategy with on_cycle when run again", opt->strategy_path);
+        return 0;
+    }
+    int fn_idx = lua_gettop(L);
+    char why[512];
+    if (strategy_set_params(L, strategy_idx, opt->params, opt->nparams, why, sizeof why) != 0 ||
+        strategy_set_params(L, strategy_idx, params, nparams, why, sizeof why) != 0) {
+        bt_set_error(res, "%s: %s", opt->strategy_path, why);
+        e->exit_code = EXIT_USAGE;
+        return 0;
+    }
+    if (s->interval != s->own_interval) {             /* what the strategy reads is what it runs at */
+        lua_pushliteral(L, "interval");
+        lua_pushinteger(L, s->interval);
+        lua_rawset(L, strategy_idx);
+    }
+    res->caps = s->host_caps;
+    risk_caps_tighten(L, strategy_idx, &res->caps);
+
+    csvdata *d = &res->data;
     size_t start = 0, end = d->count;
-    while (start < d->count && opt->from_ms && d->bars[start].t * 1000 < opt->from_ms) start++;
-    while (end > start && opt->to_ms && d->bars[end - 1].t * 1000 >= opt->to_ms) end--;
+    while (start < d->count && e->from_ms && d->bars[start].t * 1000 < e->from_ms) start++;
+    while (end > start && e->to_ms && d->bars[end - 1].t * 1000 >= e->to_ms) end--;
     if (end < start + 2) {
         char a[CLOCK_ISO_SIZE], z[CLOCK_ISO_SIZE];
         bt_set_error(res, "%s: fewer than 2 bars between --from and --to (the data covers %.16s .. %.16s)",
                      opt->data_path, clock_iso(d->bars[0].t * 1000, a), clock_iso(d->bars[d->count - 1].t * 1000, z));
+        e->exit_code = EXIT_USAGE;
         return 0;
     }
     res->start = start;
@@ -489,19 +644,19 @@ static int bt_main_protected(lua_State *L)
     lua_setfield(L, ctx_idx, "log");
     lua_getfield(L, ctx_idx, "portfolio");
     int pf_idx = lua_gettop(L);
-    lua_getfield(L, strategy_idx, "on_cycle");
-    int fn_idx = lua_gettop(L);
 
-    char info[512];
-    strbuf ev = {0};
-    strbuf_puts(&ev, "{\"strategy\":");
-    strbuf_json_string(&ev, res->strategy, strlen(res->strategy));
-    strbuf_puts(&ev, ",\"data\":");
-    strbuf_json_string(&ev, opt->data_path, strlen(opt->data_path));
-    strbuf_printf(&ev, ",\"bars\":%zu,\"interval\":%d}", marks, res->interval);
-    blackbox_log(BLACKBOX_DEBUG, "backtest.start", ev.oom ? NULL : ev.data);
-    strbuf_free(&ev);
+    if (!opt->quiet) {
+        strbuf ev = {0};
+        strbuf_puts(&ev, "{\"strategy\":");
+        strbuf_json_string(&ev, res->strategy, strlen(res->strategy));
+        strbuf_puts(&ev, ",\"data\":");
+        strbuf_json_string(&ev, opt->data_path, strlen(opt->data_path));
+        strbuf_printf(&ev, ",\"bars\":%zu,\"interval\":%d}", marks, res->interval);
+        blackbox_log(BLACKBOX_DEBUG, "backtest.start", ev.oom ? NULL : ev.data);
+        strbuf_free(&ev);
+    }
     int64_t t0 = clock_monotonic_ms();
+    progress_start(&e->progress, "backtest", opt->progress, 1);
     e->next = start;
     while (!e->done) {
         lua_pushcfunction(L, bt_run_bars);
@@ -510,7 +665,7 @@ static int bt_main_protected(lua_State *L)
         lua_pushvalue(L, ctx_idx);
         lua_pushvalue(L, pf_idx);
         lua_pushvalue(L, balances_idx);
-        runtime_status rs = runtime_call(e->rt, 5, 0);
+        runtime_status rs = runtime_call(s->rt, 5, 0);
         if (rs != RUNTIME_OK) {
             char iso[CLOCK_ISO_SIZE];
             const char *msg = lua_tostring(L, -1);
@@ -522,48 +677,71 @@ static int bt_main_protected(lua_State *L)
         }
     }
     res->seconds = (double)(clock_monotonic_ms() - t0) / 1000;
-    if (opt->progress) console_write(stderr, "\r\033[K", 4);
+    progress_end(&e->progress);
     if (e->exit_code != EXIT_OK) return 0;
     backtest_compute_metrics(res, opt->rules.ordermin);
-    snprintf(info, sizeof info, "{\"bars\":%zu,\"fills\":%zu,\"total_return\":%.6g,\"max_drawdown\":%.6g,\"seconds\":%.3f}",
-             marks, res->nfills, isfinite(res->m.total_return) ? res->m.total_return : 0, res->m.max_drawdown, res->seconds);
-    blackbox_log(BLACKBOX_DEBUG, "backtest.end", info);
+    if (!opt->quiet) {
+        char info[512];
+        snprintf(info, sizeof info,
+                 "{\"bars\":%zu,\"fills\":%zu,\"total_return\":%.6g,\"max_drawdown\":%.6g,\"seconds\":%.3f}", marks,
+                 res->nfills, isfinite(res->m.total_return) ? res->m.total_return : 0, res->m.max_drawdown,
+                 res->seconds);
+        blackbox_log(BLACKBOX_DEBUG, "backtest.end", info);
+    }
     return 0;
+}
+
+int backtest_session_run(backtest_session *s, const param_setting *params, size_t n, int64_t from_ms, int64_t to_ms,
+                         backtest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->data = s->data;                               /* shared, never freed with the result */
+    snprintf(res->strategy, sizeof res->strategy, "%s", s->strategy);
+    snprintf(res->pair, sizeof res->pair, "%s", s->pair);
+    snprintf(res->base, sizeof res->base, "%s", s->base);
+    snprintf(res->quote, sizeof res->quote, "%s", s->quote);
+    res->interval = s->interval;
+    res->own_interval = s->own_interval;
+    res->resampled_from = s->resampled_from;
+    bt_engine *e = calloc(1, sizeof *e);
+    if (!e) { bt_set_error(res, "out of memory"); return EXIT_FAILED; }
+    *e = (bt_engine){.opt = s->opt, .res = res, .session = s, .exit_code = EXIT_FAILED, .from_ms = from_ms,
+                     .to_ms = to_ms};
+    lua_State *L = runtime_lua(s->rt);
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, bt_run_protected);
+    lua_pushlightuserdata(L, e);
+    lua_pushlightuserdata(L, (void *)params);
+    lua_pushinteger(L, (lua_Integer)n);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        bt_set_error(res, "internal error: %s", msg ? msg : "?");
+        e->exit_code = EXIT_FAILED;
+    }
+    lua_settop(L, top);
+    int code = e->exit_code;
+    free(e);
+    return code;
 }
 
 int backtest_run(const backtest_options *opt, backtest_result *res)
 {
-    memset(res, 0, sizeof *res);
-    char err[512];
-    if (risk_caps_from_env(&res->caps, err, sizeof err) != 0) {
-        bt_set_error(res, "%s", err);
-        return EXIT_USAGE;
+    backtest_session *s;
+    int code = backtest_session_open(opt, &s, res->error, sizeof res->error);
+    if (code != EXIT_OK) {
+        char err[sizeof res->error];
+        memcpy(err, res->error, sizeof err);
+        memset(res, 0, sizeof *res);
+        memcpy(res->error, err, sizeof err);
+        return code;
     }
-    if (csvdata_load(opt->data_path, &res->data, res->error, sizeof res->error) != 0) return EXIT_USAGE;
-    bt_engine e = {.opt = opt, .res = res, .exit_code = EXIT_FAILED};
-    e.rt = runtime_open(opt->strategy_path, err, sizeof err);
-    if (!e.rt) {
-        bt_set_error(res, "%s", err);
-        return EXIT_USAGE;
-    }
-    lua_State *L = runtime_lua(e.rt);
-    /* History only: a strategy that reaches for the network in a backtest gets http.offline. */
-    http_set_offline("backtests are offline: no network, the strategy sees history only");
-    lua_pushcfunction(L, bt_main_protected);
-    lua_pushlightuserdata(L, &e);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        bt_set_error(res, "internal error: %s", msg ? msg : "?");
-        e.exit_code = EXIT_FAILED;
-    }
-    http_set_offline(NULL);
-    runtime_close(e.rt);
-    return e.exit_code;
+    code = backtest_session_run(s, NULL, 0, opt->from_ms, opt->to_ms, res);
+    res->owner = s;
+    return code;
 }
 
 void backtest_result_free(backtest_result *res)
 {
-    csvdata_free(&res->data);
     free(res->equity);
     free(res->cash);
     free(res->position);
@@ -571,6 +749,9 @@ void backtest_result_free(backtest_result *res)
     res->equity = res->cash = res->position = NULL;
     res->fills = NULL;
     res->nfills = 0;
+    memset(&res->data, 0, sizeof res->data);
+    backtest_session_close(res->owner);
+    res->owner = NULL;
 }
 
 /* ---- metrics -------------------------------------------------------------------------------- */
@@ -629,8 +810,15 @@ void backtest_compute_metrics(backtest_result *res, double ordermin)
     m->sortino = dsd > 1e-15 ? mean / dsd * sqrt(per_year) : NAN;
 
     size_t in_market = 0;
-    for (size_t k = 0; k < n; k++) in_market += res->position[k] >= ordermin;
+    double exposure_sum = 0;
+    for (size_t k = 0; k < n; k++) {
+        in_market += res->position[k] >= ordermin;
+        double share = eq[k] > 0 ? res->position[k] * bars[res->start + k].c / eq[k] : 0;
+        exposure_sum += share;
+        if (share > m->exposure_max) m->exposure_max = share;
+    }
     m->time_in_market = (double)in_market / (double)n;
+    m->exposure_avg = exposure_sum / (double)n;
 
     /* round trips: from flat (under ordermin) to a position and back to flat */
     int open = 0;
@@ -661,150 +849,122 @@ void backtest_compute_metrics(backtest_result *res, double ordermin)
 
 /* ---- outputs ----------------------------------------------------------------------------------- */
 
-/* Numbers are written with one fixed format so two runs give the same bytes; NaN -> null. */
-static void bt_json_num(strbuf *b, double v)
-{
-    if (!isfinite(v)) { strbuf_puts(b, "null"); return; }
-    if (v == 0) v = 0;                                  /* no "-0" */
-    strbuf_printf(b, "%.12g", v);
-}
-
-static void bt_json_time(strbuf *b, int64_t t)
-{
-    char iso[CLOCK_ISO_SIZE];
-    if (t == 0) { strbuf_puts(b, "null"); return; }
-    strbuf_printf(b, "\"%s\"", clock_iso(t * 1000, iso));
-}
-
-static void bt_json_key(strbuf *b, const char *key, int first)
-{
-    strbuf_printf(b, "%s\"%s\":", first ? "" : ",", key);
-}
-
-static void bt_json_kn(strbuf *b, const char *key, double v, int first)
-{
-    bt_json_key(b, key, first);
-    bt_json_num(b, v);
-}
-
-static void bt_json_ks(strbuf *b, const char *key, const char *v, int first)
-{
-    bt_json_key(b, key, first);
-    strbuf_json_string(b, v, strlen(v));
-}
-
-static int bt_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-        snprintf(err, errlen, "cannot write %s", path);
-        if (f) fclose(f);
-        return -1;
-    }
-    return 0;
-}
-
-/* Keys are written in sorted order at every level (the test checks it). */
+/* Keys are written in sorted order at every level (jsonw checks it; so does the test). */
 int backtest_write_json(const backtest_result *res, const backtest_options *opt, const char *path, char *err,
                         size_t errlen)
 {
     const backtest_metrics *m = &res->m;
     const csvdata *d = &res->data;
     strbuf b = {0};
-    strbuf_puts(&b, "{\"config\":{\"caps\":{");
-    bt_json_kn(&b, "max_daily_loss_quote", res->caps.max_daily_loss_quote, 1);
-    bt_json_kn(&b, "max_order_quote", res->caps.max_order_quote, 0);
-    bt_json_kn(&b, "max_orders_per_cycle", res->caps.max_orders_per_cycle, 0);
-    bt_json_kn(&b, "max_position_quote", res->caps.max_position_quote, 0);
-    strbuf_puts(&b, "}");
-    bt_json_kn(&b, "cash", opt->paper.starting_cash, 0);
-    bt_json_kn(&b, "fee_bps", opt->paper.fee_rate * 10000, 0);
-    bt_json_key(&b, "from", 0);
-    bt_json_time(&b, opt->from_ms / 1000);
-    strbuf_puts(&b, ",\"rules\":{");
-    bt_json_kn(&b, "costmin", opt->rules.costmin, 1);
-    bt_json_kn(&b, "lot_decimals", opt->rules.lot_decimals, 0);
-    bt_json_kn(&b, "ordermin", opt->rules.ordermin, 0);
-    bt_json_kn(&b, "pair_decimals", opt->rules.pair_decimals, 0);
-    bt_json_kn(&b, "tick_size", opt->rules.tick_size, 0);
-    strbuf_puts(&b, "}");
-    bt_json_kn(&b, "slippage_bps", opt->paper.slippage_rate * 10000, 0);
-    bt_json_key(&b, "to", 0);
-    bt_json_time(&b, opt->to_ms / 1000);
-    strbuf_puts(&b, "},\"data\":{");
-    bt_json_kn(&b, "bars", (double)d->count, 1);
-    bt_json_ks(&b, "file", opt->data_path, 0);
-    bt_json_key(&b, "first", 0);
-    bt_json_time(&b, d->bars[0].t);
-    bt_json_ks(&b, "format", d->headered ? "headered" : "kraken_ohlcvt", 0);
-    bt_json_kn(&b, "gaps", (double)d->gaps, 0);
-    bt_json_kn(&b, "interval_min", d->interval_min, 0);
-    bt_json_key(&b, "largest_gap", 0);
+    jsonw w = {.out = &b};
+    jsonw_object(&w, NULL);
+    jsonw_object(&w, "config");
+    jsonw_object(&w, "caps");
+    jsonw_number(&w, "max_daily_loss_quote", res->caps.max_daily_loss_quote);
+    jsonw_number(&w, "max_order_quote", res->caps.max_order_quote);
+    jsonw_number(&w, "max_orders_per_cycle", res->caps.max_orders_per_cycle);
+    jsonw_number(&w, "max_position_quote", res->caps.max_position_quote);
+    jsonw_end(&w);
+    jsonw_number(&w, "cash", opt->paper.starting_cash);
+    jsonw_number(&w, "fee_bps", opt->paper.fee_rate * 10000);
+    jsonw_time(&w, "from", opt->from_ms / 1000);
+    jsonw_object(&w, "params");                         /* --set */
+    size_t order[BACKTEST_MAX_SET];
+    param_settings_order(opt->params, opt->nparams < BACKTEST_MAX_SET ? opt->nparams : BACKTEST_MAX_SET, order);
+    for (size_t i = 0; i < opt->nparams && i < BACKTEST_MAX_SET; i++)
+        jsonw_string(&w, opt->params[order[i]].name, opt->params[order[i]].value.text);
+    jsonw_end(&w);
+    jsonw_object(&w, "rules");
+    jsonw_number(&w, "costmin", opt->rules.costmin);
+    jsonw_number(&w, "lot_decimals", opt->rules.lot_decimals);
+    jsonw_number(&w, "ordermin", opt->rules.ordermin);
+    jsonw_number(&w, "pair_decimals", opt->rules.pair_decimals);
+    jsonw_number(&w, "tick_size", opt->rules.tick_size);
+    jsonw_end(&w);
+    jsonw_number(&w, "slippage_bps", opt->paper.slippage_rate * 10000);
+    jsonw_time(&w, "to", opt->to_ms / 1000);
+    jsonw_end(&w);
+    jsonw_object(&w, "data");
+    jsonw_number(&w, "bars", (double)d->count);
+    jsonw_string(&w, "file", opt->data_path);
+    jsonw_time(&w, "first", d->bars[0].t);
+    jsonw_string(&w, "format", d->headered ? "headered" : "kraken_ohlcvt");
+    jsonw_number(&w, "gaps", (double)d->gaps);
+    jsonw_number(&w, "interval_min", d->interval_min);
     if (d->gaps) {
-        strbuf_puts(&b, "{\"from\":");
-        bt_json_time(&b, d->largest_gap_from);
-        strbuf_puts(&b, ",\"to\":");
-        bt_json_time(&b, d->largest_gap_to);
-        strbuf_puts(&b, "}");
+        jsonw_object(&w, "largest_gap");
+        jsonw_time(&w, "from", d->largest_gap_from);
+        jsonw_time(&w, "to", d->largest_gap_to);
+        jsonw_end(&w);
     } else {
-        strbuf_puts(&b, "null");
+        jsonw_null(&w, "largest_gap");
     }
-    bt_json_key(&b, "last", 0);
-    bt_json_time(&b, d->bars[d->count - 1].t);
-    bt_json_kn(&b, "missing_bars", (double)d->missing, 0);
-    bt_json_kn(&b, "resampled_from_min", res->resampled_from ? res->resampled_from : NAN, 0);
-    strbuf_puts(&b, "},\"intents\":{");
-    bt_json_kn(&b, "accepted", res->intents[INTENT_ACCEPTED], 1);
-    bt_json_kn(&b, "rejected", res->intents[INTENT_REJECTED], 0);
-    bt_json_kn(&b, "resized", res->intents[INTENT_RESIZED], 0);
-    strbuf_puts(&b, "},\"metrics\":{");
-    bt_json_kn(&b, "buy_and_hold_cagr", m->bh_cagr, 1);
-    bt_json_kn(&b, "buy_and_hold_return", m->bh_return, 0);
-    bt_json_kn(&b, "buys", (double)m->buys, 0);
-    bt_json_kn(&b, "cagr", m->cagr, 0);
-    bt_json_kn(&b, "fees", m->fees, 0);
-    bt_json_kn(&b, "fills", (double)m->fills, 0);
-    bt_json_kn(&b, "final_equity", m->final_equity, 0);
-    bt_json_kn(&b, "gross_loss", m->gross_loss, 0);
-    bt_json_kn(&b, "gross_profit", m->gross_profit, 0);
-    bt_json_kn(&b, "losses", (double)m->losses, 0);
-    bt_json_kn(&b, "max_drawdown", m->max_drawdown, 0);
-    bt_json_key(&b, "max_drawdown_peak", 0);
-    bt_json_time(&b, m->dd_peak_t);
-    bt_json_key(&b, "max_drawdown_recovered", 0);
-    bt_json_time(&b, m->dd_recovered_t);
-    bt_json_key(&b, "max_drawdown_trough", 0);
-    bt_json_time(&b, m->dd_trough_t);
-    bt_json_key(&b, "open_at_end", 0);
-    strbuf_puts(&b, m->open_at_end ? "true" : "false");
-    bt_json_kn(&b, "profit_factor", m->profit_factor, 0);
-    bt_json_kn(&b, "round_trips", (double)m->round_trips, 0);
-    bt_json_kn(&b, "sells", (double)m->sells, 0);
-    bt_json_kn(&b, "sharpe", m->sharpe, 0);
-    bt_json_kn(&b, "sortino", m->sortino, 0);
-    bt_json_kn(&b, "start_equity", m->start_equity, 0);
-    bt_json_kn(&b, "time_in_market", m->time_in_market, 0);
-    bt_json_kn(&b, "total_return", m->total_return, 0);
-    bt_json_kn(&b, "win_rate", m->win_rate, 0);
-    bt_json_kn(&b, "wins", (double)m->wins, 0);
-    bt_json_kn(&b, "years", m->years, 0);
-    strbuf_puts(&b, "},\"orders\":{");
-    bt_json_kn(&b, "filled", (double)res->nfills, 1);
-    bt_json_kn(&b, "limit_unfilled", (double)res->limit_unfilled, 0);
-    bt_json_kn(&b, "refused", (double)res->refused, 0);
-    strbuf_puts(&b, "},\"period\":{");
-    bt_json_kn(&b, "bars", (double)(res->end - res->start + 1), 1);
-    bt_json_key(&b, "first", 0);
-    bt_json_time(&b, d->bars[res->start].t);
-    bt_json_key(&b, "last", 0);
-    bt_json_time(&b, d->bars[res->end].t);
-    strbuf_puts(&b, "},\"strategy\":{");
-    bt_json_ks(&b, "file", opt->strategy_path, 1);
-    bt_json_kn(&b, "interval", res->interval, 0);
-    bt_json_ks(&b, "name", res->strategy, 0);
-    bt_json_ks(&b, "pair", res->pair, 0);
-    strbuf_puts(&b, "},\"version\":\"" BT_JSON_VERSION "\"}\n");
-    int rc = b.oom ? (snprintf(err, errlen, "out of memory"), -1) : bt_write_file(path, b.data, b.len, err, errlen);
+    jsonw_time(&w, "last", d->bars[d->count - 1].t);
+    jsonw_number(&w, "missing_bars", (double)d->missing);
+    jsonw_number(&w, "resampled_from_min", res->resampled_from ? res->resampled_from : NAN);
+    jsonw_end(&w);
+    jsonw_object(&w, "intents");
+    jsonw_number(&w, "accepted", res->intents[INTENT_ACCEPTED]);
+    jsonw_number(&w, "rejected", res->intents[INTENT_REJECTED]);
+    jsonw_object(&w, "rejected_by");
+    for (int r = 0; r < RISK_REJECT_COUNT; r++) jsonw_number(&w, risk_reject_names[r], res->rejected_by[r]);
+    jsonw_end(&w);
+    jsonw_number(&w, "resized", res->intents[INTENT_RESIZED]);
+    jsonw_end(&w);
+    jsonw_object(&w, "metrics");
+    jsonw_number(&w, "buy_and_hold_cagr", m->bh_cagr);
+    jsonw_number(&w, "buy_and_hold_return", m->bh_return);
+    jsonw_number(&w, "buys", (double)m->buys);
+    jsonw_number(&w, "cagr", m->cagr);
+    jsonw_number(&w, "exposure_avg", m->exposure_avg);
+    jsonw_number(&w, "exposure_max", m->exposure_max);
+    jsonw_number(&w, "fees", m->fees);
+    jsonw_number(&w, "fills", (double)m->fills);
+    jsonw_number(&w, "final_equity", m->final_equity);
+    jsonw_number(&w, "gross_loss", m->gross_loss);
+    jsonw_number(&w, "gross_profit", m->gross_profit);
+    jsonw_number(&w, "losses", (double)m->losses);
+    jsonw_number(&w, "max_drawdown", m->max_drawdown);
+    jsonw_time(&w, "max_drawdown_peak", m->dd_peak_t);
+    jsonw_time(&w, "max_drawdown_recovered", m->dd_recovered_t);
+    jsonw_time(&w, "max_drawdown_trough", m->dd_trough_t);
+    jsonw_bool(&w, "open_at_end", m->open_at_end);
+    jsonw_number(&w, "profit_factor", m->profit_factor);
+    jsonw_number(&w, "round_trips", (double)m->round_trips);
+    jsonw_number(&w, "sells", (double)m->sells);
+    jsonw_number(&w, "sharpe", m->sharpe);
+    jsonw_number(&w, "sortino", m->sortino);
+    jsonw_number(&w, "start_equity", m->start_equity);
+    jsonw_number(&w, "time_in_market", m->time_in_market);
+    jsonw_number(&w, "total_return", m->total_return);
+    jsonw_number(&w, "win_rate", m->win_rate);
+    jsonw_number(&w, "wins", (double)m->wins);
+    jsonw_number(&w, "years", m->years);
+    jsonw_end(&w);
+    jsonw_object(&w, "orders");
+    jsonw_number(&w, "filled", (double)res->nfills);
+    jsonw_number(&w, "limit_unfilled", (double)res->limit_unfilled);
+    jsonw_number(&w, "refused", (double)res->refused);
+    jsonw_end(&w);
+    jsonw_object(&w, "period");
+    jsonw_number(&w, "bars", (double)(res->end - res->start + 1));
+    jsonw_time(&w, "first", d->bars[res->start].t);
+    jsonw_time(&w, "last", d->bars[res->end].t);
+    jsonw_end(&w);
+    jsonw_object(&w, "strategy");
+    jsonw_string(&w, "file", opt->strategy_path);
+    jsonw_number(&w, "interval", res->interval);
+    jsonw_string(&w, "name", res->strategy);
+    jsonw_number(&w, "own_interval", res->own_interval);
+    jsonw_string(&w, "pair", res->pair);
+    jsonw_end(&w);
+    jsonw_string(&w, "version", BT_JSON_VERSION);
+    jsonw_end(&w);
+    strbuf_puts(&b, "\n");
+    int rc = -1;
+    if (b.oom) snprintf(err, errlen, "out of memory");
+    else if (w.unsorted) snprintf(err, errlen, "internal error: JSON keys out of order");
+    else rc = jsonw_write_file(path, b.data, b.len, err, errlen);
     strbuf_free(&b);
     return rc;
 }
@@ -833,7 +993,7 @@ int backtest_write_trades(const backtest_result *res, const char *path, char *er
         bt_csv_string(&b, f->reason);
         strbuf_puts(&b, "\n");
     }
-    int rc = b.oom ? (snprintf(err, errlen, "out of memory"), -1) : bt_write_file(path, b.data, b.len, err, errlen);
+    int rc = b.oom ? (snprintf(err, errlen, "out of memory"), -1) : jsonw_write_file(path, b.data, b.len, err, errlen);
     strbuf_free(&b);
     return rc;
 }
@@ -851,71 +1011,87 @@ static void bt_ratio(char *out, size_t len, double v)
     else snprintf(out, len, "%.2f", v);
 }
 
-void backtest_print_summary(const backtest_result *res, const backtest_options *opt)
+void backtest_print_summary(FILE *out, const backtest_result *res, const backtest_options *opt)
 {
     const backtest_metrics *m = &res->m;
     const csvdata *d = &res->data;
     char a[CLOCK_ISO_SIZE], z[CLOCK_ISO_SIZE], x[64], y[64];
-    console_printf(stdout, "backtest  %s (%s) on %s, %d-minute bars\n", res->strategy, opt->strategy_path, res->pair,
+    console_printf(out, "backtest  %s (%s) on %s, %d-minute bars\n", res->strategy, opt->strategy_path, res->pair,
                    res->interval);
-    console_printf(stdout, "data      %s: %zu bars (%s%s), %.16s .. %.16s\n", opt->data_path, d->count,
+    console_printf(out, "data      %s: %zu bars (%s%s), %.16s .. %.16s\n", opt->data_path, d->count,
                    d->headered ? "headered CSV" : "Kraken OHLCVT", d->millis ? ", times in ms" : "",
                    clock_iso(d->bars[0].t * 1000, a), clock_iso(d->bars[d->count - 1].t * 1000, z));
+    if (res->interval != res->own_interval)
+        console_printf(out, "warning   %s is written for %d-minute bars; it runs on %d-minute bars (--interval %d): "
+                            "periods counted in bars now span %.4gx the time\n",
+                       res->strategy, res->own_interval, res->interval, res->interval,
+                       (double)res->interval / res->own_interval);
     if (res->resampled_from)
-        console_printf(stdout, "          resampled from %d-minute bars to the strategy's %d\n", res->resampled_from,
+        console_printf(out, "          resampled from %d-minute bars to %d-minute bars\n", res->resampled_from,
                        res->interval);
     if (d->gaps)
-        console_printf(stdout, "gaps      %zu (%zu missing bars); largest %.16s -> %.16s\n", d->gaps, d->missing,
+        console_printf(out, "gaps      %zu (%zu missing bars); largest %.16s -> %.16s\n", d->gaps, d->missing,
                        clock_iso(d->largest_gap_from * 1000, a), clock_iso(d->largest_gap_to * 1000, z));
     else
-        console_printf(stdout, "gaps      none\n");
-    console_printf(stdout, "period    %.16s .. %.16s, %zu bars (%.2f years)\n", clock_iso(d->bars[res->start].t * 1000, a),
+        console_printf(out, "gaps      none\n");
+    console_printf(out, "period    %.16s .. %.16s, %zu bars (%.2f years)\n", clock_iso(d->bars[res->start].t * 1000, a),
                    clock_iso(d->bars[res->end].t * 1000, z), res->end - res->start + 1, m->years);
-    console_printf(stdout, "broker    cash %.2f %s, fee %.4g bps, slippage %.4g bps; pair rules: ordermin %.10g, costmin "
+    console_printf(out, "broker    cash %.2f %s, fee %.4g bps, slippage %.4g bps; pair rules: ordermin %.10g, costmin "
                            "%.10g, lot %d decimals, tick %.10g\n",
                    opt->paper.starting_cash, res->quote, opt->paper.fee_rate * 10000, opt->paper.slippage_rate * 10000,
                    opt->rules.ordermin, opt->rules.costmin, opt->rules.lot_decimals,
                    opt->rules.tick_size > 0 ? opt->rules.tick_size : pow(10, -opt->rules.pair_decimals));
-    console_printf(stdout, "caps      max_order_quote %.10g, max_position_quote %.10g, max_orders_per_cycle %.0f, "
+    console_printf(out, "caps      max_order_quote %.10g, max_position_quote %.10g, max_orders_per_cycle %.0f, "
                            "max_daily_loss_quote %.10g\n\n",
                    res->caps.max_order_quote, res->caps.max_position_quote, res->caps.max_orders_per_cycle,
                    res->caps.max_daily_loss_quote);
-    console_printf(stdout, "%-18s %16s %16s\n", "", "strategy", "buy & hold");
+    console_printf(out, "%-18s %16s %16s\n", "", "strategy", "buy & hold");
     bt_pct(x, sizeof x, m->total_return);
     bt_pct(y, sizeof y, m->bh_return);
-    console_printf(stdout, "%-18s %16s %16s\n", "total return", x, y);
+    console_printf(out, "%-18s %16s %16s\n", "total return", x, y);
     bt_pct(x, sizeof x, m->cagr);
     bt_pct(y, sizeof y, m->bh_cagr);
-    console_printf(stdout, "%-18s %16s %16s\n", "CAGR", x, y);
-    console_printf(stdout, "%-18s %16.2f %16.2f\n", "final equity", m->final_equity,
+    console_printf(out, "%-18s %16s %16s\n", "CAGR", x, y);
+    console_printf(out, "%-18s %16.2f %16.2f\n", "final equity", m->final_equity,
                    m->start_equity * (1 + m->bh_return));
     bt_pct(x, sizeof x, -m->max_drawdown);
     if (m->max_drawdown > 0)
-        console_printf(stdout, "%-18s %16s   peak %.10s, trough %.10s, %s%.10s\n", "max drawdown", x,
+        console_printf(out, "%-18s %16s   peak %.10s, trough %.10s, %s%.10s\n", "max drawdown", x,
                        clock_iso(m->dd_peak_t * 1000, a), clock_iso(m->dd_trough_t * 1000, z),
                        m->dd_recovered_t ? "recovered " : "not recovered",
                        m->dd_recovered_t ? clock_iso(m->dd_recovered_t * 1000, a) : "");
     else
-        console_printf(stdout, "%-18s %16s\n", "max drawdown", x);
+        console_printf(out, "%-18s %16s\n", "max drawdown", x);
     bt_ratio(x, sizeof x, m->sharpe);
-    console_printf(stdout, "%-18s %16s\n", "Sharpe", x);
+    console_printf(out, "%-18s %16s\n", "Sharpe", x);
     bt_ratio(x, sizeof x, m->sortino);
-    console_printf(stdout, "%-18s %16s\n", "Sortino", x);
+    console_printf(out, "%-18s %16s\n", "Sortino", x);
     bt_pct(x, sizeof x, m->win_rate);
-    console_printf(stdout, "%-18s %16s   %zu won, %zu lost of %zu round trips%s\n", "win rate", x + (x[0] == '+'),
+    console_printf(out, "%-18s %16s   %zu won, %zu lost of %zu round trips%s\n", "win rate", x + (x[0] == '+'),
                    m->wins, m->losses, m->round_trips, m->open_at_end ? " (+1 still open)" : "");
     bt_ratio(x, sizeof x, m->profit_factor);
-    console_printf(stdout, "%-18s %16s\n", "profit factor", x);
-    console_printf(stdout, "%-18s %16zu   %zu buys, %zu sells\n", "fills", m->fills, m->buys, m->sells);
-    console_printf(stdout, "%-18s %16.2f\n", "fees paid", m->fees);
+    console_printf(out, "%-18s %16s\n", "profit factor", x);
+    console_printf(out, "%-18s %16zu   %zu buys, %zu sells\n", "fills", m->fills, m->buys, m->sells);
+    console_printf(out, "%-18s %16.2f\n", "fees paid", m->fees);
     bt_pct(x, sizeof x, m->time_in_market);
-    console_printf(stdout, "%-18s %16s\n", "time in market", x + (x[0] == '+'));
-    console_printf(stdout, "%-18s %16s   %d accepted, %d resized, %d rejected; %zu limit unfilled, %zu refused at fill\n",
+    bt_pct(y, sizeof y, m->exposure_avg);
+    char z2[64];
+    bt_pct(z2, sizeof z2, m->exposure_max);
+    console_printf(out, "%-18s %16s   exposure %s average, %s at most (position value / equity)\n", "time in market",
+                   x + (x[0] == '+'), y + (y[0] == '+'), z2 + (z2[0] == '+'));
+    console_printf(out, "%-18s %16s   %d accepted, %d resized, %d rejected; %zu limit unfilled, %zu refused at fill\n",
                    "intents", "", res->intents[INTENT_ACCEPTED], res->intents[INTENT_RESIZED],
                    res->intents[INTENT_REJECTED], res->limit_unfilled, res->refused);
+    if (res->intents[INTENT_REJECTED]) {
+        strbuf why = {0};
+        for (int r = 0; r < RISK_REJECT_COUNT; r++)
+            if (res->rejected_by[r]) strbuf_printf(&why, "%s%s %d", why.len ? ", " : "", risk_reject_names[r], res->rejected_by[r]);
+        console_printf(out, "%-18s %16s   %s\n", "rejected by", "", strbuf_cstr(&why));
+        strbuf_free(&why);
+    }
     double bars = (double)(res->end - res->start + 1);
     if (res->seconds >= 0.005)
-        console_printf(stdout, "%-18s %16.3f s   %.0f bars/s\n", "engine time", res->seconds, bars / res->seconds);
+        console_printf(out, "%-18s %16.3f s   %.0f bars/s\n", "engine time", res->seconds, bars / res->seconds);
     else
-        console_printf(stdout, "%-18s %16.3f s\n", "engine time", res->seconds);
+        console_printf(out, "%-18s %16.3f s\n", "engine time", res->seconds);
 }

@@ -12,4 +12,6 @@ void codec_base64_encode(const unsigned char *data, size_t n, char *out);
 long codec_base64_decode(const char *text, size_t n, unsigned char *out);
 /* Writes lower-case hex of data into out (needs 2n + 1 bytes; NUL-terminated). */
 void codec_hex_encode(const unsigned char *data, size_t n, char *out);
+/* The sha256 of a file's bytes in hex; 0, or -1 (out is then "unreadable"). */
+int codec_file_sha256(const char *path, char out[65]);
 #endif

@@ -186,19 +186,7 @@ static int cycle_env_halt(void)
 /* The sha256 of the strategy file, so the record says exactly which code ran. */
 static void cycle_file_hash(const char *path, char out[65])
 {
-    strcpy(out, "unreadable");
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char buf[8192], digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    size_t n;
-    if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(md, buf, n);
-        if (EVP_DigestFinal_ex(md, digest, &len)) codec_hex_encode(digest, len, out);
-    }
-    EVP_MD_CTX_free(md);
-    fclose(f);
+    codec_file_sha256(path, out);
 }
 
 /* The strategy's name, pair and interval (raw reads of a validated table). */

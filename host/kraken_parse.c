@@ -42,6 +42,7 @@ static const kraken_error_rule kraken_error_rules[] = {
     {"EOrder:Rate limit exceeded", "kraken.rate_limited", 1},
     {"EService:Throttled", "kraken.rate_limited", 1},
     {"EService: Throttled", "kraken.rate_limited", 1},
+    {"EGeneral:Too many requests", "kraken.rate_limited", 1},   /* public calls over the per-IP limit */
     {"EAPI:Invalid key", "kraken.invalid_key", 0},
     {"EAPI:Invalid signature", "kraken.invalid_signature", 0},
     {"EGeneral:Permission denied", "kraken.permission_denied", 0},

@@ -221,3 +221,25 @@ void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_ru
         accepted++;
     }
 }
+
+/* ---- rejection codes ------------------------------------------------------------------------ */
+
+const char *const risk_reject_names[RISK_REJECT_COUNT] = {
+    "costmin", "daily_loss_limit", "insufficient_base", "insufficient_quote", "invalid_intent",
+    "max_orders_per_cycle", "max_position", "no_price", "ordermin",
+};
+
+/* The verdicts above are for people; this reads them back by the words each one carries, so a
+ * reworded verdict keeps its code as long as it names its rule (test_risk checks every one). */
+risk_reject risk_reject_reason(const intent *it)
+{
+    static const struct { const char *words; risk_reject code; } rules[] = {
+        {"max_orders_per_cycle", RISK_REJECT_MAX_ORDERS}, {"daily loss", RISK_REJECT_DAILY_LOSS},
+        {"no usable price", RISK_REJECT_NO_PRICE},        {"insufficient base", RISK_REJECT_INSUFFICIENT_BASE},
+        {"max_position_quote", RISK_REJECT_MAX_POSITION}, {"insufficient quote", RISK_REJECT_INSUFFICIENT_QUOTE},
+        {"ordermin", RISK_REJECT_ORDERMIN},               {"costmin", RISK_REJECT_COSTMIN},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strstr(it->verdict, rules[i].words)) return rules[i].code;
+    return RISK_REJECT_INVALID;
+}

@@ -47,6 +47,17 @@ void risk_caps_tighten(lua_State *L, int strategy_idx, risk_caps *caps);
 void risk_apply(intent *intents, int count, const risk_caps *caps, const pair_rules *rules, double bid, double ask,
                 double last, risk_book book);
 
+/* Why a rejected intent was rejected, as a stable code to count by (backtest, optimize). The
+ * names are sorted: they are JSON keys. */
+typedef enum {
+    RISK_REJECT_COSTMIN, RISK_REJECT_DAILY_LOSS, RISK_REJECT_INSUFFICIENT_BASE, RISK_REJECT_INSUFFICIENT_QUOTE,
+    RISK_REJECT_INVALID, RISK_REJECT_MAX_ORDERS, RISK_REJECT_MAX_POSITION, RISK_REJECT_NO_PRICE, RISK_REJECT_ORDERMIN,
+    RISK_REJECT_COUNT
+} risk_reject;
+extern const char *const risk_reject_names[RISK_REJECT_COUNT];
+/* The code of a rejected intent (a refusal by intent validation is RISK_REJECT_INVALID). */
+risk_reject risk_reject_reason(const intent *it);
+
 /* The largest volume, at most `volume`, that a buy filling at `price` may have: the order
  * within max_order_quote and the position (already `position`) within max_position_quote,
  * rounded down to the lot. The paper broker and the backtest clip their fills with it. */

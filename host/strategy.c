@@ -1,11 +1,15 @@
 /* Strategy loading and the contract check shared by `check` and `run`. */
 #include "strategy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
+
+#include "jsonw.h"
 
 const char *const strategy_risk_fields[] = {
     "max_order_quote", "max_position_quote", "max_orders_per_cycle", "max_daily_loss_quote", NULL,
@@ -145,4 +149,85 @@ strategy_result strategy_load(runtime *rt, const char *path, strbuf *problems)
         return STRATEGY_INVALID;
     }
     return STRATEGY_VALID;
+}
+
+/* ---- params ------------------------------------------------------------------------------ */
+
+void param_value_parse(const char *text, param_value *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->text, sizeof out->text, "%s", text);
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*text && end && *end == '\0' && errno == 0 && isfinite(v) && strspn(text, "+-.0123456789eE") == strlen(text)) {
+        out->kind = PARAM_NUMBER;
+        out->number = v;
+    } else if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+        out->kind = PARAM_BOOLEAN;
+        out->boolean = text[0] == 't';
+    } else {
+        out->kind = PARAM_STRING;
+    }
+}
+
+void param_value_number(double number, param_value *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = PARAM_NUMBER;
+    out->number = number == 0 ? 0 : number;            /* no "-0" */
+    char text[32];
+    snprintf(out->text, sizeof out->text, "%s", jsonw_format_exact(out->number, text));
+}
+
+void param_settings_order(const param_setting *settings, size_t n, size_t *order)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 && strcmp(settings[order[j - 1]].name, settings[i].name) > 0; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
+}
+
+int strategy_set_params(lua_State *L, int strategy_idx, const param_setting *settings, size_t n, char *err,
+                        size_t errlen)
+{
+    if (n == 0) return 0;
+    strategy_idx = lua_absindex(L, strategy_idx);
+    int top = lua_gettop(L);
+    if (strategy_rawfield(L, strategy_idx, "params") != LUA_TTABLE) {
+        snprintf(err, errlen, "the strategy has no params table to set %s in", settings[0].name);
+        lua_settop(L, top);
+        return -1;
+    }
+    int params = lua_gettop(L);                        /* [ params ] */
+    for (size_t i = 0; i < n; i++) {
+        const param_setting *s = &settings[i];
+        const param_value *v = &s->value;
+        lua_pushstring(L, s->name);
+        int type = lua_rawget(L, params);              /* [ params, current ] */
+        int integer = lua_isinteger(L, -1);
+        lua_pop(L, 1);
+        const char *problem = NULL;
+        if (type == LUA_TNIL) problem = "is not in the strategy's params (a new name would be ignored)";
+        else if (type == LUA_TNUMBER && v->kind != PARAM_NUMBER) problem = "is a number";
+        else if (type == LUA_TNUMBER && integer && (v->number != floor(v->number) || fabs(v->number) > 9.0e15))
+            problem = "is an integer: give a whole number";
+        else if (type == LUA_TBOOLEAN && v->kind != PARAM_BOOLEAN) problem = "is a boolean: give true or false";
+        else if (type != LUA_TNUMBER && type != LUA_TBOOLEAN && type != LUA_TSTRING)
+            problem = "is not a number, boolean or string";
+        if (problem) {
+            snprintf(err, errlen, "params.%s %s (got '%s')", s->name, problem, v->text);
+            lua_settop(L, top);
+            return -1;
+        }
+        lua_pushstring(L, s->name);
+        if (type == LUA_TNUMBER && integer) lua_pushinteger(L, (lua_Integer)v->number);
+        else if (type == LUA_TNUMBER) lua_pushnumber(L, v->number);
+        else if (type == LUA_TBOOLEAN) lua_pushboolean(L, v->boolean);
+        else lua_pushstring(L, v->text);
+        lua_rawset(L, params);
+    }
+    lua_settop(L, top);
+    return 0;
 }

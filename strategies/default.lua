@@ -16,7 +16,7 @@ local params = {
   rsi_exit = 80,           -- sell the position when RSI reaches this (take profit into an extreme)
   rsi_reentry = 50,        -- after an RSI exit, buy again only once RSI has cooled below this
   risk_per_trade = 0.01,   -- fraction of equity lost if the stop is hit
-  stop_atr = 2,            -- stop distance below the entry price, in ATRs
+  stop_atr = 2.0,          -- stop distance below the entry price, in ATRs (a float: fractions allowed)
   min_trade_quote = 10,    -- smaller buys are skipped; a smaller position is dust (counts as flat)
   fee_buffer = 0.01,       -- keep this fraction of cash for fees and slippage
   stale_intervals = 4,     -- PAPER/LIVE: hold when the last closed candle is older than this many intervals
@@ -31,8 +31,17 @@ local strategy = {
   params = params,
 }
 
--- Changing a period (edit the file) invalidates indicators kept in ctx.state: they are reseeded.
-local SIGNATURE = string.format("ema%d/%d rsi%d atr%d", params.fast, params.slow, params.rsi_period, params.atr_period)
+-- Changing a period (in the file, or by backtest --set / optimize --param) invalidates indicators
+-- kept in ctx.state: they are reseeded. Read when it runs, made once per set of periods.
+local sig_text, sig_fast, sig_slow, sig_rsi, sig_atr
+local function signature()
+  local fast, slow, rsi, atr = params.fast, params.slow, params.rsi_period, params.atr_period
+  if fast ~= sig_fast or slow ~= sig_slow or rsi ~= sig_rsi or atr ~= sig_atr then
+    sig_fast, sig_slow, sig_rsi, sig_atr = fast, slow, rsi, atr
+    sig_text = string.format("ema%d/%d rsi%d atr%d", fast, slow, rsi, atr)
+  end
+  return sig_text
+end
 
 local function warmup()
   return math.max(params.slow + 1, params.rsi_period + 1, params.atr_period + 1)
@@ -52,7 +61,7 @@ local function indicators_seed(candles)
   local gain, loss = ta.rsi_averages(closes, params.rsi_period)
   local last = candles[#candles]
   return {
-    sig = SIGNATURE, t = last.t, close = last.c,
+    sig = signature(), t = last.t, close = last.c,
     fast = fast, slow = slow, prev_fast = prev_fast, prev_slow = prev_slow,
     gain = gain, loss = loss, atr = ta.atr(candles, params.atr_period),
   }
@@ -95,7 +104,7 @@ end
 local function indicators_update(ctx, state)
   local pair, interval = ctx.pair or strategy.pair, ctx.interval or strategy.interval
   local ind = state.ind
-  if type(ind) == "table" and ind.sig == SIGNATURE and (checked[ind] or indicators_valid(ind)) then
+  if type(ind) == "table" and ind.sig == signature() and (checked[ind] or indicators_valid(ind)) then
     -- Steady state: a few recent candles continue what the state has seen.
     local recent, err = ctx.market.ohlc(pair, interval, 3)
     if not recent then return nil, market_error(err) end
@@ -141,6 +150,15 @@ local function buy_size(close, atr, cash, position_value)
   return quote, target
 end
 
+-- The holds of a backtest (no `explain`): one table each, never changed, instead of one per bar.
+local HOLD = {
+  no_trend = { action = "hold", reason = "no trend" },
+  overbought = { action = "hold", reason = "overbought" },
+  stopped = { action = "hold", reason = "uptrend but stopped out: waiting for the trend to reset" },
+  cooling = { action = "hold", reason = "cooling down" },
+  nothing = { action = "hold", reason = "nothing to add" },
+}
+
 -- Returns {action = "buy"|"sell"|"hold", reason, quote | volume, protective, block}. Holds get
 -- a detailed reason only when `explain` (a backtest skips the formatting: it holds most bars).
 local function technical_signal(state, f, explain)
@@ -163,25 +181,29 @@ local function technical_signal(state, f, explain)
     end
   end
   if not f.trend_up then
-    return { action = "hold", reason = explain and string.format("no trend: ema%d %.2f <= ema%d %.2f%s",
-      params.fast, f.ema_fast, params.slow, f.ema_slow, holding and "" or ", flat") or "no trend" }
+    if not explain then return HOLD.no_trend end
+    return { action = "hold", reason = string.format("no trend: ema%d %.2f <= ema%d %.2f%s",
+      params.fast, f.ema_fast, params.slow, f.ema_slow, holding and "" or ", flat") }
   end
   if f.rsi > params.rsi_overbought then
-    return { action = "hold", reason = explain and string.format("uptrend but overbought: rsi %.1f > %g",
-      f.rsi, params.rsi_overbought) or "overbought" }
+    if not explain then return HOLD.overbought end
+    return { action = "hold", reason = string.format("uptrend but overbought: rsi %.1f > %g",
+      f.rsi, params.rsi_overbought) }
   end
   if state.block == "stop" then
-    return { action = "hold", reason = "uptrend but stopped out: waiting for the trend to reset" }
+    return explain and { action = "hold", reason = HOLD.stopped.reason } or HOLD.stopped
   end
   if state.block == "rsi" then
-    return { action = "hold", reason = explain and string.format(
-      "uptrend but cooling down after an rsi exit: rsi %.1f >= %g", f.rsi, params.rsi_reentry) or "cooling down" }
+    if not explain then return HOLD.cooling end
+    return { action = "hold", reason = string.format(
+      "uptrend but cooling down after an rsi exit: rsi %.1f >= %g", f.rsi, params.rsi_reentry) }
   end
   local quote, target = buy_size(f.close, f.atr, f.cash, f.position_value)
   if quote < params.min_trade_quote then
-    return { action = "hold", reason = explain and string.format(
+    if not explain then return HOLD.nothing end
+    return { action = "hold", reason = string.format(
       "uptrend, nothing to add: position %.2f of target %.2f, cash %.2f, next buy %.2f < minimum %g",
-      f.position_value, target, f.cash, math.max(quote, 0), params.min_trade_quote) or "nothing to add" }
+      f.position_value, target, f.cash, math.max(quote, 0), params.min_trade_quote) }
   end
   return { action = "buy", quote = quote, reason = string.format(
     "uptrend: ema%d %.2f > ema%d %.2f, rsi %.1f <= %g; buy %.2f towards target %.2f (atr %.2f)",
@@ -212,6 +234,8 @@ local function to_intent(signal)
 end
 
 local function no_log() end
+local backtest_facts = {}
+local NO_ORDERS = {}                           -- a hold's answer, one table for every bar (never filled)
 
 function strategy.on_cycle(ctx)
   local log = ctx.log or no_log
@@ -233,14 +257,14 @@ function strategy.on_cycle(ctx)
 
   local pf = ctx.portfolio or {}
   local position = tonumber(pf.position) or 0
-  local f = {
-    candle_t = ind.t, close = ind.close, ema_fast = ind.fast, ema_slow = ind.slow,
-    rsi = ta.rsi_value(ind.gain, ind.loss), atr = ind.atr, trend_up = ind.fast > ind.slow,
-    cross = ta.cross(ind.prev_fast, ind.fast, ind.prev_slow, ind.slow),
-    cash = tonumber(pf.cash) or 0, position = position,
-    position_value = tonumber(pf.position_value) or position * ind.close,
-    indicators = how,
-  }
+  -- the facts of this cycle; a backtest fills one table again each bar (nothing keeps it)
+  local f = verbose and {} or backtest_facts
+  f.candle_t, f.close, f.ema_fast, f.ema_slow = ind.t, ind.close, ind.fast, ind.slow
+  f.rsi, f.atr, f.trend_up = ta.rsi_value(ind.gain, ind.loss), ind.atr, ind.fast > ind.slow
+  f.cross = ta.cross(ind.prev_fast, ind.fast, ind.prev_slow, ind.slow)
+  f.cash, f.position = tonumber(pf.cash) or 0, position
+  f.position_value = tonumber(pf.position_value) or position * ind.close
+  f.indicators = how
 
   -- Bookkeeping: the entry price drives the stop. A position found without one (state lost,
   -- or bought outside the strategy) gets the current close: the stop counts from now.
@@ -256,7 +280,7 @@ function strategy.on_cycle(ctx)
   local signal = ai_filter(ctx, technical_signal(state, f, verbose), f)
   if signal.action == "hold" then
     if verbose then log("strategy.decision", { action = "hold", reason = signal.reason, ai = signal.ai, close = f.close, rsi = f.rsi }) end
-    return {}
+    return NO_ORDERS
   end
   log("strategy.decision", { action = signal.action, reason = signal.reason, ai = signal.ai,
                              quote = signal.quote, volume = signal.volume, close = f.close, rsi = f.rsi })

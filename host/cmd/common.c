@@ -10,8 +10,8 @@
 #include "store.h"
 
 const command *const cmd_all[] = {
-    &cmd_check_command, &cmd_run_command,  &cmd_backtest_command, &cmd_script_command,
-    &cmd_locks_command, &cmd_halt_command, &cmd_version_command,  &cmd_help_command,
+    &cmd_check_command, &cmd_run_command,   &cmd_backtest_command, &cmd_optimize_command, &cmd_data_command,
+    &cmd_script_command, &cmd_locks_command, &cmd_halt_command,    &cmd_version_command,  &cmd_help_command,
     NULL,
 };
 

@@ -6,14 +6,7 @@
 # copies with `interval = 60` (nothing else changed) so they take the hourly file as is.
 # Fails only when something breaks (a run fails, or titan and Python disagree on the trades);
 # the targets are printed as met or missed.
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TITAN_BIN=${TITAN_BIN:-$ROOT/titan-host}
-export TITAN_HOME=$ROOT TITAN_BLACKBOX=/dev/null
-unset TITAN_MAX_ORDER_QUOTE TITAN_MAX_POSITION_QUOTE TITAN_MAX_ORDERS_PER_CYCLE TITAN_MAX_DAILY_LOSS_QUOTE
-unset TITAN_PAPER_FEE_BPS TITAN_PAPER_SLIPPAGE_BPS TITAN_PAPER_CASH
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/titan-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/engine_lib.sh"
 RUNS=${BENCH_RUNS:-5}
 
 DATA=$ROOT/../shared/data/XBTUSD_60.csv
@@ -49,7 +42,6 @@ return { name = "floor_ohlc", pair = "XBTUSD", interval = 60,
          on_cycle = function(ctx) local recent = ctx.market.ohlc(ctx.pair, ctx.interval, 3) return {} end }
 EOF
 
-now_ns() { date +%s%N; }
 # bench NAME FILE: best engine bars/s and best wall time (process start to exit) of $RUNS runs
 bench() {
   local name=$1 file=$2 best_rate=0 best_wall=999999 i t0 t1 rate wall

@@ -40,6 +40,27 @@ t_nogrep() { local name=$1 pattern=$2; shift 2; if grep -qF -- "$pattern" "$@" 2
 t_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # t_wait_port PORT: waits up to 10 s for a listener on 127.0.0.1:PORT.
 t_wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# t_pty_stderr OUT CMD...: runs CMD with stderr on a pseudo-terminal (stdout discarded), what it drew
+# into OUT; returns CMD's exit code. For progress bars, which are drawn only on a terminal.
+t_pty_stderr() {
+  local out=$1; shift
+  python3 - "$out" "$@" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+drawn = b""
+try:
+    while True:
+        chunk = os.read(master, 4096)
+        if not chunk: break
+        drawn += chunk
+except OSError:
+    pass
+open(sys.argv[1], "wb").write(drawn)
+sys.exit(p.returncode)
+PY
+}
 # t_spec FILE [ARGS]: runs a Lua spec through titan-host and folds its counts into ours.
 t_spec() {
   local out; out=$("$TITAN_BIN" script "$@" 2>&1); local rc=$?

@@ -14,7 +14,10 @@ Usage: kraken_fake.py --port PORT [--data DIR ...] [--verbose]
   tests/fixtures/kraken (fixtures of the same shape). GET /__info says which files were used.
 
 Public:  Time, Assets (asset list), Ticker and AssetPairs (one pair, several comma-separated, or
-         none = every pair, as Kraken), OHLC (one pair; interval, since). The recorded payloads are
+         none = every pair, as Kraken), OHLC (one pair; interval, since), Trades (one pair; since, count:
+         up to 1000 trades strictly after the `since` cursor, oldest first, rows exactly as recorded;
+         `last` is the newest returned trade's time in nanoseconds, as a string; without since, the
+         newest `count`; since in seconds or nanoseconds, as Kraken takes both). The recorded payloads are
          for one pair; they are served re-keyed under the internal name of the pair asked for:
          XBTUSD|XBT/USD|XXBTZUSD -> XXBTZUSD, XBTUSDT|XBT/USDT -> XBTUSDT, ETHUSD -> XETHZUSD,
          LTCUSDT -> LTCUSDT; anything else -> EQuery:Unknown asset pair.
@@ -31,7 +34,13 @@ Private: Balance, BalanceEx (balance and hold_trade per asset), TradeBalance, Ad
          userref, cl_ord_id filters), CancelOrder (txid or cl_ord_id).
 
 Control API (for tests, JSON bodies):
-  POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances
+  POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances, the trades
+                                             series and the rate limit
+  POST /__control {"trades": [[price, volume, time, side, type, misc, id], ...]}
+                                             the Trades series to serve (default: http_trades.json)
+  POST /__control {"rate_limit": {"calls": N, "seconds": S, "answer": "eapi"|"too_many"|"429"}}
+      public calls beyond N in any S seconds are answered EAPI:Rate limit exceeded, EGeneral:Too many
+      requests, or HTTP 429 with no envelope (counted in /__calls as such); {"rate_limit": null} lifts it
   POST /__control {"balances": {"ZUSD": "100.0", ...}}     replace the balances
   POST /__control {"last_nonce": 1900000000000}   the key's last nonce (as if another client used it)
   POST /__control {"method": "AddOrder"|"*", "kind": K, "times": N (default 1, -1 = always), ...}
@@ -60,6 +69,7 @@ Control API (for tests, JSON bodies):
   GET /__info     {"data": {file: path used}}
 """
 import argparse
+import bisect
 import base64
 import hashlib
 import hmac
@@ -77,7 +87,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_DATA = [os.path.join(ROOT, "..", "shared", "data", "kraken"), os.path.join(ROOT, "tests", "fixtures", "kraken")]
-FILES = ["http_ohlc.json", "http_ticker.json", "http_asset_pairs.json", "http_server_time.json"]
+FILES = ["http_ohlc.json", "http_ticker.json", "http_asset_pairs.json", "http_server_time.json", "http_trades.json"]
 
 PAIRS = {  # accepted name -> (internal key, altname, wsname, base, quote)
     "XBTUSD": ("XXBTZUSD", "XBTUSD", "XBT/USD", "XXBT", "ZUSD"),
@@ -97,6 +107,7 @@ ASSETS = {  # internal name -> (altname, decimals, display_decimals), as Kraken'
     "XLTC": ("LTC", 10, 5),
 }
 CLOSED_PAGE = 50  # ClosedOrders answers at most this many orders per call
+TRADES_PAGE = 1000  # Trades answers at most this many trades per call (and `count` at most this)
 INTERVALS = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600}
 READS = {"Balance", "TradeBalance", "OpenOrders", "ClosedOrders", "QueryOrders"}
 HTML_520 = (b"<!DOCTYPE html>\n<html><head><title>api.kraken.com | 520: Web server is returning an unknown error"
@@ -121,6 +132,14 @@ class State:
         self.faults = []
         self.balances = dict(DEFAULT_BALANCES)
         self.seq = 0
+        self.set_trades(only_entry(self.data["http_trades.json"]))
+        self.rate_limit = None
+        self.public_times = []
+
+    def set_trades(self, rows):
+        """The Trades series, sorted by time, each row with its time in nanoseconds beside it."""
+        self.trades = sorted(((trade_ns(r), r) for r in rows), key=lambda item: item[0])
+        self.trades_ns = [ns for ns, _ in self.trades]
 
 
 def load_data(dirs):
@@ -140,6 +159,11 @@ def only_entry(envelope):
     result = envelope["result"]
     key = [k for k in result if k != "last"][0]
     return result[key]
+
+
+def trade_ns(row):
+    """A trade's time (float seconds, as Kraken sends it) in whole nanoseconds: the cursor unit."""
+    return int(Decimal(repr(float(row[2]))) * 1000000000)
 
 
 def dec(text):
@@ -261,6 +285,11 @@ class Handler(BaseHTTPRequestHandler):
                     st.reset()
                 if "balances" in cmd:
                     st.balances = dict(cmd["balances"])
+                if "trades" in cmd:
+                    st.set_trades(cmd["trades"])
+                if "rate_limit" in cmd:
+                    st.rate_limit = cmd["rate_limit"]
+                    st.public_times = []
                 if "last_nonce" in cmd:
                     st.nonces[st.key] = int(cmd["last_nonce"])
                 if "kind" in cmd:
@@ -326,12 +355,33 @@ class Handler(BaseHTTPRequestHandler):
                     return dict(f)
         return None
 
+    def over_rate_limit(self):
+        """Public calls beyond rate_limit["calls"] in the last rate_limit["seconds"]: the kind of answer
+        Kraken gives (its per-IP limit), else None. Every call counts, refused ones too."""
+        st = self.server.state
+        with st.lock:
+            limit = st.rate_limit
+            if not limit:
+                return None
+            now = time.monotonic()
+            window = float(limit.get("seconds", 1))
+            st.public_times = [t for t in st.public_times if now - t < window] + [now]
+            return limit.get("answer", "eapi") if len(st.public_times) > int(limit.get("calls", 1)) else None
+
     def handle_call(self, method, params, private, call=None):
         st = self.server.state
         if call is None:
             call = {"method": method, "private": False, "params": params}
             with st.lock:
                 st.calls.append(call)
+        limited = None if private else self.over_rate_limit()
+        if limited == "429":
+            call["answer"] = "429"
+            return self.send_bytes(429, b"Too Many Requests", "text/plain")
+        if limited:
+            call["answer"] = "EGeneral:Too many requests" if limited == "too_many" else "EAPI:Rate limit exceeded"
+            status, body = self.envelope(None, [call["answer"]])
+            return self.send_bytes(status, body)
         fault = self.take_fault(method)
         kind = fault["kind"] if fault else None
         if kind == "error":
@@ -360,7 +410,8 @@ class Handler(BaseHTTPRequestHandler):
         handler = getattr(self, ("private_" if private else "public_") + method, None)
         # Public market data is the same for the same query: encode it once (a 720-row OHLC
         # answer costs the fake milliseconds, which would blur the benchmarks).
-        memo_key = (method, tuple(sorted(params.items()))) if not private and method != "Time" and not kind else None
+        memo_key = ((method, tuple(sorted(params.items())))
+                    if not private and method not in ("Time", "Trades") and not kind else None)
         memo = self.server.memo.get(memo_key) if memo_key else None
         if memo:
             call["answer"] = "ok"
@@ -487,6 +538,33 @@ class Handler(BaseHTTPRequestHandler):
                 return None, ["EGeneral:Invalid arguments"]
             rows = [r for r in rows if r[0] > since] or rows[-1:]
         return {p[0]: rows, "last": last}, []
+
+    def public_Trades(self, params):
+        """Kraken's paging: trades strictly after `since` (seconds, or nanoseconds from 10^12 up),
+        oldest first, at most `count` (default and maximum 1000); without since the newest ones.
+        `last` is the cursor to pass back: the last returned trade's time in nanoseconds."""
+        p = self.pair_of(params)
+        if not p:
+            return None, ["EQuery:Unknown asset pair"]
+        since_text, count_text = params.get("since", ""), params.get("count", "")
+        if since_text and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", since_text):
+            return None, ["EGeneral:Invalid arguments:since"]
+        if count_text and not (re.fullmatch(r"[0-9]+", count_text) and 1 <= int(count_text) <= TRADES_PAGE):
+            return None, ["EGeneral:Invalid arguments:count"]
+        count = int(count_text or TRADES_PAGE)
+        st = self.server.state
+        with st.lock:
+            trades, times = st.trades, st.trades_ns
+        if not since_text:
+            page = trades[-count:]
+            since_ns = page[0][0] - 1 if page else 0
+        else:
+            value = Decimal(since_text)
+            since_ns = int(value * 1000000000) if "." in since_text or value < 10 ** 12 else int(value)
+            start = bisect.bisect_right(times, since_ns)
+            page = trades[start:start + count]
+        last = str(page[-1][0]) if page else str(since_ns)
+        return {p[0]: [row for _, row in page], "last": last}, []
 
     # ---- private --------------------------------------------------------------------------
     def private_Balance(self, params):
