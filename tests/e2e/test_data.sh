@@ -170,7 +170,7 @@ t_grep "data check names the line" "cut.csv:2: truncated last line" "$T_ERR"
 rm -f "$T_TMP/kill.csv"
 kills=0
 for round in $(seq 40); do
-  "$TITAN_BIN" data fetch XBTUSDT --interval 15 --since "$FIRST" --from-trades --pace-ms 120 --out "$T_TMP/kill.csv" \
+  "$TITAN_BIN" data fetch XBTUSDT --interval 15 --since "$FIRST" --from-trades --pace-ms 250 --out "$T_TMP/kill.csv" \
     >"$T_TMP/kill.out" 2>"$T_TMP/kill.err" &
   pid=$!
   sleep "0.$((RANDOM % 5 + 1))"
