@@ -16,12 +16,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "bindings.h"
 #include "blackbox.h"
 #include "clock.h"
 #include "codec.h"
 #include "console.h"
-#include "ctx.h"
+#include "decide.h"
 #include "exit_codes.h"
 #include "intent.h"
 #include "kraken.h"
@@ -45,7 +44,6 @@
 #define CYCLE_BASIS_KEY "titan.cost_basis"   /* + ".LIVE" in LIVE: paper and live books never mix */
 #define CYCLE_REALIZED_KEY "titan.live_realized"
 #define CYCLE_STATE_MAX (256 * 1024)
-#define CYCLE_TIMEOUT_MS 15000
 
 typedef enum { CYCLE_PAPER, CYCLE_LIVE } cycle_mode;
 typedef enum { CYCLE_GO, CYCLE_END } cycle_step;
@@ -61,23 +59,16 @@ typedef struct cycle {
     int interval;
     int64_t now;
     int strategy_idx;               /* Lua stack: the strategy table */
-    risk_caps caps;
     paper_config paper;
-    pair_rules rules;
-    char pair_key[KRAKEN_ID_SIZE], base[KRAKEN_ID_SIZE], quote[KRAKEN_ID_SIZE];
-    double bid, ask, last;
-    double cash, position, basis, realized_today;
+    decide_inputs in;               /* what the strategy decides on: market, book, state, caps */
+    decide_result decided;          /* what it decided */
+    double cash, position, basis, realized_today;   /* the book as execution moves it */
     kraken_balances balances;       /* LIVE */
     kraken_orders open_orders;      /* LIVE */
     store_balance *ledger;          /* PAPER */
     size_t ledger_n;
+    char *state_before;             /* ctx.state as read from the store (NULL = none) */
     int have_market;                /* prices and portfolio read: the decision record has them */
-    int strategy_ran;
-    int64_t strategy_ms;
-    char *strategy_decision;        /* ctx.decision as JSON, NULL = none */
-    char *state_json;               /* ctx.state as JSON, saved after execution (NULL = not saved) */
-    intent intents[INTENT_MAX];
-    int n_intents, have_intents;
     order_list orders;              /* this cycle's orders, or those of the runner it took over */
     int orders_unreadable;          /* a taken-over record we could not read: left as recorded */
     int decision_recorded;          /* finishing a takeover: the decision stays as recorded */
@@ -87,7 +78,6 @@ typedef struct cycle {
     const char *status;             /* NULL: a usage error, nothing to record */
     int exit_code, recorded;
     strbuf error;
-    int counts[4];                  /* intents per intent_status */
     int filled, in_doubt;
 } cycle;
 
@@ -130,33 +120,6 @@ static cycle_step cycle_fail(cycle *c, const char *fmt, ...)
 }
 
 static const char *cycle_mode_name(cycle_mode m) { return m == CYCLE_LIVE ? "LIVE" : "PAPER"; }
-
-static int cycle_encode_protected(lua_State *L)
-{
-    bindings_json_encode(L, 1);
-    return 1;
-}
-
-/* JSON of the value at idx, malloc'd; an unencodable value becomes an object that says why (a
- * strategy may put anything in ctx.decision or ctx.state). NULL only when out of memory. */
-static char *cycle_encode(lua_State *L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    lua_pushcfunction(L, cycle_encode_protected);
-    lua_pushvalue(L, idx);
-    char *out;
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-        out = strdup(lua_tostring(L, -1));
-    } else {
-        strbuf b = {0};
-        strbuf_puts(&b, "{");
-        strbuf_json_str(&b, "unencodable", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
-        strbuf_puts(&b, "}");
-        out = strbuf_take(&b);
-    }
-    lua_pop(L, 1);
-    return out;
-}
 
 /* ---- configuration ------------------------------------------------------------------ */
 
@@ -236,7 +199,7 @@ static cycle_step cycle_configure(cycle *c)
     strbuf_free(&problems);
     c->strategy_idx = lua_gettop(c->L);
     cycle_read_strategy(c);
-    risk_caps_tighten(c->L, c->strategy_idx, &c->caps);
+    risk_caps_tighten(c->L, c->strategy_idx, &c->in.caps);
     c->now = clock_now_ms();
     if (opt->cycle_id) {
         snprintf(c->cycle_id, sizeof c->cycle_id, "%s", opt->cycle_id);
@@ -246,6 +209,9 @@ static cycle_step cycle_configure(cycle *c)
         snprintf(c->cycle_id, sizeof c->cycle_id, "%s@%.16sZ", c->strategy, iso);
     }
     blackbox_set_cycle(c->cycle_id);
+    c->in = (decide_inputs){.mode = cycle_mode_name(c->mode), .cycle_id = c->cycle_id, .pair = c->pair,
+                            .file = opt->strategy_path, .interval = c->interval, .now_ms = c->now,
+                            .dry_run = opt->dry_run, .caps = c->in.caps, .paper = c->paper};
     char hash[65], err[1024];
     cycle_file_hash(opt->strategy_path, hash);
     c->st = store_open_from_env(err, sizeof err);
@@ -433,47 +399,20 @@ static cycle_step cycle_check_halt(cycle *c)
 
 static cycle_step cycle_read_prices(cycle *c)
 {
-    kraken_pair_info info;
-    kraken_ticker_info t;
-    kraken_answer a;
-    if (kraken_get_asset_pair(c->pair, CYCLE_TIMEOUT_MS, &info, NULL, &a) != 0) {
-        cycle_set_error(c, "Kraken unreachable or refused AssetPairs for %s (%s: %s); nothing was traded", c->pair,
-                        a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    if (!info.base[0] || !info.quote[0])
-        return cycle_fail(c, "Kraken's AssetPairs entry for %s names no base or quote asset; nothing was traded",
-                          c->pair);
-    c->rules = (pair_rules){.ordermin = info.ordermin, .costmin = info.costmin > 0 ? info.costmin : 0,
-                            .lot_decimals = info.lot_decimals, .pair_decimals = info.pair_decimals,
-                            .tick_size = info.tick_size > 0 ? info.tick_size : 0};
-    snprintf(c->pair_key, sizeof c->pair_key, "%s", info.pair_key);
-    snprintf(c->base, sizeof c->base, "%s", info.base);
-    snprintf(c->quote, sizeof c->quote, "%s", info.quote);
-    if (kraken_get_ticker(c->pair, CYCLE_TIMEOUT_MS, &t, &a) != 0) {
-        cycle_set_error(c, "Kraken unreachable or refused Ticker for %s (%s: %s); nothing was traded", c->pair,
-                        a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    c->bid = t.value[KRAKEN_TICKER_BID];                /* the parser guarantees all three > 0 */
-    c->ask = t.value[KRAKEN_TICKER_ASK];
-    c->last = t.value[KRAKEN_TICKER_LAST];
+    char why[1024];
+    if (decide_read_market(&c->in, why, sizeof why) != 0) return cycle_fail(c, "%s; nothing was traded", why);
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "pair", c->pair);
-    strbuf_json_str(&f, "pair_key", c->pair_key);
-    strbuf_json_num(&f, "bid", c->bid);
-    strbuf_json_num(&f, "ask", c->ask);
-    strbuf_json_num(&f, "last", c->last);
-    strbuf_json_num(&f, "ordermin", c->rules.ordermin);
-    strbuf_json_num(&f, "costmin", c->rules.costmin);
-    strbuf_json_int(&f, "lot_decimals", c->rules.lot_decimals);
-    strbuf_json_int(&f, "pair_decimals", c->rules.pair_decimals);
-    strbuf_json_num(&f, "tick_size", c->rules.tick_size);
+    strbuf_json_str(&f, "pair_key", c->in.pair_key);
+    strbuf_json_num(&f, "bid", c->in.bid);
+    strbuf_json_num(&f, "ask", c->in.ask);
+    strbuf_json_num(&f, "last", c->in.last);
+    strbuf_json_num(&f, "ordermin", c->in.rules.ordermin);
+    strbuf_json_num(&f, "costmin", c->in.rules.costmin);
+    strbuf_json_int(&f, "lot_decimals", c->in.rules.lot_decimals);
+    strbuf_json_int(&f, "pair_decimals", c->in.rules.pair_decimals);
+    strbuf_json_num(&f, "tick_size", c->in.rules.tick_size);
     blackbox_emit(BLACKBOX_INFO, "market.snapshot", &f);
     return CYCLE_GO;
 }
@@ -524,13 +463,16 @@ static void cycle_state_set_number(cycle *c, const char *key, double v)
 static cycle_step cycle_read_paper_book(cycle *c)
 {
     char err[512];
+    decide_inputs *in = &c->in;
     /* a dry run reads without seeding, and a ledger not yet seeded counts as its starting cash */
-    if (store_paper_balances(c->st, c->strategy, c->opt->dry_run ? NULL : c->quote, c->paper.starting_cash, &c->ledger,
+    if (store_paper_balances(c->st, c->strategy, c->opt->dry_run ? NULL : in->quote, c->paper.starting_cash, &c->ledger,
                              &c->ledger_n, err, sizeof err) != STORE_OK)
         return cycle_fail(c, "cannot read the paper ledger: %s; nothing was traded", err);
-    c->cash = c->ledger_n ? store_balance_of(c->ledger, c->ledger_n, c->quote) : c->paper.starting_cash;
-    c->position = store_balance_of(c->ledger, c->ledger_n, c->base);
-    if (store_realized_pnl_since(c->st, c->strategy, clock_slot_ms(clock_now_ms(), 1440), &c->realized_today, err,
+    in->ledger = c->ledger;
+    in->ledger_n = c->ledger_n;
+    in->cash = c->ledger_n ? store_balance_of(c->ledger, c->ledger_n, in->quote) : c->paper.starting_cash;
+    in->position = store_balance_of(c->ledger, c->ledger_n, in->base);
+    if (store_realized_pnl_since(c->st, c->strategy, clock_slot_ms(clock_now_ms(), 1440), &in->realized_today, err,
                                  sizeof err) != STORE_OK)
         return cycle_fail(c, "cannot read today's realized PnL: %s; nothing was traded", err);
     return CYCLE_GO;
@@ -538,32 +480,30 @@ static cycle_step cycle_read_paper_book(cycle *c)
 
 static cycle_step cycle_read_live_book(cycle *c)
 {
-    kraken_answer a;
-    if (kraken_get_balance(CYCLE_TIMEOUT_MS, &c->balances, &a) != 0) {
-        cycle_set_error(c, "cannot read Kraken balances (%s: %s); nothing was traded", a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    const kraken_balance_entry *cash = kraken_balance_find(&c->balances, c->quote);
-    const kraken_balance_entry *held = kraken_balance_find(&c->balances, c->base);
-    /* A spot account never holds less than nothing: a negative figure means the answer or the
-     * account is not what the risk gates assume, and a wrong position is what they guard. */
-    if ((cash && cash->amount < 0) || (held && held->amount < 0))
-        return cycle_fail(c, "Kraken reports a negative balance (%s %s, %s %s); failing closed, nothing was traded",
-                          c->quote, cash ? cash->raw : "0", c->base, held ? held->raw : "0");
-    c->cash = cash ? cash->amount : 0;
-    c->position = held ? held->amount : 0;
-    if (kraken_get_orders("OpenOrders", NULL, CYCLE_TIMEOUT_MS, &c->open_orders, &a) != 0) {
-        cycle_set_error(c, "cannot read Kraken open orders (%s: %s); nothing was traded", a.outcome.code,
-                        a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    char key[64];
+    char why[1024], key[64];
+    if (decide_read_live_book(&c->in, &c->balances, &c->open_orders, why, sizeof why) != 0)
+        return cycle_fail(c, "%s; nothing was traded", why);
     cycle_realized_key(key);
-    return cycle_state_number(c, key, &c->realized_today) == 0 ? CYCLE_GO : cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    return cycle_state_number(c, key, &c->in.realized_today) == 0 ? CYCLE_GO
+                                                                   : cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+}
+
+/* ctx.state as stored (NULL when unset or unreadable: the strategy starts with an empty table). */
+static void cycle_read_state(cycle *c)
+{
+    char err[512];
+    store_rc rc = store_state_get(c->st, c->strategy, CYCLE_STATE_KEY, &c->state_before, err, sizeof err);
+    if (rc == STORE_ERR) {
+        strbuf f = {0};
+        strbuf_puts(&f, "{");
+        strbuf_json_str(&f, "error", err);
+        blackbox_emit(BLACKBOX_WARN, "state.read_failed", &f);
+    }
+    if (rc != STORE_OK) {
+        free(c->state_before);
+        c->state_before = NULL;
+    }
+    c->in.state_json = c->state_before;
 }
 
 /* Market and portfolio (PAPER: the ledger; LIVE: Kraken's balances and open orders), before the
@@ -573,144 +513,26 @@ static cycle_step cycle_read_market(cycle *c)
     if (cycle_read_prices(c) == CYCLE_END) return CYCLE_END;
     if (cycle_state_number(c, cycle_basis_key(c), &c->basis) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     cycle_step step = c->mode == CYCLE_LIVE ? cycle_read_live_book(c) : cycle_read_paper_book(c);
-    if (step == CYCLE_GO) c->have_market = 1;
-    return step;
+    if (step != CYCLE_GO) return step;
+    c->have_market = 1;
+    c->cash = c->in.cash;
+    c->position = c->in.position;
+    c->realized_today = c->in.realized_today;
+    cycle_read_state(c);
+    return CYCLE_GO;
 }
 
 /* ---- 6-7. the strategy decides; validation and risk gates ------------------------------------- */
 
-/* Pushes ctx.state as decoded from the store (an empty table when unset or unreadable). */
-static void cycle_push_state(cycle *c)
-{
-    lua_State *L = c->L;
-    char *json = NULL, err[512];
-    store_rc rc = store_state_get(c->st, c->strategy, CYCLE_STATE_KEY, &json, err, sizeof err);
-    if (rc == STORE_OK && json) {
-        if (!bindings_json_decode(L, json, strlen(json))) lua_pushnil(L);
-        if (!lua_istable(L, -1)) {
-            lua_pop(L, 1);
-            lua_newtable(L);
-            blackbox_log(BLACKBOX_WARN, "state.unreadable", "{\"note\":\"stored ctx.state is not a JSON object; starting empty\"}");
-        }
-    } else {
-        if (rc == STORE_ERR) {
-            strbuf f = {0};
-            strbuf_puts(&f, "{");
-            strbuf_json_str(&f, "error", err);
-            blackbox_emit(BLACKBOX_WARN, "state.read_failed", &f);
-        }
-        lua_newtable(L);
-    }
-    free(json);
-}
-
-/* Pushes ctx.portfolio.balances ({asset = amount}) and open_orders. */
-static void cycle_push_book(cycle *c)
-{
-    lua_State *L = c->L;
-    if (c->mode == CYCLE_LIVE) {
-        lua_createtable(L, 0, (int)c->balances.n);
-        for (size_t i = 0; i < c->balances.n; i++) {
-            lua_pushnumber(L, c->balances.items[i].amount);
-            lua_setfield(L, -2, c->balances.items[i].asset);
-        }
-        kraken_push_orders(L, &c->open_orders);
-        return;
-    }
-    lua_createtable(L, 0, (int)c->ledger_n + 1);
-    for (size_t i = 0; i < c->ledger_n; i++) {
-        lua_pushnumber(L, c->ledger[i].amount);
-        lua_setfield(L, -2, c->ledger[i].asset);
-    }
-    if (c->ledger_n == 0) {
-        lua_pushnumber(L, c->cash);
-        lua_setfield(L, -2, c->quote);
-    }
-    lua_newtable(L);                                   /* paper orders never rest */
-}
-
-static const char *cycle_budget_kind(runtime_status rs)
-{
-    return rs == RUNTIME_ERR_CPU ? "cpu_budget" : rs == RUNTIME_ERR_TIME ? "time_budget"
-         : rs == RUNTIME_ERR_MEMORY ? "memory_budget" : rs == RUNTIME_ERR_STOPPED ? "stopped" : "error";
-}
-
-/* on_cycle(ctx) under the budgets; leaves its return value on the stack. */
-static cycle_step cycle_call_strategy(cycle *c)
-{
-    lua_State *L = c->L;
-    cycle_push_book(c);                                /* [ ..., balances, open ] */
-    int balances_idx = lua_gettop(L) - 1, open_idx = lua_gettop(L);
-    cycle_push_state(c);
-    int state_idx = lua_gettop(L);
-    ctx_push_live_market(L);
-    ctx_info ci = {
-        .mode = cycle_mode_name(c->mode), .cycle_id = c->cycle_id, .pair = c->pair, .interval = c->interval,
-        .now_ms = c->now, .cash = c->cash, .position = c->position, .price = c->last, .base_asset = c->base,
-        .quote_asset = c->quote, .balances_idx = balances_idx, .open_orders_idx = open_idx, .state_idx = state_idx,
-        .market_idx = lua_gettop(L), .ai_enabled = 1,
-    };
-    lua_pushliteral(L, "on_cycle");
-    lua_rawget(L, c->strategy_idx);
-    ctx_push(L, &ci);                                  /* [ ..., market, on_cycle, ctx ] */
-    lua_pushvalue(L, -1);
-    lua_insert(L, -3);                                 /* [ ..., market, ctx, on_cycle, ctx ] */
-    int ctx_idx = lua_gettop(L) - 2;
-    int64_t t0 = clock_monotonic_ms();
-    runtime_status rs = runtime_call(c->rt, 1, 1);     /* [ ..., market, ctx, result ] */
-    c->strategy_ms = clock_monotonic_ms() - t0;
-    c->strategy_ran = 1;
-    lua_pushliteral(L, "decision");                    /* raw: the strategy may have given ctx a metatable */
-    if (lua_rawget(L, ctx_idx) == LUA_TTABLE && !lua_getmetatable(L, -1)) c->strategy_decision = cycle_encode(L, -1);
-    else if (lua_istable(L, -1)) lua_pop(L, 1);        /* its metatable */
-    lua_pop(L, 1);
-    if (rs != RUNTIME_OK) {
-        const char *msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "?";
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_str(&f, "kind", cycle_budget_kind(rs));
-        strbuf_json_str(&f, "message", msg);
-        blackbox_emit(BLACKBOX_ERROR, "strategy.error", &f);
-        if (rs == RUNTIME_ERR_STOPPED)
-            return cycle_fail(c, "stopped by %s while the strategy ran; nothing was traded",
-                              signals_name(signals_stop_requested()));
-        return cycle_fail(c, "strategy failed: %.*s; nothing was traded", (int)strcspn(msg, "\n"), msg);
-    }
-    if (!c->opt->dry_run) c->state_json = cycle_encode(L, state_idx);
-    return CYCLE_GO;
-}
-
 static cycle_step cycle_decide(cycle *c)
 {
-    if (cycle_call_strategy(c) == CYCLE_END) return CYCLE_END;
-    char why[256];
-    if (intent_read_list(c->L, -1, c->intents, &c->n_intents, why, sizeof why) != 0) {
-        free(c->state_json);
-        c->state_json = NULL;                          /* not saved, as for a failed strategy */
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_str(&f, "why", why);
-        blackbox_emit(BLACKBOX_ERROR, "strategy.garbage", &f);
-        return cycle_fail(c, "%s; nothing was traded", why);
-    }
-    risk_book book = {.cash = c->cash, .position = c->position, .realized_today = c->realized_today,
-                      .fee_rate = c->paper.fee_rate, .slippage_rate = c->paper.slippage_rate};
-    risk_apply(c->intents, c->n_intents, &c->caps, &c->rules, c->bid, c->ask, c->last, book);
-    c->have_intents = 1;
-    for (int i = 0; i < c->n_intents; i++) {
-        const intent *it = &c->intents[i];
-        c->counts[it->status]++;
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_int(&f, "index", it->index);
-        strbuf_json_str(&f, "status", intent_status_name(it->status));
-        strbuf_json_str(&f, "verdict", it->verdict);
-        strbuf_json_str(&f, "reason", it->reason);
-        strbuf_json_num(&f, "final_volume", it->final_volume);
-        strbuf_json_num(&f, "final_price", it->final_price);
-        blackbox_emit(it->status == INTENT_REJECTED ? BLACKBOX_WARN : BLACKBOX_INFO, "risk.decision", &f);
-    }
-    return CYCLE_GO;
+    decide_result *r = &c->decided;
+    if (decide_run(c->rt, c->strategy_idx, &c->in, !c->opt->dry_run, r) == 0) return CYCLE_GO;
+    if (strcmp(r->failure, "stopped") == 0)
+        return cycle_fail(c, "stopped by %s while the strategy ran; nothing was traded",
+                          signals_name(signals_stop_requested()));
+    if (strcmp(r->failure, "garbage") == 0) return cycle_fail(c, "%s; nothing was traded", r->error);
+    return cycle_fail(c, "strategy failed: %s; nothing was traded", r->error);
 }
 
 /* ---- 8. execution ----------------------------------------------------------------------------- */
@@ -727,8 +549,8 @@ static int cycle_executes(const intent *it) { return it->status == INTENT_ACCEPT
 static int cycle_plan_orders(cycle *c)
 {
     const char *state = c->opt->dry_run ? ORDER_SIMULATED : c->mode == CYCLE_LIVE ? ORDER_SENDING : ORDER_NOT_SENT;
-    for (int i = 0; i < c->n_intents; i++) {
-        const intent *it = &c->intents[i];
+    for (int i = 0; i < c->decided.n_intents; i++) {
+        const intent *it = &c->decided.intents[i];
         if (!cycle_executes(it)) continue;
         char cl[LIVE_CL_ORD_ID_SIZE];
         live_cl_ord_id(c->cycle_id, it->index, cl);
@@ -744,8 +566,8 @@ static int cycle_plan_orders(cycle *c)
 
 static const intent *cycle_intent_of(const cycle *c, const order_record *o)
 {
-    for (int i = 0; i < c->n_intents; i++)
-        if (c->intents[i].index == o->index) return &c->intents[i];
+    for (int i = 0; i < c->decided.n_intents; i++)
+        if (c->decided.intents[i].index == o->index) return &c->decided.intents[i];
     return NULL;
 }
 
@@ -754,11 +576,11 @@ static int cycle_execute_paper(cycle *c, const intent *it, order_record *o)
 {
     paper_fill f;
     if (it->type == ORDER_MARKET)
-        paper_fill_market(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, c->last,
+        paper_fill_market(&c->paper, &(paper_limits){&c->in.caps, &c->in.rules}, it->side, it->final_volume, c->in.last,
                           c->position, c->basis, &f);
     else
-        paper_fill_limit(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, it->final_price,
-                         c->bid, c->ask, c->position, c->basis, &f);
+        paper_fill_limit(&c->paper, &(paper_limits){&c->in.caps, &c->in.rules}, it->side, it->final_volume,
+                         it->final_price, c->in.bid, c->in.ask, c->position, c->basis, &f);
     ORDER_SET(o, note, f.note);
     if (!f.filled) {
         ORDER_SET(o, state, ORDER_CANCELED);
@@ -767,7 +589,7 @@ static int cycle_execute_paper(cycle *c, const intent *it, order_record *o)
     store_fill fill = {
         .cycle_id = c->cycle_id, .order_ref = o->cl_ord_id, .ts_ms = clock_now_ms(), .pair = c->pair,
         .side = intent_side_name(it->side), .order_type = intent_type_name(it->type), .volume = f.volume,
-        .price = f.price, .cost = f.cost, .fee = f.fee, .base_asset = c->base, .quote_asset = c->quote,
+        .price = f.price, .cost = f.cost, .fee = f.fee, .base_asset = c->in.base, .quote_asset = c->in.quote,
         .realized_pnl = f.realized_pnl, .reason = it->reason,
     };
     char err[512];
@@ -882,7 +704,7 @@ static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
         return -1;
     }
     if (c->opt->fault) c->opt->fault(c->L, "before_send", o->cl_ord_id);
-    live_outcome outcome = live_place(c->pair_key, it, &c->rules, o);
+    live_outcome outcome = live_place(c->in.pair_key, it, &c->in.rules, o);
     if (c->opt->fault) c->opt->fault(c->L, "after_send", o->cl_ord_id);
     if (outcome == LIVE_PLACED) {
         live_query_placed(o);
@@ -938,76 +760,15 @@ static cycle_step cycle_execute(cycle *c)
 
 /* ---- 9. the record ------------------------------------------------------------------------------- */
 
-static void cycle_intent_json(strbuf *b, const intent *it)
-{
-    strbuf_json_raw(b, NULL, "{");
-    strbuf_json_int(b, "index", it->index);
-    if (it->status != INTENT_REJECTED || it->final_volume > 0 || it->volume > 0 || it->quote > 0) {
-        strbuf_json_str(b, "side", intent_side_name(it->side));
-        strbuf_json_str(b, "type", intent_type_name(it->type));
-    }
-    if (it->volume > 0) strbuf_json_num(b, "volume", it->volume);
-    if (it->quote > 0) strbuf_json_num(b, "quote", it->quote);
-    if (it->price > 0) strbuf_json_num(b, "price", it->price);
-    if (it->reason[0]) strbuf_json_str(b, "reason", it->reason);
-    strbuf_json_str(b, "status", intent_status_name(it->status));
-    if (it->verdict[0]) strbuf_json_str(b, "verdict", it->verdict);
-    if (it->final_volume > 0) {
-        strbuf_json_num(b, "final_volume", it->final_volume);
-        strbuf_json_num(b, "final_price", it->final_price);
-        strbuf_json_num(b, "est_cost", it->est_cost);
-    }
-    strbuf_puts(b, "}");
-}
-
-/* The decision record: context, prices and book, caps, ctx.decision, intents with verdicts. */
-static char *cycle_decision_json(const cycle *c)
-{
-    strbuf b = {0};
-    strbuf_puts(&b, "{");
-    strbuf_json_str(&b, "file", c->opt->strategy_path);
-    strbuf_json_str(&b, "mode", cycle_mode_name(c->mode));
-    strbuf_json_str(&b, "pair", c->pair);
-    strbuf_json_bool(&b, "dry_run", c->opt->dry_run);
-    if (c->have_market) {
-        strbuf_json_raw(&b, "prices", "{");
-        strbuf_json_num(&b, "bid", c->bid);
-        strbuf_json_num(&b, "ask", c->ask);
-        strbuf_json_num(&b, "last", c->last);
-        strbuf_puts(&b, "}");
-        strbuf_json_raw(&b, "portfolio", "{");
-        strbuf_json_num(&b, "cash", c->cash);
-        strbuf_json_num(&b, "position", c->position);
-        strbuf_json_num(&b, "realized_today", c->realized_today);
-        strbuf_puts(&b, "}");
-        strbuf_json_raw(&b, "caps", "{");
-        strbuf_json_num(&b, "max_order_quote", c->caps.max_order_quote);
-        strbuf_json_num(&b, "max_position_quote", c->caps.max_position_quote);
-        strbuf_json_num(&b, "max_orders_per_cycle", c->caps.max_orders_per_cycle);
-        strbuf_json_num(&b, "max_daily_loss_quote", c->caps.max_daily_loss_quote);
-        strbuf_puts(&b, "}");
-    }
-    if (c->strategy_ran) {
-        if (c->strategy_decision) strbuf_json_raw(&b, "strategy", c->strategy_decision);
-        strbuf_json_int(&b, "strategy_ms", c->strategy_ms);
-    }
-    if (c->have_intents) {
-        strbuf_json_raw(&b, "intents", "[");
-        for (int i = 0; i < c->n_intents; i++) cycle_intent_json(&b, &c->intents[i]);
-        strbuf_puts(&b, "]");
-    }
-    strbuf_puts(&b, "}");
-    return strbuf_take(&b);
-}
-
 static void cycle_save_state(cycle *c)
 {
     char err[512];
-    if (!c->state_json) return;
-    if (strlen(c->state_json) > CYCLE_STATE_MAX || strncmp(c->state_json, "{\"unencodable\"", 14) == 0)
+    const char *state = c->decided.state_json;
+    if (!state) return;
+    if (strlen(state) > CYCLE_STATE_MAX || strncmp(state, "{\"unencodable\"", 14) == 0)
         cycle_set_error(c, "ctx.state not saved: %s",
-                        strlen(c->state_json) > CYCLE_STATE_MAX ? "larger than 256 KiB" : "not JSON-encodable");
-    else if (store_state_set(c->st, c->strategy, CYCLE_STATE_KEY, c->state_json, err, sizeof err) != STORE_OK)
+                        strlen(state) > CYCLE_STATE_MAX ? "larger than 256 KiB" : "not JSON-encodable");
+    else if (store_state_set(c->st, c->strategy, CYCLE_STATE_KEY, state, err, sizeof err) != STORE_OK)
         cycle_set_error(c, "ctx.state not saved: %s", err);
 }
 
@@ -1027,7 +788,7 @@ static void cycle_record(cycle *c)
     }
     if (c->locked && !c->opt->dry_run) {
         cycle_save_state(c);
-        char *decision = c->decision_recorded ? NULL : cycle_decision_json(c);
+        char *decision = c->decision_recorded ? NULL : decide_record_json(&c->in, &c->decided, c->have_market, 1);
         char *orders = c->orders_unreadable ? NULL : order_list_json(&c->orders);
         char err[512];
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
@@ -1049,16 +810,17 @@ static void cycle_record(cycle *c)
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "status", c->status);
     strbuf_json_int(&f, "exit", c->exit_code);
-    strbuf_json_int(&f, "accepted", c->counts[INTENT_ACCEPTED]);
-    strbuf_json_int(&f, "resized", c->counts[INTENT_RESIZED]);
-    strbuf_json_int(&f, "rejected", c->counts[INTENT_REJECTED]);
+    strbuf_json_int(&f, "accepted", c->decided.counts[INTENT_ACCEPTED]);
+    strbuf_json_int(&f, "resized", c->decided.counts[INTENT_RESIZED]);
+    strbuf_json_int(&f, "rejected", c->decided.counts[INTENT_REJECTED]);
     strbuf_json_int(&f, "filled", c->filled);
     strbuf_json_int(&f, "in_doubt", c->in_doubt);
     strbuf_json_str(&f, "error", error);
     blackbox_emit(c->exit_code == EXIT_OK ? BLACKBOX_INFO : BLACKBOX_ERROR, "cycle.end", &f);
     console_printf(stdout, "cycle %s: %s%s — intents: %d accepted, %d resized, %d rejected; orders: %d filled%s%s%s\n",
                    c->cycle_id[0] ? c->cycle_id : "(none)", c->status, c->opt->dry_run ? " (dry run)" : "",
-                   c->counts[INTENT_ACCEPTED], c->counts[INTENT_RESIZED], c->counts[INTENT_REJECTED], c->filled,
+                   c->decided.counts[INTENT_ACCEPTED], c->decided.counts[INTENT_RESIZED],
+                   c->decided.counts[INTENT_REJECTED], c->filled,
                    c->in_doubt ? ", IN DOUBT" : "", error ? " — " : "", error ? error : "");
 }
 
@@ -1103,7 +865,7 @@ static int cycle_check_config(cycle *c)
     char err[512];
     const char *store_url, *store_path;
     if (settings_check_all(err, sizeof err) || settings_store(&store_url, &store_path, err, sizeof err) ||
-        cycle_read_mode(&c->mode, err, sizeof err) || risk_caps_from_env(&c->caps, err, sizeof err) ||
+        cycle_read_mode(&c->mode, err, sizeof err) || risk_caps_from_env(&c->in.caps, err, sizeof err) ||
         paper_config_from_env(&c->paper, err, sizeof err))
         return console_error("%s; nothing was done", err), -1;
     if (c->mode != CYCLE_LIVE) return 0;
@@ -1160,8 +922,8 @@ int cycle_run(const cycle_options *opt)
     kraken_balances_free(&c.balances);
     kraken_orders_free(&c.open_orders);
     free(c.ledger);
-    free(c.strategy_decision);
-    free(c.state_json);
+    decide_result_free(&c.decided);
+    free(c.state_before);
     runtime_close(c.rt);
     return code;
 }
