@@ -415,13 +415,7 @@ static int bt_main_protected(lua_State *L)
     }
     strbuf_free(&problems);
     int strategy_idx = lua_gettop(L);
-    lua_getfield(L, strategy_idx, "name");
-    lua_getfield(L, strategy_idx, "pair");
-    lua_getfield(L, strategy_idx, "interval");
-    snprintf(res->strategy, sizeof res->strategy, "%s", lua_tostring(L, -3));
-    snprintf(res->pair, sizeof res->pair, "%s", lua_tostring(L, -2));
-    res->interval = (int)lua_tointeger(L, -1);
-    lua_pop(L, 3);
+    strategy_identity(L, strategy_idx, res->strategy, sizeof res->strategy, res->pair, sizeof res->pair, &res->interval);
     risk_caps_tighten(L, strategy_idx, &res->caps);
     bt_split_pair(res->pair, res->base, sizeof res->base, res->quote, sizeof res->quote);
 

@@ -14,9 +14,10 @@
 
 #include <lauxlib.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "blackbox.h"
+#include "capsule.h"
 #include "clock.h"
 #include "codec.h"
 #include "console.h"
@@ -37,6 +38,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "tape.h"
 #include "version.h"
 
 #define CYCLE_LEASE_S_DEFAULT 600      /* shorter than a 15-minute slot, longer than any cycle */
@@ -59,6 +61,9 @@ typedef struct cycle {
     int interval;
     int64_t now;
     int strategy_idx;               /* Lua stack: the strategy table */
+    int64_t seed;                   /* math.randomseed of this cycle (in its capsule) */
+    char *source;                   /* the strategy file's text as it ran (NULL: unreadable) */
+    char sha256[65];
     paper_config paper;
     decide_inputs in;               /* what the strategy decides on: market, book, state, caps */
     decide_result decided;          /* what it decided */
@@ -146,37 +151,12 @@ static int cycle_env_halt(void)
     return settings_halted(&value);
 }
 
-/* The sha256 of the strategy file, so the record says exactly which code ran. */
-static void cycle_file_hash(const char *path, char out[65])
+/* A seed for math.random below 2^53, so the capsule's JSON holds it exactly. */
+static int64_t cycle_new_seed(void)
 {
-    strcpy(out, "unreadable");
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char buf[8192], digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    size_t n;
-    if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(md, buf, n);
-        if (EVP_DigestFinal_ex(md, digest, &len)) codec_hex_encode(digest, len, out);
-    }
-    EVP_MD_CTX_free(md);
-    fclose(f);
-}
-
-/* The strategy's name, pair and interval (raw reads of a validated table). */
-static void cycle_read_strategy(cycle *c)
-{
-    lua_State *L = c->L;
-    static const char *const fields[] = {"name", "pair", "interval"};
-    for (int i = 0; i < 3; i++) {
-        lua_pushstring(L, fields[i]);
-        lua_rawget(L, c->strategy_idx);
-    }
-    snprintf(c->strategy, sizeof c->strategy, "%s", lua_tostring(L, -3));
-    snprintf(c->pair, sizeof c->pair, "%s", lua_tostring(L, -2));
-    c->interval = (int)lua_tointeger(L, -1);
-    lua_pop(L, 3);
+    uint64_t v = 0;
+    if (RAND_bytes((unsigned char *)&v, sizeof v) != 1) v = (uint64_t)clock_now_ms() ^ (uint64_t)clock_monotonic_ms() << 20;
+    return (int64_t)(v & ((UINT64_C(1) << 53) - 1));
 }
 
 /* 1-3. the strategy decides the slot; the banner; the store. */
@@ -184,6 +164,9 @@ static cycle_step cycle_configure(cycle *c)
 {
     const cycle_options *opt = c->opt;
     strbuf problems = {0};
+    c->seed = cycle_new_seed();
+    capsule_read_source(opt->strategy_path, &c->source, c->sha256);
+    if (runtime_seed_random(c->rt, c->seed) != 0) return cycle_fail(c, "out of memory seeding math.random");
     strategy_result sr = strategy_load(c->rt, opt->strategy_path, &problems);
     if (sr != STRATEGY_VALID) {
         console_printf(stderr, "titan-host: %s: %s:\n%s", opt->strategy_path,
@@ -198,7 +181,7 @@ static cycle_step cycle_configure(cycle *c)
     }
     strbuf_free(&problems);
     c->strategy_idx = lua_gettop(c->L);
-    cycle_read_strategy(c);
+    strategy_identity(c->L, c->strategy_idx, c->strategy, sizeof c->strategy, c->pair, sizeof c->pair, &c->interval);
     risk_caps_tighten(c->L, c->strategy_idx, &c->in.caps);
     c->now = clock_now_ms();
     if (opt->cycle_id) {
@@ -212,8 +195,7 @@ static cycle_step cycle_configure(cycle *c)
     c->in = (decide_inputs){.mode = cycle_mode_name(c->mode), .cycle_id = c->cycle_id, .pair = c->pair,
                             .file = opt->strategy_path, .interval = c->interval, .now_ms = c->now,
                             .dry_run = opt->dry_run, .caps = c->in.caps, .paper = c->paper};
-    char hash[65], err[1024];
-    cycle_file_hash(opt->strategy_path, hash);
+    char err[1024];
     c->st = store_open_from_env(err, sizeof err);
     console_printf(stdout, "titan-host %s | %s%s | strategy %s (%s) | cycle %s | store %s\n", TITAN_VERSION,
                    cycle_mode_name(c->mode), opt->dry_run ? " DRY RUN (no orders, no store writes)" : "", c->strategy,
@@ -224,7 +206,7 @@ static cycle_step cycle_configure(cycle *c)
     strbuf_json_str(&f, "mode", cycle_mode_name(c->mode));
     strbuf_json_str(&f, "strategy", c->strategy);
     strbuf_json_str(&f, "file", opt->strategy_path);
-    strbuf_json_str(&f, "sha256", hash);
+    strbuf_json_str(&f, "sha256", c->sha256);
     strbuf_json_str(&f, "ci_run_id", getenv("GITHUB_RUN_ID"));
     strbuf_json_bool(&f, "dry_run", opt->dry_run);
     strbuf_json_str(&f, "store", c->st ? store_describe(c->st) : NULL);
@@ -510,6 +492,7 @@ static void cycle_read_state(cycle *c)
  * strategy so ctx.portfolio is real. */
 static cycle_step cycle_read_market(cycle *c)
 {
+    tape_record_begin();                               /* what the decision reads, for its capsule */
     if (cycle_read_prices(c) == CYCLE_END) return CYCLE_END;
     if (cycle_state_number(c, cycle_basis_key(c), &c->basis) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     cycle_step step = c->mode == CYCLE_LIVE ? cycle_read_live_book(c) : cycle_read_paper_book(c);
@@ -527,7 +510,9 @@ static cycle_step cycle_read_market(cycle *c)
 static cycle_step cycle_decide(cycle *c)
 {
     decide_result *r = &c->decided;
-    if (decide_run(c->rt, c->strategy_idx, &c->in, !c->opt->dry_run, r) == 0) return CYCLE_GO;
+    int rc = decide_run(c->rt, c->strategy_idx, &c->in, !c->opt->dry_run, r);
+    tape_record_end();                                 /* orders are not inputs */
+    if (rc == 0) return CYCLE_GO;
     if (strcmp(r->failure, "stopped") == 0)
         return cycle_fail(c, "stopped by %s while the strategy ran; nothing was traded",
                           signals_name(signals_stop_requested()));
@@ -824,6 +809,68 @@ static void cycle_record(cycle *c)
                    c->in_doubt ? ", IN DOUBT" : "", error ? " — " : "", error ? error : "");
 }
 
+/* ---- the capsule: what the decision read, for `replay` -------------------------------------------- */
+
+static void cycle_capsule_settings(capsule *cap, tape *names)
+{
+    for (size_t i = 0; capsule_setting_names[i]; i++) tape_add_env(names, capsule_setting_names[i], getenv(capsule_setting_names[i]));
+    cap->settings = names->env;
+    cap->n_settings = names->n_env;
+}
+
+/* After the record: the cycle's capsule, beside the blackbox and in the store (not in a dry run,
+ * which writes nothing there). Only a cycle that read the market has one: the others decided
+ * nothing. A capsule that cannot be kept is logged; the cycle's outcome stands. */
+static void cycle_keep_capsule(cycle *c)
+{
+    tape_record_end();
+    long long days = 30;
+    char err[600];
+    if (!c->have_market || settings_integer("TITAN_CAPSULE_DAYS", &days, err, sizeof err) != 0 || days == 0) {
+        tape taken;
+        tape_take(&taken);
+        tape_free(&taken);
+        return;
+    }
+    static const char *const providers[][2] = {
+        {"OPENAI_API_KEY", "openai"}, {"GROQ_API_KEY", "groq"}, {"GEMINI_API_KEY", "gemini"}};
+    char *ai[3];
+    size_t n_ai = 0;
+    for (int i = 0; i < 3; i++)
+        if (secrets_value(providers[i][0])) ai[n_ai++] = (char *)providers[i][1];
+    char *decision = decide_record_json(&c->in, &c->decided, 1, 0);
+    char *orders = order_list_json(&c->orders);
+    capsule cap = {
+        .cycle_id = c->cycle_id, .strategy = c->strategy, .mode = (char *)c->in.mode, .pair = c->pair,
+        .host_version = (char *)TITAN_VERSION, .interval = c->interval, .dry_run = c->opt->dry_run, .now_ms = c->now,
+        .recorded_ms = clock_now_ms(), .seed = c->seed, .file = (char *)c->opt->strategy_path, .sha256 = c->sha256,
+        .source = c->source, .ai = ai, .n_ai = n_ai, .cash = c->in.cash, .position = c->in.position,
+        .realized_today = c->in.realized_today, .ledger = c->ledger, .ledger_n = c->ledger_n,
+        .state_json = c->state_before, .status = (char *)c->status,
+        .error = c->error.len ? (char *)strbuf_cstr(&c->error) : NULL, .decision_json = decision,
+        .orders_json = orders, .strategy_ms = c->decided.strategy_ms,
+    };
+    tape names = {0};
+    cycle_capsule_settings(&cap, &names);
+    tape_take(&cap.tape);
+    char file[4300];
+    size_t bytes = 0;
+    int rc = capsule_keep(&cap, c->opt->dry_run ? NULL : c->st, (int)days, file, sizeof file, &bytes, err, sizeof err);
+    strbuf f = {0};
+    strbuf_puts(&f, "{");
+    strbuf_json_str(&f, "file", file);
+    strbuf_json_int(&f, "bytes", (long long)bytes);
+    strbuf_json_bool(&f, "stored", rc == 0 && !c->opt->dry_run);
+    strbuf_json_int(&f, "kraken_answers", (long long)cap.tape.n_kraken);
+    strbuf_json_int(&f, "http_exchanges", (long long)cap.tape.n_http);
+    if (rc != 0) strbuf_json_str(&f, "error", err);
+    blackbox_emit(rc == 0 ? BLACKBOX_INFO : BLACKBOX_WARN, "capsule.kept", &f);
+    tape_free(&cap.tape);
+    tape_free(&names);
+    free(decision);
+    free(orders);
+}
+
 /* ---- the cycle ----------------------------------------------------------------------------------- */
 
 /* Between steps: a stop request (SIGINT/SIGTERM) ends the cycle before the next one starts. */
@@ -855,6 +902,7 @@ static int cycle_main_protected(lua_State *L)
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (cycle_stop_point(c) == CYCLE_END || steps[i](c) == CYCLE_END) break;
     cycle_record(c);        /* 9 */
+    cycle_keep_capsule(c);
     return 0;
 }
 
@@ -923,6 +971,7 @@ int cycle_run(const cycle_options *opt)
     kraken_orders_free(&c.open_orders);
     free(c.ledger);
     decide_result_free(&c.decided);
+    free(c.source);
     free(c.state_before);
     runtime_close(c.rt);
     return code;

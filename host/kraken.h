@@ -78,6 +78,8 @@ int kraken_request(const char *method, const kraken_params *params, int is_priva
  * XBT/USD, XXBTZUSD); Kraken's key comes back in out->pair_key. */
 /* AssetPairs, cached per process on success (*cached says whether this one came from the cache). */
 int kraken_get_asset_pair(const char *pair, long timeout_ms, kraken_pair_info *out, int *cached, kraken_answer *a);
+/* Empties that cache (each replay reads its own capsule's AssetPairs answer). */
+void kraken_forget_pairs(void);
 int kraken_get_ticker(const char *pair, long timeout_ms, kraken_ticker_info *out, kraken_answer *a);
 int kraken_get_balance(long timeout_ms, kraken_balances *out, kraken_answer *a);
 /* OpenOrders ("open") or ClosedOrders ("closed") with optional filters; QueryOrders with a txid. */

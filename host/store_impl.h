@@ -43,6 +43,10 @@ typedef struct store_ops {
     store_rc (*lock_acquire)(void *impl, const char *name, const char *holder, int ttl_s, char *current_holder,
                              size_t current_holder_len, char *err, size_t errlen);
     store_rc (*lock_release)(void *impl, const char *name, const char *holder, char *err, size_t errlen);
+    store_rc (*capsule_put)(void *impl, const store_capsule *c, char *err, size_t errlen);
+    store_rc (*capsule_get)(void *impl, const char *cycle_id, store_capsule *out, char *err, size_t errlen);
+    store_rc (*capsule_list)(void *impl, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                             store_capsule **rows, size_t *n, char *err, size_t errlen);
 } store_ops;
 
 /* Wraps an opened backend into a store (takes impl; on failure closes it and returns NULL). */

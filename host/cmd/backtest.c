@@ -14,23 +14,6 @@
 #include "report.h"
 #include "settings.h"
 
-/* A date: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time, or Unix seconds. */
-static int cmd_backtest_date(const char *s, int64_t *ms)
-{
-    char buf[64];
-    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-        snprintf(buf, sizeof buf, "%sT00:00Z", s);
-        return clock_parse_iso(buf, ms);
-    }
-    if (clock_parse_iso(s, ms) == 0) return 0;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || !end || *end || v < 0) return -1;
-    *ms = (int64_t)v * 1000;
-    return 0;
-}
-
 static int cmd_backtest_number(const char *s, double min, double *out)
 {
     char *end = NULL;
@@ -63,7 +46,7 @@ static int cmd_backtest(int argc, char **argv)
         i++;
         if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
             int64_t ms;
-            if (cmd_backtest_date(val, &ms) != 0)
+            if (cmd_parse_date(val, &ms) != 0)
                 return cmd_usage_error("backtest: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)",
                                             a, val);
             if (a[2] == 'f') opt.from_ms = ms;
