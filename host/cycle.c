@@ -530,6 +530,31 @@ static void cycle_mark_unsent(cycle *c, size_t from)
 
 static int cycle_executes(const intent *it) { return it->status == INTENT_ACCEPTED || it->status == INTENT_RESIZED; }
 
+/* The paper broker's fill of an intent against the ticker the strategy saw, and the book now. */
+static void cycle_paper_fill(const cycle *c, const intent *it, paper_fill *f)
+{
+    const paper_limits limits = {&c->in.caps, &c->in.rules};
+    if (it->type == ORDER_MARKET)
+        paper_fill_market(&c->paper, &limits, it->side, it->final_volume, c->in.last, c->position, c->basis, f);
+    else
+        paper_fill_limit(&c->paper, &limits, it->side, it->final_volume, it->final_price, c->in.bid, c->in.ask,
+                         c->position, c->basis, f);
+}
+
+/* LIVE: beside the order, what the paper broker would have filled at decision time, so `divergence`
+ * can set Kraken's fill against the model (and say what slippage a backtest should assume). */
+static void cycle_model_fill(const cycle *c, const intent *it, order_record *o)
+{
+    paper_fill f;
+    cycle_paper_fill(c, it, &f);
+    o->ref_price = it->type == ORDER_MARKET ? c->in.last : it->side == SIDE_BUY ? c->in.ask : c->in.bid;
+    o->model_volume = f.filled ? f.volume : 0;
+    if (!f.filled) return;
+    o->model_price = f.price;
+    o->model_cost = f.cost;
+    o->model_fee = f.fee;
+}
+
 /* One record per accepted intent, before anything is sent. LIVE records start "sending". */
 static int cycle_plan_orders(cycle *c)
 {
@@ -545,6 +570,7 @@ static int cycle_plan_orders(cycle *c)
         ORDER_SET(o, type, intent_type_name(it->type));
         o->requested_volume = it->final_volume;
         if (it->type == ORDER_LIMIT) o->limit_price = it->final_price;
+        if (c->mode == CYCLE_LIVE) cycle_model_fill(c, it, o);
     }
     return 0;
 }
@@ -560,12 +586,7 @@ static const intent *cycle_intent_of(const cycle *c, const order_record *o)
 static int cycle_execute_paper(cycle *c, const intent *it, order_record *o)
 {
     paper_fill f;
-    if (it->type == ORDER_MARKET)
-        paper_fill_market(&c->paper, &(paper_limits){&c->in.caps, &c->in.rules}, it->side, it->final_volume, c->in.last,
-                          c->position, c->basis, &f);
-    else
-        paper_fill_limit(&c->paper, &(paper_limits){&c->in.caps, &c->in.rules}, it->side, it->final_volume,
-                         it->final_price, c->in.bid, c->in.ask, c->position, c->basis, &f);
+    cycle_paper_fill(c, it, &f);
     ORDER_SET(o, note, f.note);
     if (!f.filled) {
         ORDER_SET(o, state, ORDER_CANCELED);

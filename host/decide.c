@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "kraken.h"
+#include "jsondoc.h"
 #include "kraken_lua.h"
 #include "strbuf.h"
 
@@ -111,7 +112,10 @@ static char *decide_encode(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     char *out;
     if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-        out = strdup(lua_tostring(L, -1));
+        size_t len;
+        const char *json = lua_tolstring(L, -1, &len);
+        out = jsondoc_canonical(json, len);            /* keys sorted: the same bytes in a replay */
+        if (!out) out = strdup(json);
     } else {
         strbuf b = {0};
         strbuf_puts(&b, "{");

@@ -366,6 +366,12 @@ int kraken_get_orders(const char *method, const kraken_params *filter, long time
     return kraken_request(method, filter, 1, timeout_ms, &r, a, NULL);
 }
 
+int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trades *out, kraken_answer *a)
+{
+    kraken_read r = {.kind = KRAKEN_READ_TRADES, .out = out};
+    return kraken_request("QueryTrades", params, 1, timeout_ms, &r, a, NULL);
+}
+
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a)
 {

@@ -85,6 +85,8 @@ int kraken_get_balance(long timeout_ms, kraken_balances *out, kraken_answer *a);
 /* OpenOrders ("open") or ClosedOrders ("closed") with optional filters; QueryOrders with a txid. */
 int kraken_get_orders(const char *method, const kraken_params *filter, long timeout_ms, kraken_orders *out,
                       kraken_answer *a);
+/* QueryTrades with params (txid = up to 20 comma-separated trade ids). */
+int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trades *out, kraken_answer *a);
 /* AddOrder with params; validate-only calls (params hold validate=true) read no txid. */
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a);

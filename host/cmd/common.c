@@ -13,8 +13,9 @@
 #include "store.h"
 
 const command *const cmd_all[] = {
-    &cmd_check_command, &cmd_run_command,  &cmd_backtest_command, &cmd_replay_command, &cmd_script_command,
-    &cmd_locks_command, &cmd_halt_command, &cmd_version_command,  &cmd_help_command,   NULL,
+    &cmd_check_command,      &cmd_run_command,   &cmd_backtest_command, &cmd_replay_command,
+    &cmd_divergence_command, &cmd_script_command, &cmd_locks_command,   &cmd_halt_command,
+    &cmd_version_command,    &cmd_help_command,  NULL,
 };
 
 const command *cmd_find(const char *name)
