@@ -29,17 +29,20 @@ const char *const capsule_setting_names[] = {
     "GEMINI_BASE_URL",       NULL,
 };
 
+/* free() of a string the capsule owns (its fields are const for the capsules built to be written) */
+static void capsule_release(const void *p) { free((void *)p); }
+
 void capsule_free(capsule *c)
 {
-    free(c->cycle_id), free(c->strategy), free(c->mode), free(c->pair), free(c->host_version);
-    free(c->file), free(c->sha256), free(c->source), free(c->state_json);
-    for (size_t i = 0; i < c->n_settings; i++) free(c->settings[i].name), free(c->settings[i].value);
+    const char *strings[] = {c->cycle_id, c->strategy, c->mode, c->pair, c->host_version, c->file, c->sha256,
+                             c->source, c->state_json, c->status, c->error, c->decision_json, c->orders_json};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) capsule_release(strings[i]);
+    for (size_t i = 0; i < c->n_settings; i++) capsule_release(c->settings[i].name), capsule_release(c->settings[i].value);
     free(c->settings);
-    for (size_t i = 0; i < c->n_ai; i++) free(c->ai[i]);
+    for (size_t i = 0; i < c->n_ai; i++) capsule_release(c->ai[i]);
     free(c->ai);
-    free(c->ledger);
+    capsule_release(c->ledger);
     tape_free(&c->tape);
-    free(c->status), free(c->error), free(c->decision_json), free(c->orders_json);
     memset(c, 0, sizeof *c);
 }
 
@@ -357,7 +360,10 @@ static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int ht
     e->method = capsule_get_string(S, obj, "method");
     e->target = capsule_get_string(S, obj, http ? "url" : "params");
     e->is_private = capsule_get_bool(S, obj, "private");
-    if (http && capsule_get_bytes(S, obj, "request", &e->request_body, NULL) != 0) return -1;
+    char *request = NULL, *body = NULL;
+    int bad = http && capsule_get_bytes(S, obj, "request", &request, NULL) != 0;
+    e->request_body = request;
+    if (bad) return -1;
     e->status = (long)capsule_get_int(S, obj, "status");
     e->elapsed_ms = (long)capsule_get_int(S, obj, "elapsed_ms");
     e->attempts = (int)capsule_get_int(S, obj, "attempts");
@@ -369,7 +375,9 @@ static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int ht
         e->sent = capsule_get_bool(S, err, "sent");
     }
     lua_pop(S, 1);
-    if (capsule_get_bytes(S, obj, "body", &e->body, &e->body_len) != 0) return -1;
+    bad = capsule_get_bytes(S, obj, "body", &body, &e->body_len) != 0;
+    e->body = body;
+    if (bad) return -1;
     if (jsondoc_field(S, obj, "headers") == LUA_TTABLE) {
         int list = lua_gettop(S);
         size_t n = lua_rawlen(S, list);
@@ -378,11 +386,10 @@ static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int ht
             lua_rawgeti(S, list, (lua_Integer)i + 1);
             lua_rawgeti(S, -1, 1);
             lua_rawgeti(S, -2, 2);
-            if (lua_type(S, -2) == LUA_TSTRING && lua_type(S, -1) == LUA_TSTRING) {
-                e->headers[e->n_headers].name = strdup(lua_tostring(S, -2));
-                e->headers[e->n_headers].value = strdup(lua_tostring(S, -1));
-                e->n_headers++;
-            }
+            char *name = lua_type(S, -2) == LUA_TSTRING ? strdup(lua_tostring(S, -2)) : NULL;
+            char *value = lua_type(S, -1) == LUA_TSTRING ? strdup(lua_tostring(S, -1)) : NULL;
+            if (name && value) e->headers[e->n_headers++] = (tape_header){name, value};
+            else free(name), free(value);
             lua_pop(S, 3);
         }
     }
@@ -437,9 +444,12 @@ static int capsule_read_doc(lua_State *S, int idx, void *ud)
     if (strcmp(c->mode, "PAPER") != 0 && strcmp(c->mode, "LIVE") != 0) return capsule_bad(r, "mode is not PAPER or LIVE");
     if (jsondoc_field(S, idx, "strategy_file") == LUA_TTABLE) {
         int f = lua_gettop(S);
+        char *source = NULL;
         c->file = capsule_get_string(S, f, "path");
         c->sha256 = capsule_get_string(S, f, "sha256");
-        if (capsule_get_bytes(S, f, "source", &c->source, NULL) != 0) return capsule_bad(r, "out of memory");
+        int bad = capsule_get_bytes(S, f, "source", &source, NULL) != 0;
+        c->source = source;
+        if (bad) return capsule_bad(r, "out of memory");
     }
     lua_pop(S, 1);
     if (!c->source || !c->file) return capsule_bad(r, "the strategy file's text is missing");
@@ -453,7 +463,8 @@ static int capsule_read_doc(lua_State *S, int idx, void *ud)
         c->ai = n ? calloc(n, sizeof *c->ai) : NULL;
         for (size_t i = 0; c->ai && i < n; i++) {
             lua_rawgeti(S, -1, (lua_Integer)i + 1);
-            if (lua_type(S, -1) == LUA_TSTRING && (c->ai[c->n_ai] = strdup(lua_tostring(S, -1)))) c->n_ai++;
+            char *name = lua_type(S, -1) == LUA_TSTRING ? strdup(lua_tostring(S, -1)) : NULL;
+            if (name) c->ai[c->n_ai++] = name;
             lua_pop(S, 1);
         }
     }
@@ -465,26 +476,27 @@ static int capsule_read_doc(lua_State *S, int idx, void *ud)
         c->realized_today = capsule_get_number(S, book, "realized_today", 0);
         if (jsondoc_field(S, book, "ledger") == LUA_TTABLE) {
             size_t n = jsondoc_count(S, -1);
-            c->ledger = n ? calloc(n, sizeof *c->ledger) : NULL;
+            store_balance *ledger = n ? calloc(n, sizeof *ledger) : NULL;
             lua_pushnil(S);
-            while (c->ledger && lua_next(S, -2)) {     /* [ ledger, asset, amount ] */
+            while (ledger && lua_next(S, -2)) {        /* [ ledger, asset, amount ] */
                 if (lua_type(S, -2) == LUA_TSTRING && lua_type(S, -1) == LUA_TNUMBER && c->ledger_n < n) {
-                    snprintf(c->ledger[c->ledger_n].asset, sizeof c->ledger[0].asset, "%s", lua_tostring(S, -2));
-                    c->ledger[c->ledger_n++].amount = lua_tonumber(S, -1);
+                    snprintf(ledger[c->ledger_n].asset, sizeof ledger[0].asset, "%s", lua_tostring(S, -2));
+                    ledger[c->ledger_n++].amount = lua_tonumber(S, -1);
                 }
                 lua_pop(S, 1);
             }
+            /* sorted by asset, as the store returns the ledger */
+            for (size_t i = 1; i < c->ledger_n; i++)
+                for (size_t j = i; j > 0 && strcmp(ledger[j - 1].asset, ledger[j].asset) > 0; j--) {
+                    store_balance t = ledger[j];
+                    ledger[j] = ledger[j - 1];
+                    ledger[j - 1] = t;
+                }
+            c->ledger = ledger;
         }
         lua_pop(S, 1);
     }
     lua_pop(S, 1);
-    /* sorted by asset, as the store returns the ledger */
-    for (size_t i = 1; i < c->ledger_n; i++)
-        for (size_t j = i; j > 0 && strcmp(c->ledger[j - 1].asset, c->ledger[j].asset) > 0; j--) {
-            store_balance t = c->ledger[j];
-            c->ledger[j] = c->ledger[j - 1];
-            c->ledger[j - 1] = t;
-        }
     c->state_json = capsule_get_string(S, idx, "state");
     if (capsule_read_exchanges(S, idx, "kraken", &c->tape, 0) != 0 ||
         capsule_read_exchanges(S, idx, "http", &c->tape, 1) != 0)
@@ -615,8 +627,7 @@ void capsule_file_path(const char *blackbox_path, const char *cycle_id, char *ou
         name[k++] = ok ? ch : '-';
     }
     name[k] = '\0';
-    if (slash) snprintf(out, outlen, "%.*s/capsule-%s.json.gz", dir_len == 0 ? 1 : dir_len,
-                        dir_len == 0 ? "/" : blackbox_path, name);
+    if (slash) snprintf(out, outlen, "%.*s/capsule-%s.json.gz", dir_len, blackbox_path, name);
     else snprintf(out, outlen, "capsule-%s.json.gz", name);
 }
 
@@ -678,13 +689,14 @@ int capsule_keep(const capsule *c, store *st, int days, char *file, size_t filel
     int rc = capsule_write_file(file, packed, len, err, errlen);
     if (st) {
         char serr[512];
+        char *text = capsule_base64(packed, len);
         store_capsule row = {.cycle_id = c->cycle_id, .strategy = c->strategy, .recorded_ms = c->recorded_ms,
-                             .expires_ms = c->recorded_ms + (int64_t)days * 86400000, .capsule_b64 = capsule_base64(packed, len)};
-        store_rc src = row.capsule_b64 ? store_capsule_put(st, &row, serr, sizeof serr) : STORE_ERR;
-        if (!row.capsule_b64) snprintf(serr, sizeof serr, "out of memory");
+                             .expires_ms = c->recorded_ms + (int64_t)days * 86400000, .capsule_b64 = text};
+        store_rc src = text ? store_capsule_put(st, &row, serr, sizeof serr) : STORE_ERR;
+        if (!text) snprintf(serr, sizeof serr, "out of memory");
         if (src != STORE_OK && rc == 0) snprintf(err, errlen, "not stored: %s", serr);
         if (src != STORE_OK) rc = -1;
-        free(row.capsule_b64);
+        free(text);
     }
     free(packed);
     return rc;

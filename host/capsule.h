@@ -13,25 +13,27 @@
 
 #define CAPSULE_VERSION 1
 
+/* Read from bytes, a capsule owns its strings (capsule_free); built to be written, it may borrow
+ * them (then never capsule_free it). */
 typedef struct capsule {
-    char *cycle_id, *strategy, *mode, *pair, *host_version;
+    const char *cycle_id, *strategy, *mode, *pair, *host_version;
     int interval, dry_run;
     int64_t now_ms, recorded_ms;
     int64_t seed;                       /* math.randomseed of the cycle, < 2^53 */
-    char *file, *sha256, *source;       /* the strategy file as it ran: path, hash, text */
+    const char *file, *sha256, *source;   /* the strategy file as it ran: path, hash, text */
     tape_env *settings;                 /* host settings that shape a decision (NULL value = unset) */
     size_t n_settings;
-    char **ai;                          /* ctx.ai: the providers configured */
+    const char **ai;                    /* ctx.ai: the providers configured */
     size_t n_ai;
     double cash, position, realized_today;   /* the book before the call */
-    store_balance *ledger;              /* PAPER: the ledger the strategy saw */
+    const store_balance *ledger;        /* PAPER: the ledger the strategy saw */
     size_t ledger_n;
-    char *state_json;                   /* ctx.state before the call, JSON text (NULL = none) */
+    const char *state_json;             /* ctx.state before the call, JSON text (NULL = none) */
     tape tape;
     /* the outcome */
-    char *status, *error;
-    char *decision_json;                /* the decision record, exact bytes, without strategy_ms */
-    char *orders_json;
+    const char *status, *error;
+    const char *decision_json;          /* the decision record, exact bytes, without strategy_ms */
+    const char *orders_json;
     int64_t strategy_ms;
 } capsule;
 

@@ -855,20 +855,20 @@ static void cycle_keep_capsule(cycle *c)
     }
     static const char *const providers[][2] = {
         {"OPENAI_API_KEY", "openai"}, {"GROQ_API_KEY", "groq"}, {"GEMINI_API_KEY", "gemini"}};
-    char *ai[3];
+    const char *ai[3];
     size_t n_ai = 0;
     for (int i = 0; i < 3; i++)
-        if (secrets_value(providers[i][0])) ai[n_ai++] = (char *)providers[i][1];
+        if (secrets_value(providers[i][0])) ai[n_ai++] = providers[i][1];
     char *decision = decide_record_json(&c->in, &c->decided, 1, 0);
     char *orders = order_list_json(&c->orders);
     capsule cap = {
-        .cycle_id = c->cycle_id, .strategy = c->strategy, .mode = (char *)c->in.mode, .pair = c->pair,
-        .host_version = (char *)TITAN_VERSION, .interval = c->interval, .dry_run = c->opt->dry_run, .now_ms = c->now,
-        .recorded_ms = clock_now_ms(), .seed = c->seed, .file = (char *)c->opt->strategy_path, .sha256 = c->sha256,
+        .cycle_id = c->cycle_id, .strategy = c->strategy, .mode = c->in.mode, .pair = c->pair,
+        .host_version = TITAN_VERSION, .interval = c->interval, .dry_run = c->opt->dry_run, .now_ms = c->now,
+        .recorded_ms = clock_now_ms(), .seed = c->seed, .file = c->opt->strategy_path, .sha256 = c->sha256,
         .source = c->source, .ai = ai, .n_ai = n_ai, .cash = c->in.cash, .position = c->in.position,
         .realized_today = c->in.realized_today, .ledger = c->ledger, .ledger_n = c->ledger_n,
-        .state_json = c->state_before, .status = (char *)c->status,
-        .error = c->error.len ? (char *)strbuf_cstr(&c->error) : NULL, .decision_json = decision,
+        .state_json = c->state_before, .status = c->status,
+        .error = c->error.len ? strbuf_cstr(&c->error) : NULL, .decision_json = decision,
         .orders_json = orders, .strategy_ms = c->decided.strategy_ms,
     };
     tape names = {0};

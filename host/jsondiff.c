@@ -18,10 +18,15 @@ typedef struct jsondiff_job {
     int failed;
 } jsondiff_job;
 
+/* The value as canonical JSON (keys sorted), so a report reads the same every time. */
 static char *jsondiff_value(lua_State *S, int idx)
 {
     if (lua_isnone(S, idx) || lua_isnil(S, idx)) return NULL;
-    return jsondoc_encode(S, idx);
+    char *json = jsondoc_encode(S, idx);
+    char *canonical = json ? jsondoc_canonical(json, strlen(json)) : NULL;
+    if (!canonical) return json;
+    free(json);
+    return canonical;
 }
 
 static void jsondiff_add(lua_State *S, jsondiff_job *job, const char *path, int a, int b)

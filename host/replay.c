@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 
+#include "blackbox.h"
 #include "decide.h"
 #include "http.h"
 #include "jsondoc.h"
@@ -168,7 +169,9 @@ replay_status replay_run(const capsule *cap, const replay_options *opt, replay_r
     kraken_set_lua_writes_allowed(0);
     http_set_offline("a replay never reaches the network");
     tape_play_begin(&cap->tape, cap->now_ms);
-    char err[512];
+    char err[512], label[240];
+    snprintf(label, sizeof label, "replay:%s", cap->cycle_id);
+    blackbox_set_cycle(label);                         /* its events are not the cycle's own */
     runtime *rt = runtime_open(opt->strategy_path ? opt->strategy_path : cap->file, err, sizeof err);
     if (rt) {
         out->status = replay_in_runtime(rt, cap, opt, out);
@@ -186,6 +189,7 @@ replay_status replay_run(const capsule *cap, const replay_options *opt, replay_r
     http_set_offline(NULL);
     secrets_use_placeholders(NULL);
     replay_env_restore(&env);
+    blackbox_set_cycle(NULL);
     return out->status;
 }
 

@@ -173,10 +173,16 @@ void store_kvs_free(store_kv *rows, size_t n)
     free(rows);
 }
 
+void store_capsule_clear(store_capsule *c)
+{
+    free((void *)c->cycle_id), free((void *)c->strategy), free((void *)c->capsule_b64);
+    memset(c, 0, sizeof *c);
+}
+
 void store_capsules_free(store_capsule *rows, size_t n)
 {
     if (!rows) return;
-    for (size_t i = 0; i < n; i++) free(rows[i].cycle_id), free(rows[i].strategy), free(rows[i].capsule_b64);
+    for (size_t i = 0; i < n; i++) store_capsule_clear(&rows[i]);
     free(rows);
 }
 

@@ -211,11 +211,13 @@ store_rc store_halt_get(store *st, int *halted, char *err, size_t errlen);
 /* A cycle's capsule as stored: capsule.h's packed bytes as base64 text, kept until expires_ms
  * (TITAN_CAPSULE_DAYS after it was recorded). Strings are malloc'd in rows the store returns. */
 typedef struct store_capsule {
-    char *cycle_id, *strategy;
+    const char *cycle_id, *strategy;
     int64_t recorded_ms, expires_ms;
-    char *capsule_b64;                 /* NULL in lists */
+    const char *capsule_b64;           /* NULL in lists */
 } store_capsule;
 void store_capsules_free(store_capsule *rows, size_t n);
+/* Frees the strings of one row (store_capsule_get's) and zeroes it. */
+void store_capsule_clear(store_capsule *c);
 /* Writes the capsule of a cycle, replacing one of the same cycle (a --retry of the slot), in
  * one statement; the store deletes the capsules whose expires_at is before this one's
  * recorded_at in the same statement (a trigger), so capsules never outlive their days. */

@@ -1126,15 +1126,16 @@ static store_rc sb_capsule_put(void *impl, const store_capsule *c, char *err, si
 static int sb_parse_capsule(const char *v, size_t vlen, void *row)
 {
     store_capsule *c = row;
-    const char *text;
-    size_t tlen;
-    return store_json_member_dup(v, vlen, "cycle_id", &c->cycle_id) ||
-           store_json_member_dup(v, vlen, "strategy", &c->strategy) ||
-           store_json_member_time(v, vlen, "recorded_at", &c->recorded_ms) ||
-           store_json_member_time(v, vlen, "expires_at", &c->expires_ms) ||
-           (store_json_member(v, vlen, "capsule", &text, &tlen) == 1 &&
-            store_json_member_dup(v, vlen, "capsule", &c->capsule_b64)) ||
-           !c->cycle_id || !c->strategy;
+    char *id = NULL, *strategy = NULL, *text = NULL;
+    const char *span;
+    size_t slen;
+    int bad = store_json_member_dup(v, vlen, "cycle_id", &id) || store_json_member_dup(v, vlen, "strategy", &strategy) ||
+              store_json_member_time(v, vlen, "recorded_at", &c->recorded_ms) ||
+              store_json_member_time(v, vlen, "expires_at", &c->expires_ms) ||
+              (store_json_member(v, vlen, "capsule", &span, &slen) == 1 &&
+               store_json_member_dup(v, vlen, "capsule", &text));
+    c->cycle_id = id, c->strategy = strategy, c->capsule_b64 = text;
+    return bad || !id || !strategy;
 }
 
 static void sb_free_capsules(void *rows, size_t n) { store_capsules_free(rows, n); }

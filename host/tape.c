@@ -41,9 +41,9 @@ static char *tape_dup_bytes(const char *s, size_t len)
 
 void tape_exchange_free(tape_exchange *e)
 {
-    free(e->method), free(e->target), free(e->request_body), free(e->body);
-    free(e->error_code), free(e->error_message);
-    for (size_t i = 0; i < e->n_headers; i++) free(e->headers[i].name), free(e->headers[i].value);
+    free((void *)e->method), free((void *)e->target), free((void *)e->request_body), free((void *)e->body);
+    free((void *)e->error_code), free((void *)e->error_message);
+    for (size_t i = 0; i < e->n_headers; i++) free((void *)e->headers[i].name), free((void *)e->headers[i].value);
     free(e->headers);
     memset(e, 0, sizeof *e);
 }
@@ -79,10 +79,11 @@ static tape_exchange *tape_add(tape_exchange **list, size_t *n, size_t *cap, con
         c->headers = calloc(e->n_headers, sizeof *c->headers);
         bad = !c->headers;
         for (size_t i = 0; !bad && i < e->n_headers; i++) {
-            c->headers[i].name = tape_dup(e->headers[i].name);
-            c->headers[i].value = tape_dup(e->headers[i].value);
+            tape_header *h = &c->headers[i];
+            h->name = tape_dup(e->headers[i].name);
+            h->value = tape_dup(e->headers[i].value);
             c->n_headers = i + 1;
-            bad = !c->headers[i].name || !c->headers[i].value;
+            bad = !h->name || !h->value;
         }
     }
     if (bad) {
@@ -113,12 +114,12 @@ int tape_add_env(tape *t, const char *name, const char *value)
         if (strcmp(t->env[i].name, name) == 0) return 0;     /* the first reading is the one */
     if (tape_grow((void **)&t->env, &t->cap_env, t->n_env, sizeof *t->env) != 0) return -1;
     tape_env *v = &t->env[t->n_env];
-    v->name = strdup(name);
-    v->value = tape_dup(value);
-    if (!v->name || (value && !v->value)) {
-        free(v->name), free(v->value);
+    char *n = strdup(name), *val = tape_dup(value);
+    if (!n || (value && !val)) {
+        free(n), free(val);
         return -1;
     }
+    v->name = n, v->value = val;
     t->n_env++;
     return 0;
 }
@@ -127,7 +128,7 @@ void tape_free(tape *t)
 {
     for (size_t i = 0; i < t->n_kraken; i++) tape_exchange_free(&t->kraken[i]);
     for (size_t i = 0; i < t->n_http; i++) tape_exchange_free(&t->http[i]);
-    for (size_t i = 0; i < t->n_env; i++) free(t->env[i].name), free(t->env[i].value);
+    for (size_t i = 0; i < t->n_env; i++) free((void *)t->env[i].name), free((void *)t->env[i].value);
     free(t->kraken), free(t->http), free(t->clock), free(t->env);
     memset(t, 0, sizeof *t);
 }
@@ -156,8 +157,8 @@ static tape_exchange tape_answer_of(const http_response *res)
 {
     return (tape_exchange){.status = res->status, .body = res->body, .body_len = res->body ? res->body_len : 0,
                            .elapsed_ms = res->elapsed_ms, .attempts = res->attempts,
-                           .error_code = (char *)res->error_code,
-                           .error_message = res->error_code ? (char *)res->error_message : NULL,
+                           .error_code = res->error_code,
+                           .error_message = res->error_code ? res->error_message : NULL,
                            .retryable = res->retryable, .sent = res->request_sent};
 }
 
@@ -165,8 +166,8 @@ void tape_kraken_record(const char *method, int is_private, const char *params, 
 {
     if (tape_now.mode != TAPE_RECORDING) return;
     tape_exchange e = tape_answer_of(res);
-    e.method = (char *)method;
-    e.target = (char *)params;
+    e.method = method;
+    e.target = params;
     e.is_private = is_private;
     tape_add_kraken(&tape_now.recorded, &e);   /* out of memory: the capsule lacks it, replay says so */
 }
@@ -176,8 +177,8 @@ void tape_http_record(const http_request *reqs, const http_response *res, size_t
     if (tape_now.mode != TAPE_RECORDING) return;
     for (size_t i = 0; i < n; i++) {
         tape_exchange e = tape_answer_of(&res[i]);
-        e.method = (char *)reqs[i].method;
-        e.target = (char *)reqs[i].url;
+        e.method = reqs[i].method;
+        e.target = reqs[i].url;
         /* the body as text: AI prompts are JSON; a body with a NUL byte is cut there */
         char *body = reqs[i].body ? tape_dup_bytes(reqs[i].body, reqs[i].body_len) : NULL;
         e.request_body = body;

@@ -13,28 +13,28 @@
 #include "http.h"
 
 typedef struct tape_header {
-    char *name, *value;
+    const char *name, *value;
 } tape_header;
 
-/* One exchange. Strings are malloc'd; NULL = absent. */
+/* One exchange. In a tape its strings are malloc'd (tape_add_* copies them); NULL = absent. */
 typedef struct tape_exchange {
-    char *method;          /* Kraken method ("Ticker") or HTTP method ("POST") */
-    char *target;          /* Kraken: the params as sent, sorted and encoded (never the nonce); HTTP: the URL */
+    const char *method;    /* Kraken method ("Ticker") or HTTP method ("POST") */
+    const char *target;    /* Kraken: the params as sent, sorted and encoded (never the nonce); HTTP: the URL */
     int is_private;        /* Kraken: a signed call */
-    char *request_body;    /* HTTP: what was sent (an AI prompt); Kraken: NULL */
+    const char *request_body;   /* HTTP: what was sent (an AI prompt); Kraken: NULL */
     long status;           /* 0 when the transfer failed */
-    char *body;
+    const char *body;
     size_t body_len;
     tape_header *headers;  /* HTTP answers only */
     size_t n_headers;
     long elapsed_ms;
     int attempts;
-    char *error_code, *error_message;   /* a failed transfer (http.timeout, ...) */
+    const char *error_code, *error_message;   /* a failed transfer (http.timeout, ...) */
     int retryable, sent;
 } tape_exchange;
 
 typedef struct tape_env {
-    char *name, *value;    /* value NULL: the variable was unset (or hidden from Lua) */
+    const char *name, *value;   /* value NULL: the variable was unset (or hidden from Lua) */
 } tape_env;
 
 typedef struct tape {

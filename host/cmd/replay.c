@@ -53,7 +53,7 @@ static int cmd_replay_load(const char *target, capsule *cap, char *where, size_t
     int ok = packed && capsule_unpack(packed, len, cap, err, sizeof err) == 0;
     if (!packed) snprintf(err, sizeof err, "its base64 text is damaged");
     free(packed);
-    free(row.cycle_id), free(row.strategy), free(row.capsule_b64);
+    store_capsule_clear(&row);
     if (!ok) cmd_usage_error("replay: the stored capsule of %s is unreadable: %s", target, err);
     return ok ? 0 : -1;
 }
@@ -276,7 +276,7 @@ static int cmd_replay_range(const replay_args *a)
         unsigned char *packed = loaded ? capsule_unbase64(row.capsule_b64, &len) : NULL;
         loaded = packed && capsule_unpack(packed, len, &cap, why, sizeof why) == 0;
         free(packed);
-        free(row.cycle_id), free(row.strategy), free(row.capsule_b64);
+        store_capsule_clear(&row);
         if (loaded) {
             replay_run(&cap, &a->opt, &r);
             asked_other = !r.recorded_strategy;
