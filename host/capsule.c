@@ -116,7 +116,19 @@ static void capsule_model_of(const tape_exchange *e, char out[128])
     }
 }
 
-static void capsule_json_exchange(strbuf *b, const tape_exchange *e, int http)
+/* The index of an earlier exchange of list[0..i) with the same answer body, or -1: a strategy reads
+ * the same candles several times (default.lua: 3, then 200 to reseed, then 24 for the AI prompt),
+ * and gzip's 32 KiB window cannot fold three copies of a 50 KiB answer. */
+static long capsule_same_body(const tape_exchange *list, size_t i)
+{
+    const tape_exchange *e = &list[i];
+    for (size_t j = 0; e->body && e->body_len > 256 && j < i; j++)
+        if (list[j].body && list[j].body_len == e->body_len && memcmp(list[j].body, e->body, e->body_len) == 0)
+            return (long)j;
+    return -1;
+}
+
+static void capsule_json_exchange(strbuf *b, const tape_exchange *e, int http, long same_as)
 {
     strbuf_json_raw(b, NULL, "{");
     if (http) {
@@ -151,7 +163,8 @@ static void capsule_json_exchange(strbuf *b, const tape_exchange *e, int http)
             }
             strbuf_puts(b, "]");
         }
-        capsule_json_bytes(b, "body", e->body ? e->body : "", e->body ? e->body_len : 0);
+        if (same_as >= 0) strbuf_json_int(b, "body_same_as", same_as);
+        else capsule_json_bytes(b, "body", e->body ? e->body : "", e->body ? e->body_len : 0);
     }
     strbuf_json_int(b, "elapsed_ms", e->elapsed_ms);
     strbuf_json_int(b, "attempts", e->attempts);
@@ -199,10 +212,11 @@ char *capsule_to_json(const capsule *c, size_t *len)
     strbuf_puts(&b, "}}");
     strbuf_json_str(&b, "state", c->state_json);
     strbuf_json_raw(&b, "kraken", "[");
-    for (size_t i = 0; i < c->tape.n_kraken; i++) capsule_json_exchange(&b, &c->tape.kraken[i], 0);
+    for (size_t i = 0; i < c->tape.n_kraken; i++)
+        capsule_json_exchange(&b, &c->tape.kraken[i], 0, capsule_same_body(c->tape.kraken, i));
     strbuf_puts(&b, "]");
     strbuf_json_raw(&b, "http", "[");
-    for (size_t i = 0; i < c->tape.n_http; i++) capsule_json_exchange(&b, &c->tape.http[i], 1);
+    for (size_t i = 0; i < c->tape.n_http; i++) capsule_json_exchange(&b, &c->tape.http[i], 1, -1);
     strbuf_puts(&b, "]");
     strbuf_json_raw(&b, "clock", "[");
     for (size_t i = 0; i < c->tape.n_clock; i++) strbuf_json_int(&b, NULL, c->tape.clock[i]);
@@ -354,7 +368,8 @@ static int capsule_get_env(lua_State *S, int obj, const char *key, tape *t)
     return 0;
 }
 
-static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int http)
+/* One exchange into e; *same_as >= 0 when its body is that of an earlier one ("body_same_as"). */
+static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int http, long *same_as)
 {
     memset(e, 0, sizeof *e);
     e->method = capsule_get_string(S, obj, "method");
@@ -378,6 +393,9 @@ static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int ht
     bad = capsule_get_bytes(S, obj, "body", &body, &e->body_len) != 0;
     e->body = body;
     if (bad) return -1;
+    *same_as = -1;
+    if (!body && !e->error_code && jsondoc_field(S, obj, "body_same_as") == LUA_TNUMBER) *same_as = (long)lua_tointeger(S, -1);
+    if (!body && !e->error_code) lua_pop(S, 1);
     if (jsondoc_field(S, obj, "headers") == LUA_TTABLE) {
         int list = lua_gettop(S);
         size_t n = lua_rawlen(S, list);
@@ -410,10 +428,17 @@ static int capsule_read_exchanges(lua_State *S, int obj, const char *key, tape *
     for (size_t i = 1; rc == 0 && i <= n; i++) {
         tape_exchange e;
         lua_rawgeti(S, list, (lua_Integer)i);
-        rc = lua_istable(S, -1) && capsule_read_exchange(S, lua_gettop(S), &e, http) == 0 &&
-                     (http ? tape_add_http(t, &e) : tape_add_kraken(t, &e))
-                 ? 0
-                 : -1;
+        long same_as = -1;
+        rc = lua_istable(S, -1) && capsule_read_exchange(S, lua_gettop(S), &e, http, &same_as) == 0 ? 0 : -1;
+        const tape_exchange *earlier = http ? t->http : t->kraken;
+        size_t done = http ? t->n_http : t->n_kraken;
+        int borrowed = rc == 0 && same_as >= 0 && (size_t)same_as < done && earlier[same_as].body;
+        if (borrowed) {                                /* the bytes of an earlier answer, copied by tape_add */
+            e.body = earlier[same_as].body;
+            e.body_len = earlier[same_as].body_len;
+        }
+        if (rc == 0 && !(http ? tape_add_http(t, &e) : tape_add_kraken(t, &e))) rc = -1;
+        if (borrowed) e.body = NULL;                   /* not ours to free */
         lua_pop(S, 1);
         tape_exchange_free(&e);                        /* the tape holds its own copy */
     }

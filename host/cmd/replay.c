@@ -86,7 +86,7 @@ static void cmd_replay_print(const capsule *cap, const char *where, const replay
                    cap->interval, clock_iso(cap->recorded_ms, iso), cap->host_version ? cap->host_version : "?");
     console_printf(stdout, "capsule   %s: %zu Kraken answers, %zu AI/HTTP exchanges, seed %lld\n", where,
                    cap->tape.n_kraken, cap->tape.n_http, (long long)cap->seed);
-    if (r->recorded_strategy)
+    if (!a->opt.strategy_path)
         console_printf(stdout, "strategy  the recorded one: %s (sha256 %.12s)\n", cap->file, r->sha256);
     else
         console_printf(stdout, "strategy  %s (sha256 %.12s; recorded: %s, sha256 %.12s)\n", r->file, r->sha256, cap->file,
