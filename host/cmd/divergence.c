@@ -46,6 +46,8 @@ static void cmd_divergence_print(const char *name, const divergence_stats *s)
                        s->backtest_slippage_bps, cmd_divergence_bps(s->ref_slip_mean_bps, a));
 }
 
+static int cmd_divergence_name_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
 static void cmd_divergence_json(strbuf *b, const char *key, const char *name, const divergence_stats *s)
 {
     strbuf_json_raw(b, key, "{");
@@ -122,6 +124,7 @@ static int cmd_divergence(int argc, char **argv)
         divergence_set_free(&set);
         return console_error("divergence: out of memory"), EXIT_FAILED;
     }
+    qsort(names, n_names, sizeof names[0], cmd_divergence_name_cmp);   /* by name, not by recency */
     divergence_stats all;
     divergence_compute(&set, NULL, &all);
     if (json) {
