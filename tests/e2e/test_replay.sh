@@ -6,41 +6,19 @@
 # answer, a Kraken answer) is not reproduced; `replay --since` over a scripted series reports the
 # changed decisions; TITAN_CAPSULE_DAYS prunes; and no planted secret reaches a capsule.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ai_lib.sh"
 
-SECRET_NAMES=(KRAKEN_API_KEY KRAKEN_SECRET OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY)
-for name in "${SECRET_NAMES[@]}"; do
-  value=$(python3 -c 'import base64, os; print("s/" + base64.b64encode(os.urandom(24)).decode() + "+/\"q" + os.urandom(4).hex())')
-  export "$name=$value"
-done
-unset SUPABASE_URL SUPABASE_KEY TITAN_HALT OPENAI_MODEL GROQ_MODEL GEMINI_MODEL TITAN_AI_DAILY_USD TITAN_CAPSULE_DAYS \
-  TITAN_MAX_ORDER_QUOTE TITAN_MAX_POSITION_QUOTE TITAN_PAPER_SLIPPAGE_BPS TITAN_PAPER_FEE_BPS TITAN_LOG_LEVEL
-
-AI_PORT=$(t_free_port)
-FAKE_OPENAI_KEY=$OPENAI_API_KEY FAKE_GROQ_KEY=$GROQ_API_KEY FAKE_GEMINI_KEY=$GEMINI_API_KEY \
-  python3 "$ROOT/tests/fakes/ai_fake.py" "$AI_PORT" 2>"$T_TMP/ai_fake.err" & T_PIDS+=($!)
-K_PORT=$(t_free_port)
-python3 "$ROOT/tests/fakes/kraken_fake.py" --port "$K_PORT" 2>"$T_TMP/kraken_fake.err" & T_PIDS+=($!)
-t_check "ai fake up" t_wait_port "$AI_PORT"
-t_check "kraken fake up" t_wait_port "$K_PORT"
+a_start_fakes
+unset TITAN_AI_DAILY_USD TITAN_CAPSULE_DAYS TITAN_MAX_ORDER_QUOTE TITAN_MAX_POSITION_QUOTE TITAN_PAPER_SLIPPAGE_BPS \
+  TITAN_PAPER_FEE_BPS TITAN_LOG_LEVEL
 
 mkdir -p "$T_TMP/bb"
-export SYSTEM_MODE=PAPER KRAKEN_API_URL=http://127.0.0.1:$K_PORT
-export OPENAI_BASE_URL=http://127.0.0.1:$AI_PORT/v1 GROQ_BASE_URL=http://127.0.0.1:$AI_PORT/openai/v1
-export GEMINI_BASE_URL=http://127.0.0.1:$AI_PORT/v1beta
 export TITAN_DB=$T_TMP/titan.db TITAN_BLACKBOX=$T_TMP/bb/blackbox.log
 export REPLAY_TEST_NOTE="read from the environment"
 STRATEGY=$ROOT/tests/e2e/replay_strategy.lua
 DAY0=1794960000000   # 2026-11-18T00:00:00Z
 OUTS=()
 
-ai_control() {
-  python3 -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[2], sys.argv[1].encode(), {"Content-Type": "application/json"}), timeout=5)' \
-    "$1" "http://127.0.0.1:$AI_PORT/$2"
-}
-ai_requests() {
-  python3 -c 'import json, sys, urllib.request as u; r = json.load(u.urlopen(sys.argv[1], timeout=5))["requests"]; print(sum(r.values()))' \
-    "http://127.0.0.1:$AI_PORT/_stats"
-}
 kraken_calls() { python3 -c 'import json, sys, urllib.request as u; print(len(json.load(u.urlopen(sys.argv[1], timeout=5))["calls"]))' "http://127.0.0.1:$K_PORT/__calls"; }
 slot_iso() { python3 -c 'import sys, datetime; print(datetime.datetime.fromtimestamp((int(sys.argv[1]) + int(sys.argv[2]) * 900000) / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"))' "$DAY0" "$1"; }
 # cycle SLOT [ARGS]: one run of the strategy 30 s into slot SLOT of DAY0
