@@ -37,7 +37,8 @@ void capsule_free(capsule *c)
     const char *strings[] = {c->cycle_id, c->strategy, c->mode, c->pair, c->host_version, c->file, c->sha256,
                              c->source, c->state_json, c->status, c->error, c->decision_json, c->orders_json};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) capsule_release(strings[i]);
-    for (size_t i = 0; i < c->n_settings; i++) capsule_release(c->settings[i].name), capsule_release(c->settings[i].value);
+    for (size_t i = 0; i < c->n_settings; i++)
+        capsule_release(c->settings[i].name), capsule_release(c->settings[i].value);
     free(c->settings);
     for (size_t i = 0; i < c->n_ai; i++) capsule_release(c->ai[i]);
     free(c->ai);
@@ -394,8 +395,10 @@ static int capsule_read_exchange(lua_State *S, int obj, tape_exchange *e, int ht
     e->body = body;
     if (bad) return -1;
     *same_as = -1;
-    if (!body && !e->error_code && jsondoc_field(S, obj, "body_same_as") == LUA_TNUMBER) *same_as = (long)lua_tointeger(S, -1);
-    if (!body && !e->error_code) lua_pop(S, 1);
+    if (!body && !e->error_code) {
+        if (jsondoc_field(S, obj, "body_same_as") == LUA_TNUMBER) *same_as = (long)lua_tointeger(S, -1);
+        lua_pop(S, 1);
+    }
     if (jsondoc_field(S, obj, "headers") == LUA_TTABLE) {
         int list = lua_gettop(S);
         size_t n = lua_rawlen(S, list);
@@ -592,8 +595,9 @@ int capsule_unpack(const unsigned char *data, size_t len, capsule *out, char *er
     int rc = jsondoc_read((const char *)data, plain_len, capsule_read_doc, &r);
     free(plain);
     if (rc != 0) {
-        snprintf(err, errlen, "not a capsule: %s", rc == JSONDOC_MALFORMED ? "not JSON (nor gzip of JSON)"
-                                                   : rc == JSONDOC_NO_MEMORY ? "out of memory" : r.why[0] ? r.why : "unreadable");
+        const char *why = rc == JSONDOC_MALFORMED ? "not JSON (nor gzip of JSON)"
+                          : rc == JSONDOC_NO_MEMORY ? "out of memory" : r.why[0] ? r.why : "unreadable";
+        snprintf(err, errlen, "not a capsule: %s", why);
         capsule_free(out);
         return -1;
     }

@@ -166,6 +166,7 @@ static cycle_step cycle_configure(cycle *c)
     strbuf problems = {0};
     c->seed = cycle_new_seed();
     capsule_read_source(opt->strategy_path, &c->source, c->sha256);
+    tape_record_begin();                               /* what the decision reads, loading included */
     if (runtime_seed_random(c->rt, c->seed) != 0) return cycle_fail(c, "out of memory seeding math.random");
     strategy_result sr = strategy_load(c->rt, opt->strategy_path, &problems);
     if (sr != STRATEGY_VALID) {
@@ -492,7 +493,6 @@ static void cycle_read_state(cycle *c)
  * strategy so ctx.portfolio is real. */
 static cycle_step cycle_read_market(cycle *c)
 {
-    tape_record_begin();                               /* what the decision reads, for its capsule */
     if (cycle_read_prices(c) == CYCLE_END) return CYCLE_END;
     if (cycle_state_number(c, cycle_basis_key(c), &c->basis) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     cycle_step step = c->mode == CYCLE_LIVE ? cycle_read_live_book(c) : cycle_read_paper_book(c);
@@ -834,7 +834,8 @@ static void cycle_record(cycle *c)
 
 static void cycle_capsule_settings(capsule *cap, tape *names)
 {
-    for (size_t i = 0; capsule_setting_names[i]; i++) tape_add_env(names, capsule_setting_names[i], getenv(capsule_setting_names[i]));
+    for (size_t i = 0; capsule_setting_names[i]; i++)
+        tape_add_env(names, capsule_setting_names[i], getenv(capsule_setting_names[i]));
     cap->settings = names->env;
     cap->n_settings = names->n_env;
 }
@@ -982,6 +983,10 @@ int cycle_run(const cycle_options *opt)
         cycle_record(&c);
     }
     signals_restore();
+    tape_record_end();                                 /* an internal error may have ended it mid-record */
+    tape dropped;
+    tape_take(&dropped);
+    tape_free(&dropped);
     int code = c.exit_code;
     store_set_active(NULL);
     if (c.st) store_close(c.st);

@@ -138,7 +138,8 @@ static void decide_push_state(lua_State *L, const char *json)
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
         lua_newtable(L);
-        blackbox_log(BLACKBOX_WARN, "state.unreadable", "{\"note\":\"stored ctx.state is not a JSON object; starting empty\"}");
+        blackbox_log(BLACKBOX_WARN, "state.unreadable",
+                     "{\"note\":\"stored ctx.state is not a JSON object; starting empty\"}");
     }
 }
 

@@ -52,7 +52,8 @@ static void replay_env_restore(replay_env *env)
 /* The AI keys the recording had configured, as placeholders. */
 static void replay_secrets(const capsule *cap)
 {
-    static const char *const keys[][2] = {{"openai", "OPENAI_API_KEY"}, {"groq", "GROQ_API_KEY"}, {"gemini", "GEMINI_API_KEY"}};
+    static const char *const keys[][2] = {
+        {"openai", "OPENAI_API_KEY"}, {"groq", "GROQ_API_KEY"}, {"gemini", "GEMINI_API_KEY"}};
     const char *names[4] = {NULL, NULL, NULL, NULL};
     size_t n = 0;
     for (size_t i = 0; i < cap->n_ai; i++)

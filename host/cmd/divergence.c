@@ -80,14 +80,16 @@ static int cmd_divergence(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (a[0] != '-') return cmd_usage_error("divergence: unexpected argument '%s' (see 'titan-host help divergence')", a);
+        if (a[0] != '-')
+            return cmd_usage_error("divergence: unexpected argument '%s' (see 'titan-host help divergence')", a);
         if (!val) return cmd_usage_error("divergence: %s needs a value (see 'titan-host help divergence')", a);
         i++;
         char *end = NULL;
         if (!strcmp(a, "--strategy")) strategy = val;
         else if (!strcmp(a, "--since")) {
             if (cmd_parse_date(val, &since_ms) != 0)
-                return cmd_usage_error("divergence: --since '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)", val);
+                return cmd_usage_error("divergence: --since '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix "
+                                       "seconds)", val);
         } else if (!strcmp(a, "--limit")) {
             limit = strtol(val, &end, 10);
             if (!end || *end || limit < 1 || limit > 100000)

@@ -202,20 +202,22 @@ typedef struct replay_tally {
     int count;
 } replay_tally;
 
-/* "buy" for "buy 0.001, buy 0.002": the sides of a summary, for telling a resize from a change. */
+/* "buy+sell" for "buy 0.001, sell 0.5": the sides of a summary (replay_action_summary), to tell a
+ * resize from a change; "hold" and "no decision" stay as they are. */
 static void cmd_replay_sides(const char *summary, char *out, size_t outlen)
 {
-    out[0] = '\0';
+    if (!strcmp(summary, "hold") || !strcmp(summary, "no decision")) {
+        snprintf(out, outlen, "%s", summary);
+        return;
+    }
     size_t k = 0;
-    for (const char *p = summary; *p && k + 8 < outlen;) {
-        size_t word = strcspn(p, " ,");
-        if ((word == 3 && strncmp(p, "buy", 3) == 0) || (word == 4 && strncmp(p, "sell", 4) == 0) ||
-            (word == 4 && strncmp(p, "hold", 4) == 0) || strncmp(p, "no decision", 11) == 0) {
-            k += (size_t)snprintf(out + k, outlen - k, "%s%.*s", k ? "+" : "", strncmp(p, "no decision", 11) == 0 ? 11 : (int)word, p);
-            if (strncmp(p, "no decision", 11) == 0) break;
-        }
-        p += word;
-        p += strspn(p, " ,0123456789.e-");
+    out[0] = '\0';
+    for (const char *p = summary; *p && k < outlen;) {
+        int word = (int)strcspn(p, " ,");
+        k += (size_t)snprintf(out + k, outlen - k, "%s%.*s", k ? "+" : "", word, p);
+        p = strstr(p, ", ");
+        if (!p) break;
+        p += 2;
     }
 }
 
@@ -361,7 +363,8 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(arg, "--strategy") || !strcmp(arg, "--set") || !strcmp(arg, "--since") || !strcmp(arg, "--until");
+        int takes = !strcmp(arg, "--strategy") || !strcmp(arg, "--set") || !strcmp(arg, "--since") ||
+                    !strcmp(arg, "--until");
         if (takes && !val) return cmd_usage_error("replay: %s needs a value (see 'titan-host help replay')", arg);
         if (!strcmp(arg, "--json")) a.json = 1;
         else if (!strcmp(arg, "--verbose")) a.verbose = 1;

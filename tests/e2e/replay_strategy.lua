@@ -13,6 +13,8 @@ local params = {
   ask_twice = false,      -- ask the AI a second time (tests an unrecorded AI call)
 }
 
+local BOOT = os.getenv("REPLAY_TEST_BOOT")   -- read while the file loads: recorded too
+
 local strategy = {
   name = "replay_test", pair = "XBTUSD", interval = 15, params = params,
   risk = { max_order_quote = 50, max_position_quote = 500 },
@@ -27,7 +29,7 @@ function strategy.on_cycle(ctx)
   local d = ctx.decision
   d.draw, d.cycles, d.cash, d.bid = draw, ctx.state.cycles, ctx.portfolio.cash, ticker.bid
   d.clock_ms = titan.time.now_ms() - ctx.now
-  d.note = os.getenv("REPLAY_TEST_NOTE")
+  d.note, d.boot = os.getenv("REPLAY_TEST_NOTE"), BOOT
   if params.extra_ohlc > 0 then
     local other, err = ctx.market.ohlc(ctx.pair, params.extra_ohlc, 5)
     d.extra = other and #other or err.code

@@ -14,7 +14,7 @@ unset TITAN_AI_DAILY_USD TITAN_CAPSULE_DAYS TITAN_MAX_ORDER_QUOTE TITAN_MAX_POSI
 
 mkdir -p "$T_TMP/bb"
 export TITAN_DB=$T_TMP/titan.db TITAN_BLACKBOX=$T_TMP/bb/blackbox.log
-export REPLAY_TEST_NOTE="read from the environment"
+export REPLAY_TEST_NOTE="read from the environment" REPLAY_TEST_BOOT="read while loading"
 STRATEGY=$ROOT/tests/e2e/replay_strategy.lua
 DAY0=1794960000000   # 2026-11-18T00:00:00Z
 OUTS=()
@@ -135,6 +135,7 @@ tampered() {  # NAME PYSTMT PATH: the replay of a tampered copy differs at PATH
 tampered seed 'c["seed"] += 1' strategy.draw
 tampered clock 'c["clock"] = [t + 5000 for t in c["clock"]]' strategy.clock_ms
 tampered env 'c["env"]["REPLAY_TEST_NOTE"] = "another"' strategy.note
+tampered env_at_load 'c["env"]["REPLAY_TEST_BOOT"] = "another"' strategy.boot
 tampered state 'c["state"] = json.dumps({"cycles": 41})' strategy.cycles
 tampered ticker 'k = [x for x in c["kraken"] if x["method"] == "Ticker"][0]; b = json.loads(k["body"]); list(b["result"].values())[0]["b"][0] = "1.5"; k["body"] = json.dumps(b)' prices.bid
 tampered ai 'h = c["http"][0]; h["body"] = h["body"].replace("buy", "sell")' strategy.ai.action
