@@ -429,7 +429,7 @@ static int capsule_read_exchanges(lua_State *S, int obj, const char *key, tape *
     size_t n = lua_rawlen(S, list);
     int rc = 0;
     for (size_t i = 1; rc == 0 && i <= n; i++) {
-        tape_exchange e;
+        tape_exchange e = {0};
         lua_rawgeti(S, list, (lua_Integer)i);
         long same_as = -1;
         rc = lua_istable(S, -1) && capsule_read_exchange(S, lua_gettop(S), &e, http, &same_as) == 0 ? 0 : -1;

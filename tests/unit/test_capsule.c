@@ -247,6 +247,19 @@ static void test_capsule_round_trip(void)
     unsigned char gz_head[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff};
     CHECK_INT(capsule_unpack(gz_head, sizeof gz_head, &back, err, sizeof err), -1);
     CHECK(strstr(err, "gzip") != NULL);
+    char *kraken = strstr(json, "\"kraken\":[");
+    if (kraken) {                                      /* an exchange that is not an object */
+        char *broken = malloc(strlen(json) + 4);
+        size_t at = (size_t)(kraken - json) + 10;
+        if (broken) {
+            memcpy(broken, json, at);
+            strcpy(broken + at, "5,");
+            strcpy(broken + at + 2, json + at);
+            CHECK_INT(capsule_unpack((unsigned char *)broken, strlen(broken), &back, err, sizeof err), -1);
+            CHECK(strstr(err, "exchange of its tape") != NULL);
+            free(broken);
+        }
+    }
     char *missing = strstr(json, "\"strategy_file\"");
     if (missing) memcpy(missing, "\"strategy_fiLE\"", 15);
     CHECK_INT(capsule_unpack((unsigned char *)json, strlen(json), &back, err, sizeof err), -1);
