@@ -7,7 +7,7 @@ PKG_CONFIG ?= pkg-config
 CC         ?= cc
 # name of the pkg-config module -> Debian/Ubuntu package that provides it
 PKGS       := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev libcurl:libcurl4-openssl-dev \
-              libcrypto:libssl-dev sqlite3:libsqlite3-dev
+              libcrypto:libssl-dev sqlite3:libsqlite3-dev zlib:zlib1g-dev
 PKG_NAMES  := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
 
 # FUZZ=1 (set by `make fuzz`): clang, libFuzzer's coverage, ASan + UBSan, in build/fuzz.

@@ -5,7 +5,7 @@
  * Misuse (bad method, non-string url, unknown field, header value of a wrong type) raises. Failures
  * of the network are nil, err{code, message, retryable, sent, attempts, elapsed_ms}; a non-2xx
  * status is a response (err.code http.memory_budget: the responses would not fit in what is left
- * of TITAN_LUA_MEM_MB). Header values may be secret handles, resolved here in C, never in Lua;
+ * of TITAN_LUA_MEM_MB; replay.unrecorded: a replay's capsule has no answer for it). Header values may be secret handles, resolved here in C, never in Lua;
  * such a request must use https:// (or http:// to loopback) and cannot follow redirects. */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include "http.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "tape.h"
 
 #define HTTP_CALL_METATABLE "titan.http.call"
 #define HTTP_MAX_BATCH 64
@@ -434,7 +435,9 @@ static int http_push_result(lua_State *L, const http_response *res, int redact)
  * take gigabytes under TITAN_LUA_MEM_MB=64 (they fail with http.memory_budget). */
 static void http_perform_from_lua(lua_State *L, http_call *c)
 {
+    if (tape_http_play(c->reqs, c->res, c->n) == 0) return;    /* a replay: from the capsule */
     http_perform_within(c->reqs, c->res, c->n, runtime_memory_left(L));
+    tape_http_record(c->reqs, c->res, c->n);
 }
 
 /* A request made from Lua ends within the call's wall-clock budget (raises if it is spent). */

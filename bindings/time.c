@@ -1,5 +1,5 @@
-/* titan.time — the host's UTC clock (pinnable with TITAN_FAKE_NOW_MS), ISO-8601, slots and a
- * bounded sleep. */
+/* titan.time — the host's UTC clock (pinnable with TITAN_FAKE_NOW_MS; a cycle records each
+ * reading in its capsule and a replay reads them back), ISO-8601, slots and a bounded sleep. */
 #include <errno.h>
 #include <time.h>
 
@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "clock.h"
 #include "runtime.h"
+#include "tape.h"
 
 #define TIME_MAX_ABS_MS ((lua_Integer)1 << 53)
 #define TIME_MAX_SLEEP_MS 10000
@@ -17,14 +18,14 @@ static const int time_kraken_intervals[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 
 /* now_ms() -> integer milliseconds since the epoch, UTC */
 static int time_now_ms(lua_State *L)
 {
-    lua_pushinteger(L, clock_now_ms());
+    lua_pushinteger(L, tape_clock_now());
     return 1;
 }
 
 /* iso([ms]) -> "2026-11-27T04:45:00.000Z" (now when ms is absent) */
 static int time_iso(lua_State *L)
 {
-    int64_t ms = lua_isnoneornil(L, 1) ? clock_now_ms() : (int64_t)luaL_checkinteger(L, 1);
+    int64_t ms = lua_isnoneornil(L, 1) ? tape_clock_now() : (int64_t)luaL_checkinteger(L, 1);
     char out[CLOCK_ISO_SIZE];
     lua_pushstring(L, clock_iso(ms, out));
     return 1;
@@ -74,6 +75,7 @@ static int time_sleep_ms(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
     luaL_argcheck(L, ms >= 0 && ms <= TIME_MAX_SLEEP_MS, 1, "must be between 0 and 10000 ms");
+    if (tape_playing()) return 0;                      /* a replay's clock is the recorded one */
     int64_t budget = runtime_budget_left_ms(L);
     if (ms > budget) ms = (lua_Integer)budget;
     struct timespec left = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};

@@ -425,13 +425,7 @@ static int bt_open_protected(lua_State *L)
     }
     strbuf_free(&problems);
     int strategy_idx = lua_gettop(L);
-    lua_getfield(L, strategy_idx, "name");
-    lua_getfield(L, strategy_idx, "pair");
-    lua_getfield(L, strategy_idx, "interval");
-    snprintf(s->strategy, sizeof s->strategy, "%s", lua_tostring(L, -3));
-    snprintf(s->pair, sizeof s->pair, "%s", lua_tostring(L, -2));
-    s->own_interval = (int)lua_tointeger(L, -1);
-    lua_pop(L, 3);
+    strategy_identity(L, strategy_idx, s->strategy, sizeof s->strategy, s->pair, sizeof s->pair, &s->own_interval);
     char why[512];
     if (strategy_set_params(L, strategy_idx, opt->params, opt->nparams, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", opt->strategy_path, why);

@@ -24,6 +24,8 @@ static const char *const blackbox_names[] = {"debug", "info", "warn", "error"};
 
 const char *blackbox_level_name(blackbox_level level) { return blackbox_names[level]; }
 
+void blackbox_set_stderr_level(blackbox_level level) { blackbox_stderr_min = level; }
+
 const char *blackbox_path(void) { return blackbox_file_path ? blackbox_file_path : "./blackbox.log"; }
 
 void blackbox_init(void)

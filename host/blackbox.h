@@ -18,6 +18,8 @@ void blackbox_log(blackbox_level level, const char *event, const char *fields_js
 struct strbuf;
 void blackbox_emit(blackbox_level level, const char *event, struct strbuf *fields);
 const char *blackbox_level_name(blackbox_level level);
+/* The lowest level echoed on stderr (TITAN_LOG_LEVEL sets it at start-up). */
+void blackbox_set_stderr_level(blackbox_level level);
 /* The path events go to (for messages). */
 const char *blackbox_path(void);
 #endif

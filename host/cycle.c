@@ -14,14 +14,14 @@
 
 #include <lauxlib.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/rand.h>
 
-#include "bindings.h"
 #include "blackbox.h"
+#include "capsule.h"
 #include "clock.h"
 #include "codec.h"
 #include "console.h"
-#include "ctx.h"
+#include "decide.h"
 #include "exit_codes.h"
 #include "intent.h"
 #include "kraken.h"
@@ -38,6 +38,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "tape.h"
 #include "version.h"
 
 #define CYCLE_LEASE_S_DEFAULT 600      /* shorter than a 15-minute slot, longer than any cycle */
@@ -45,7 +46,6 @@
 #define CYCLE_BASIS_KEY "titan.cost_basis"   /* + ".LIVE" in LIVE: paper and live books never mix */
 #define CYCLE_REALIZED_KEY "titan.live_realized"
 #define CYCLE_STATE_MAX (256 * 1024)
-#define CYCLE_TIMEOUT_MS 15000
 
 typedef enum { CYCLE_PAPER, CYCLE_LIVE } cycle_mode;
 typedef enum { CYCLE_GO, CYCLE_END } cycle_step;
@@ -61,23 +61,19 @@ typedef struct cycle {
     int interval;
     int64_t now;
     int strategy_idx;               /* Lua stack: the strategy table */
-    risk_caps caps;
+    int64_t seed;                   /* math.randomseed of this cycle (in its capsule) */
+    char *source;                   /* the strategy file's text as it ran (NULL: unreadable) */
+    char sha256[65];
     paper_config paper;
-    pair_rules rules;
-    char pair_key[KRAKEN_ID_SIZE], base[KRAKEN_ID_SIZE], quote[KRAKEN_ID_SIZE];
-    double bid, ask, last;
-    double cash, position, basis, realized_today;
+    decide_inputs in;               /* what the strategy decides on: market, book, state, caps */
+    decide_result decided;          /* what it decided */
+    double cash, position, basis, realized_today;   /* the book as execution moves it */
     kraken_balances balances;       /* LIVE */
     kraken_orders open_orders;      /* LIVE */
     store_balance *ledger;          /* PAPER */
     size_t ledger_n;
+    char *state_before;             /* ctx.state as read from the store (NULL = none) */
     int have_market;                /* prices and portfolio read: the decision record has them */
-    int strategy_ran;
-    int64_t strategy_ms;
-    char *strategy_decision;        /* ctx.decision as JSON, NULL = none */
-    char *state_json;               /* ctx.state as JSON, saved after execution (NULL = not saved) */
-    intent intents[INTENT_MAX];
-    int n_intents, have_intents;
     order_list orders;              /* this cycle's orders, or those of the runner it took over */
     int orders_unreadable;          /* a taken-over record we could not read: left as recorded */
     int decision_recorded;          /* finishing a takeover: the decision stays as recorded */
@@ -87,7 +83,6 @@ typedef struct cycle {
     const char *status;             /* NULL: a usage error, nothing to record */
     int exit_code, recorded;
     strbuf error;
-    int counts[4];                  /* intents per intent_status */
     int filled, in_doubt;
 } cycle;
 
@@ -131,33 +126,6 @@ static cycle_step cycle_fail(cycle *c, const char *fmt, ...)
 
 static const char *cycle_mode_name(cycle_mode m) { return m == CYCLE_LIVE ? "LIVE" : "PAPER"; }
 
-static int cycle_encode_protected(lua_State *L)
-{
-    bindings_json_encode(L, 1);
-    return 1;
-}
-
-/* JSON of the value at idx, malloc'd; an unencodable value becomes an object that says why (a
- * strategy may put anything in ctx.decision or ctx.state). NULL only when out of memory. */
-static char *cycle_encode(lua_State *L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    lua_pushcfunction(L, cycle_encode_protected);
-    lua_pushvalue(L, idx);
-    char *out;
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-        out = strdup(lua_tostring(L, -1));
-    } else {
-        strbuf b = {0};
-        strbuf_puts(&b, "{");
-        strbuf_json_str(&b, "unencodable", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
-        strbuf_puts(&b, "}");
-        out = strbuf_take(&b);
-    }
-    lua_pop(L, 1);
-    return out;
-}
-
 /* ---- configuration ------------------------------------------------------------------ */
 
 static int cycle_read_mode(cycle_mode *out, char *err, size_t errlen)
@@ -183,25 +151,12 @@ static int cycle_env_halt(void)
     return settings_halted(&value);
 }
 
-/* The sha256 of the strategy file, so the record says exactly which code ran. */
-static void cycle_file_hash(const char *path, char out[65])
+/* A seed for math.random below 2^53, so the capsule's JSON holds it exactly. */
+static int64_t cycle_new_seed(void)
 {
-    codec_file_sha256(path, out);
-}
-
-/* The strategy's name, pair and interval (raw reads of a validated table). */
-static void cycle_read_strategy(cycle *c)
-{
-    lua_State *L = c->L;
-    static const char *const fields[] = {"name", "pair", "interval"};
-    for (int i = 0; i < 3; i++) {
-        lua_pushstring(L, fields[i]);
-        lua_rawget(L, c->strategy_idx);
-    }
-    snprintf(c->strategy, sizeof c->strategy, "%s", lua_tostring(L, -3));
-    snprintf(c->pair, sizeof c->pair, "%s", lua_tostring(L, -2));
-    c->interval = (int)lua_tointeger(L, -1);
-    lua_pop(L, 3);
+    uint64_t v = 0;
+    if (RAND_bytes((unsigned char *)&v, sizeof v) != 1) v = (uint64_t)clock_now_ms() ^ (uint64_t)clock_monotonic_ms() << 20;
+    return (int64_t)(v & ((UINT64_C(1) << 53) - 1));
 }
 
 /* 1-3. the strategy decides the slot; the banner; the store. */
@@ -209,6 +164,10 @@ static cycle_step cycle_configure(cycle *c)
 {
     const cycle_options *opt = c->opt;
     strbuf problems = {0};
+    c->seed = cycle_new_seed();
+    capsule_read_source(opt->strategy_path, &c->source, c->sha256);
+    tape_record_begin();                               /* what the decision reads, loading included */
+    if (runtime_seed_random(c->rt, c->seed) != 0) return cycle_fail(c, "out of memory seeding math.random");
     strategy_result sr = strategy_load(c->rt, opt->strategy_path, &problems);
     if (sr != STRATEGY_VALID) {
         console_printf(stderr, "titan-host: %s: %s:\n%s", opt->strategy_path,
@@ -223,8 +182,8 @@ static cycle_step cycle_configure(cycle *c)
     }
     strbuf_free(&problems);
     c->strategy_idx = lua_gettop(c->L);
-    cycle_read_strategy(c);
-    risk_caps_tighten(c->L, c->strategy_idx, &c->caps);
+    strategy_identity(c->L, c->strategy_idx, c->strategy, sizeof c->strategy, c->pair, sizeof c->pair, &c->interval);
+    risk_caps_tighten(c->L, c->strategy_idx, &c->in.caps);
     c->now = clock_now_ms();
     if (opt->cycle_id) {
         snprintf(c->cycle_id, sizeof c->cycle_id, "%s", opt->cycle_id);
@@ -234,8 +193,10 @@ static cycle_step cycle_configure(cycle *c)
         snprintf(c->cycle_id, sizeof c->cycle_id, "%s@%.16sZ", c->strategy, iso);
     }
     blackbox_set_cycle(c->cycle_id);
-    char hash[65], err[1024];
-    cycle_file_hash(opt->strategy_path, hash);
+    c->in = (decide_inputs){.mode = cycle_mode_name(c->mode), .cycle_id = c->cycle_id, .pair = c->pair,
+                            .file = opt->strategy_path, .interval = c->interval, .now_ms = c->now,
+                            .dry_run = opt->dry_run, .caps = c->in.caps, .paper = c->paper};
+    char err[1024];
     c->st = store_open_from_env(err, sizeof err);
     console_printf(stdout, "titan-host %s | %s%s | strategy %s (%s) | cycle %s | store %s\n", TITAN_VERSION,
                    cycle_mode_name(c->mode), opt->dry_run ? " DRY RUN (no orders, no store writes)" : "", c->strategy,
@@ -246,7 +207,7 @@ static cycle_step cycle_configure(cycle *c)
     strbuf_json_str(&f, "mode", cycle_mode_name(c->mode));
     strbuf_json_str(&f, "strategy", c->strategy);
     strbuf_json_str(&f, "file", opt->strategy_path);
-    strbuf_json_str(&f, "sha256", hash);
+    strbuf_json_str(&f, "sha256", c->sha256);
     strbuf_json_str(&f, "ci_run_id", getenv("GITHUB_RUN_ID"));
     strbuf_json_bool(&f, "dry_run", opt->dry_run);
     strbuf_json_str(&f, "store", c->st ? store_describe(c->st) : NULL);
@@ -421,47 +382,20 @@ static cycle_step cycle_check_halt(cycle *c)
 
 static cycle_step cycle_read_prices(cycle *c)
 {
-    kraken_pair_info info;
-    kraken_ticker_info t;
-    kraken_answer a;
-    if (kraken_get_asset_pair(c->pair, CYCLE_TIMEOUT_MS, &info, NULL, &a) != 0) {
-        cycle_set_error(c, "Kraken unreachable or refused AssetPairs for %s (%s: %s); nothing was traded", c->pair,
-                        a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    if (!info.base[0] || !info.quote[0])
-        return cycle_fail(c, "Kraken's AssetPairs entry for %s names no base or quote asset; nothing was traded",
-                          c->pair);
-    c->rules = (pair_rules){.ordermin = info.ordermin, .costmin = info.costmin > 0 ? info.costmin : 0,
-                            .lot_decimals = info.lot_decimals, .pair_decimals = info.pair_decimals,
-                            .tick_size = info.tick_size > 0 ? info.tick_size : 0};
-    snprintf(c->pair_key, sizeof c->pair_key, "%s", info.pair_key);
-    snprintf(c->base, sizeof c->base, "%s", info.base);
-    snprintf(c->quote, sizeof c->quote, "%s", info.quote);
-    if (kraken_get_ticker(c->pair, CYCLE_TIMEOUT_MS, &t, &a) != 0) {
-        cycle_set_error(c, "Kraken unreachable or refused Ticker for %s (%s: %s); nothing was traded", c->pair,
-                        a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    c->bid = t.value[KRAKEN_TICKER_BID];                /* the parser guarantees all three > 0 */
-    c->ask = t.value[KRAKEN_TICKER_ASK];
-    c->last = t.value[KRAKEN_TICKER_LAST];
+    char why[1024];
+    if (decide_read_market(&c->in, why, sizeof why) != 0) return cycle_fail(c, "%s; nothing was traded", why);
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "pair", c->pair);
-    strbuf_json_str(&f, "pair_key", c->pair_key);
-    strbuf_json_num(&f, "bid", c->bid);
-    strbuf_json_num(&f, "ask", c->ask);
-    strbuf_json_num(&f, "last", c->last);
-    strbuf_json_num(&f, "ordermin", c->rules.ordermin);
-    strbuf_json_num(&f, "costmin", c->rules.costmin);
-    strbuf_json_int(&f, "lot_decimals", c->rules.lot_decimals);
-    strbuf_json_int(&f, "pair_decimals", c->rules.pair_decimals);
-    strbuf_json_num(&f, "tick_size", c->rules.tick_size);
+    strbuf_json_str(&f, "pair_key", c->in.pair_key);
+    strbuf_json_num(&f, "bid", c->in.bid);
+    strbuf_json_num(&f, "ask", c->in.ask);
+    strbuf_json_num(&f, "last", c->in.last);
+    strbuf_json_num(&f, "ordermin", c->in.rules.ordermin);
+    strbuf_json_num(&f, "costmin", c->in.rules.costmin);
+    strbuf_json_int(&f, "lot_decimals", c->in.rules.lot_decimals);
+    strbuf_json_int(&f, "pair_decimals", c->in.rules.pair_decimals);
+    strbuf_json_num(&f, "tick_size", c->in.rules.tick_size);
     blackbox_emit(BLACKBOX_INFO, "market.snapshot", &f);
     return CYCLE_GO;
 }
@@ -512,13 +446,16 @@ static void cycle_state_set_number(cycle *c, const char *key, double v)
 static cycle_step cycle_read_paper_book(cycle *c)
 {
     char err[512];
+    decide_inputs *in = &c->in;
     /* a dry run reads without seeding, and a ledger not yet seeded counts as its starting cash */
-    if (store_paper_balances(c->st, c->strategy, c->opt->dry_run ? NULL : c->quote, c->paper.starting_cash, &c->ledger,
+    if (store_paper_balances(c->st, c->strategy, c->opt->dry_run ? NULL : in->quote, c->paper.starting_cash, &c->ledger,
                              &c->ledger_n, err, sizeof err) != STORE_OK)
         return cycle_fail(c, "cannot read the paper ledger: %s; nothing was traded", err);
-    c->cash = c->ledger_n ? store_balance_of(c->ledger, c->ledger_n, c->quote) : c->paper.starting_cash;
-    c->position = store_balance_of(c->ledger, c->ledger_n, c->base);
-    if (store_realized_pnl_since(c->st, c->strategy, clock_slot_ms(clock_now_ms(), 1440), &c->realized_today, err,
+    in->ledger = c->ledger;
+    in->ledger_n = c->ledger_n;
+    in->cash = c->ledger_n ? store_balance_of(c->ledger, c->ledger_n, in->quote) : c->paper.starting_cash;
+    in->position = store_balance_of(c->ledger, c->ledger_n, in->base);
+    if (store_realized_pnl_since(c->st, c->strategy, clock_slot_ms(clock_now_ms(), 1440), &in->realized_today, err,
                                  sizeof err) != STORE_OK)
         return cycle_fail(c, "cannot read today's realized PnL: %s; nothing was traded", err);
     return CYCLE_GO;
@@ -526,32 +463,30 @@ static cycle_step cycle_read_paper_book(cycle *c)
 
 static cycle_step cycle_read_live_book(cycle *c)
 {
-    kraken_answer a;
-    if (kraken_get_balance(CYCLE_TIMEOUT_MS, &c->balances, &a) != 0) {
-        cycle_set_error(c, "cannot read Kraken balances (%s: %s); nothing was traded", a.outcome.code, a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    const kraken_balance_entry *cash = kraken_balance_find(&c->balances, c->quote);
-    const kraken_balance_entry *held = kraken_balance_find(&c->balances, c->base);
-    /* A spot account never holds less than nothing: a negative figure means the answer or the
-     * account is not what the risk gates assume, and a wrong position is what they guard. */
-    if ((cash && cash->amount < 0) || (held && held->amount < 0))
-        return cycle_fail(c, "Kraken reports a negative balance (%s %s, %s %s); failing closed, nothing was traded",
-                          c->quote, cash ? cash->raw : "0", c->base, held ? held->raw : "0");
-    c->cash = cash ? cash->amount : 0;
-    c->position = held ? held->amount : 0;
-    if (kraken_get_orders("OpenOrders", NULL, CYCLE_TIMEOUT_MS, &c->open_orders, &a) != 0) {
-        cycle_set_error(c, "cannot read Kraken open orders (%s: %s); nothing was traded", a.outcome.code,
-                        a.outcome.message);
-        kraken_answer_free(&a);
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
-    }
-    kraken_answer_free(&a);
-    char key[64];
+    char why[1024], key[64];
+    if (decide_read_live_book(&c->in, &c->balances, &c->open_orders, why, sizeof why) != 0)
+        return cycle_fail(c, "%s; nothing was traded", why);
     cycle_realized_key(key);
-    return cycle_state_number(c, key, &c->realized_today) == 0 ? CYCLE_GO : cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    return cycle_state_number(c, key, &c->in.realized_today) == 0 ? CYCLE_GO
+                                                                   : cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+}
+
+/* ctx.state as stored (NULL when unset or unreadable: the strategy starts with an empty table). */
+static void cycle_read_state(cycle *c)
+{
+    char err[512];
+    store_rc rc = store_state_get(c->st, c->strategy, CYCLE_STATE_KEY, &c->state_before, err, sizeof err);
+    if (rc == STORE_ERR) {
+        strbuf f = {0};
+        strbuf_puts(&f, "{");
+        strbuf_json_str(&f, "error", err);
+        blackbox_emit(BLACKBOX_WARN, "state.read_failed", &f);
+    }
+    if (rc != STORE_OK) {
+        free(c->state_before);
+        c->state_before = NULL;
+    }
+    c->in.state_json = c->state_before;
 }
 
 /* Market and portfolio (PAPER: the ledger; LIVE: Kraken's balances and open orders), before the
@@ -561,144 +496,28 @@ static cycle_step cycle_read_market(cycle *c)
     if (cycle_read_prices(c) == CYCLE_END) return CYCLE_END;
     if (cycle_state_number(c, cycle_basis_key(c), &c->basis) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     cycle_step step = c->mode == CYCLE_LIVE ? cycle_read_live_book(c) : cycle_read_paper_book(c);
-    if (step == CYCLE_GO) c->have_market = 1;
-    return step;
+    if (step != CYCLE_GO) return step;
+    c->have_market = 1;
+    c->cash = c->in.cash;
+    c->position = c->in.position;
+    c->realized_today = c->in.realized_today;
+    cycle_read_state(c);
+    return CYCLE_GO;
 }
 
 /* ---- 6-7. the strategy decides; validation and risk gates ------------------------------------- */
 
-/* Pushes ctx.state as decoded from the store (an empty table when unset or unreadable). */
-static void cycle_push_state(cycle *c)
-{
-    lua_State *L = c->L;
-    char *json = NULL, err[512];
-    store_rc rc = store_state_get(c->st, c->strategy, CYCLE_STATE_KEY, &json, err, sizeof err);
-    if (rc == STORE_OK && json) {
-        if (!bindings_json_decode(L, json, strlen(json))) lua_pushnil(L);
-        if (!lua_istable(L, -1)) {
-            lua_pop(L, 1);
-            lua_newtable(L);
-            blackbox_log(BLACKBOX_WARN, "state.unreadable", "{\"note\":\"stored ctx.state is not a JSON object; starting empty\"}");
-        }
-    } else {
-        if (rc == STORE_ERR) {
-            strbuf f = {0};
-            strbuf_puts(&f, "{");
-            strbuf_json_str(&f, "error", err);
-            blackbox_emit(BLACKBOX_WARN, "state.read_failed", &f);
-        }
-        lua_newtable(L);
-    }
-    free(json);
-}
-
-/* Pushes ctx.portfolio.balances ({asset = amount}) and open_orders. */
-static void cycle_push_book(cycle *c)
-{
-    lua_State *L = c->L;
-    if (c->mode == CYCLE_LIVE) {
-        lua_createtable(L, 0, (int)c->balances.n);
-        for (size_t i = 0; i < c->balances.n; i++) {
-            lua_pushnumber(L, c->balances.items[i].amount);
-            lua_setfield(L, -2, c->balances.items[i].asset);
-        }
-        kraken_push_orders(L, &c->open_orders);
-        return;
-    }
-    lua_createtable(L, 0, (int)c->ledger_n + 1);
-    for (size_t i = 0; i < c->ledger_n; i++) {
-        lua_pushnumber(L, c->ledger[i].amount);
-        lua_setfield(L, -2, c->ledger[i].asset);
-    }
-    if (c->ledger_n == 0) {
-        lua_pushnumber(L, c->cash);
-        lua_setfield(L, -2, c->quote);
-    }
-    lua_newtable(L);                                   /* paper orders never rest */
-}
-
-static const char *cycle_budget_kind(runtime_status rs)
-{
-    return rs == RUNTIME_ERR_CPU ? "cpu_budget" : rs == RUNTIME_ERR_TIME ? "time_budget"
-         : rs == RUNTIME_ERR_MEMORY ? "memory_budget" : rs == RUNTIME_ERR_STOPPED ? "stopped" : "error";
-}
-
-/* on_cycle(ctx) under the budgets; leaves its return value on the stack. */
-static cycle_step cycle_call_strategy(cycle *c)
-{
-    lua_State *L = c->L;
-    cycle_push_book(c);                                /* [ ..., balances, open ] */
-    int balances_idx = lua_gettop(L) - 1, open_idx = lua_gettop(L);
-    cycle_push_state(c);
-    int state_idx = lua_gettop(L);
-    ctx_push_live_market(L);
-    ctx_info ci = {
-        .mode = cycle_mode_name(c->mode), .cycle_id = c->cycle_id, .pair = c->pair, .interval = c->interval,
-        .now_ms = c->now, .cash = c->cash, .position = c->position, .price = c->last, .base_asset = c->base,
-        .quote_asset = c->quote, .balances_idx = balances_idx, .open_orders_idx = open_idx, .state_idx = state_idx,
-        .market_idx = lua_gettop(L), .ai_enabled = 1,
-    };
-    lua_pushliteral(L, "on_cycle");
-    lua_rawget(L, c->strategy_idx);
-    ctx_push(L, &ci);                                  /* [ ..., market, on_cycle, ctx ] */
-    lua_pushvalue(L, -1);
-    lua_insert(L, -3);                                 /* [ ..., market, ctx, on_cycle, ctx ] */
-    int ctx_idx = lua_gettop(L) - 2;
-    int64_t t0 = clock_monotonic_ms();
-    runtime_status rs = runtime_call(c->rt, 1, 1);     /* [ ..., market, ctx, result ] */
-    c->strategy_ms = clock_monotonic_ms() - t0;
-    c->strategy_ran = 1;
-    lua_pushliteral(L, "decision");                    /* raw: the strategy may have given ctx a metatable */
-    if (lua_rawget(L, ctx_idx) == LUA_TTABLE && !lua_getmetatable(L, -1)) c->strategy_decision = cycle_encode(L, -1);
-    else if (lua_istable(L, -1)) lua_pop(L, 1);        /* its metatable */
-    lua_pop(L, 1);
-    if (rs != RUNTIME_OK) {
-        const char *msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "?";
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_str(&f, "kind", cycle_budget_kind(rs));
-        strbuf_json_str(&f, "message", msg);
-        blackbox_emit(BLACKBOX_ERROR, "strategy.error", &f);
-        if (rs == RUNTIME_ERR_STOPPED)
-            return cycle_fail(c, "stopped by %s while the strategy ran; nothing was traded",
-                              signals_name(signals_stop_requested()));
-        return cycle_fail(c, "strategy failed: %.*s; nothing was traded", (int)strcspn(msg, "\n"), msg);
-    }
-    if (!c->opt->dry_run) c->state_json = cycle_encode(L, state_idx);
-    return CYCLE_GO;
-}
-
 static cycle_step cycle_decide(cycle *c)
 {
-    if (cycle_call_strategy(c) == CYCLE_END) return CYCLE_END;
-    char why[256];
-    if (intent_read_list(c->L, -1, c->intents, &c->n_intents, why, sizeof why) != 0) {
-        free(c->state_json);
-        c->state_json = NULL;                          /* not saved, as for a failed strategy */
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_str(&f, "why", why);
-        blackbox_emit(BLACKBOX_ERROR, "strategy.garbage", &f);
-        return cycle_fail(c, "%s; nothing was traded", why);
-    }
-    risk_book book = {.cash = c->cash, .position = c->position, .realized_today = c->realized_today,
-                      .fee_rate = c->paper.fee_rate, .slippage_rate = c->paper.slippage_rate};
-    risk_apply(c->intents, c->n_intents, &c->caps, &c->rules, c->bid, c->ask, c->last, book);
-    c->have_intents = 1;
-    for (int i = 0; i < c->n_intents; i++) {
-        const intent *it = &c->intents[i];
-        c->counts[it->status]++;
-        strbuf f = {0};
-        strbuf_puts(&f, "{");
-        strbuf_json_int(&f, "index", it->index);
-        strbuf_json_str(&f, "status", intent_status_name(it->status));
-        strbuf_json_str(&f, "verdict", it->verdict);
-        strbuf_json_str(&f, "reason", it->reason);
-        strbuf_json_num(&f, "final_volume", it->final_volume);
-        strbuf_json_num(&f, "final_price", it->final_price);
-        blackbox_emit(it->status == INTENT_REJECTED ? BLACKBOX_WARN : BLACKBOX_INFO, "risk.decision", &f);
-    }
-    return CYCLE_GO;
+    decide_result *r = &c->decided;
+    int rc = decide_run(c->rt, c->strategy_idx, &c->in, !c->opt->dry_run, r);
+    tape_record_end();                                 /* orders are not inputs */
+    if (rc == 0) return CYCLE_GO;
+    if (strcmp(r->failure, "stopped") == 0)
+        return cycle_fail(c, "stopped by %s while the strategy ran; nothing was traded",
+                          signals_name(signals_stop_requested()));
+    if (strcmp(r->failure, "garbage") == 0) return cycle_fail(c, "%s; nothing was traded", r->error);
+    return cycle_fail(c, "strategy failed: %s; nothing was traded", r->error);
 }
 
 /* ---- 8. execution ----------------------------------------------------------------------------- */
@@ -711,12 +530,37 @@ static void cycle_mark_unsent(cycle *c, size_t from)
 
 static int cycle_executes(const intent *it) { return it->status == INTENT_ACCEPTED || it->status == INTENT_RESIZED; }
 
+/* The paper broker's fill of an intent against the ticker the strategy saw, and the book now. */
+static void cycle_paper_fill(const cycle *c, const intent *it, paper_fill *f)
+{
+    const paper_limits limits = {&c->in.caps, &c->in.rules};
+    if (it->type == ORDER_MARKET)
+        paper_fill_market(&c->paper, &limits, it->side, it->final_volume, c->in.last, c->position, c->basis, f);
+    else
+        paper_fill_limit(&c->paper, &limits, it->side, it->final_volume, it->final_price, c->in.bid, c->in.ask,
+                         c->position, c->basis, f);
+}
+
+/* LIVE: beside the order, what the paper broker would have filled at decision time, so `divergence`
+ * can set Kraken's fill against the model (and say what slippage a backtest should assume). */
+static void cycle_model_fill(const cycle *c, const intent *it, order_record *o)
+{
+    paper_fill f;
+    cycle_paper_fill(c, it, &f);
+    o->ref_price = it->type == ORDER_MARKET ? c->in.last : it->side == SIDE_BUY ? c->in.ask : c->in.bid;
+    o->model_volume = f.filled ? f.volume : 0;
+    if (!f.filled) return;
+    o->model_price = f.price;
+    o->model_cost = f.cost;
+    o->model_fee = f.fee;
+}
+
 /* One record per accepted intent, before anything is sent. LIVE records start "sending". */
 static int cycle_plan_orders(cycle *c)
 {
     const char *state = c->opt->dry_run ? ORDER_SIMULATED : c->mode == CYCLE_LIVE ? ORDER_SENDING : ORDER_NOT_SENT;
-    for (int i = 0; i < c->n_intents; i++) {
-        const intent *it = &c->intents[i];
+    for (int i = 0; i < c->decided.n_intents; i++) {
+        const intent *it = &c->decided.intents[i];
         if (!cycle_executes(it)) continue;
         char cl[LIVE_CL_ORD_ID_SIZE];
         live_cl_ord_id(c->cycle_id, it->index, cl);
@@ -726,14 +570,15 @@ static int cycle_plan_orders(cycle *c)
         ORDER_SET(o, type, intent_type_name(it->type));
         o->requested_volume = it->final_volume;
         if (it->type == ORDER_LIMIT) o->limit_price = it->final_price;
+        if (c->mode == CYCLE_LIVE) cycle_model_fill(c, it, o);
     }
     return 0;
 }
 
 static const intent *cycle_intent_of(const cycle *c, const order_record *o)
 {
-    for (int i = 0; i < c->n_intents; i++)
-        if (c->intents[i].index == o->index) return &c->intents[i];
+    for (int i = 0; i < c->decided.n_intents; i++)
+        if (c->decided.intents[i].index == o->index) return &c->decided.intents[i];
     return NULL;
 }
 
@@ -741,12 +586,7 @@ static const intent *cycle_intent_of(const cycle *c, const order_record *o)
 static int cycle_execute_paper(cycle *c, const intent *it, order_record *o)
 {
     paper_fill f;
-    if (it->type == ORDER_MARKET)
-        paper_fill_market(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, c->last,
-                          c->position, c->basis, &f);
-    else
-        paper_fill_limit(&c->paper, &(paper_limits){&c->caps, &c->rules}, it->side, it->final_volume, it->final_price,
-                         c->bid, c->ask, c->position, c->basis, &f);
+    cycle_paper_fill(c, it, &f);
     ORDER_SET(o, note, f.note);
     if (!f.filled) {
         ORDER_SET(o, state, ORDER_CANCELED);
@@ -755,7 +595,7 @@ static int cycle_execute_paper(cycle *c, const intent *it, order_record *o)
     store_fill fill = {
         .cycle_id = c->cycle_id, .order_ref = o->cl_ord_id, .ts_ms = clock_now_ms(), .pair = c->pair,
         .side = intent_side_name(it->side), .order_type = intent_type_name(it->type), .volume = f.volume,
-        .price = f.price, .cost = f.cost, .fee = f.fee, .base_asset = c->base, .quote_asset = c->quote,
+        .price = f.price, .cost = f.cost, .fee = f.fee, .base_asset = c->in.base, .quote_asset = c->in.quote,
         .realized_pnl = f.realized_pnl, .reason = it->reason,
     };
     char err[512];
@@ -870,7 +710,7 @@ static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
         return -1;
     }
     if (c->opt->fault) c->opt->fault(c->L, "before_send", o->cl_ord_id);
-    live_outcome outcome = live_place(c->pair_key, it, &c->rules, o);
+    live_outcome outcome = live_place(c->in.pair_key, it, &c->in.rules, o);
     if (c->opt->fault) c->opt->fault(c->L, "after_send", o->cl_ord_id);
     if (outcome == LIVE_PLACED) {
         live_query_placed(o);
@@ -926,76 +766,15 @@ static cycle_step cycle_execute(cycle *c)
 
 /* ---- 9. the record ------------------------------------------------------------------------------- */
 
-static void cycle_intent_json(strbuf *b, const intent *it)
-{
-    strbuf_json_raw(b, NULL, "{");
-    strbuf_json_int(b, "index", it->index);
-    if (it->status != INTENT_REJECTED || it->final_volume > 0 || it->volume > 0 || it->quote > 0) {
-        strbuf_json_str(b, "side", intent_side_name(it->side));
-        strbuf_json_str(b, "type", intent_type_name(it->type));
-    }
-    if (it->volume > 0) strbuf_json_num(b, "volume", it->volume);
-    if (it->quote > 0) strbuf_json_num(b, "quote", it->quote);
-    if (it->price > 0) strbuf_json_num(b, "price", it->price);
-    if (it->reason[0]) strbuf_json_str(b, "reason", it->reason);
-    strbuf_json_str(b, "status", intent_status_name(it->status));
-    if (it->verdict[0]) strbuf_json_str(b, "verdict", it->verdict);
-    if (it->final_volume > 0) {
-        strbuf_json_num(b, "final_volume", it->final_volume);
-        strbuf_json_num(b, "final_price", it->final_price);
-        strbuf_json_num(b, "est_cost", it->est_cost);
-    }
-    strbuf_puts(b, "}");
-}
-
-/* The decision record: context, prices and book, caps, ctx.decision, intents with verdicts. */
-static char *cycle_decision_json(const cycle *c)
-{
-    strbuf b = {0};
-    strbuf_puts(&b, "{");
-    strbuf_json_str(&b, "file", c->opt->strategy_path);
-    strbuf_json_str(&b, "mode", cycle_mode_name(c->mode));
-    strbuf_json_str(&b, "pair", c->pair);
-    strbuf_json_bool(&b, "dry_run", c->opt->dry_run);
-    if (c->have_market) {
-        strbuf_json_raw(&b, "prices", "{");
-        strbuf_json_num(&b, "bid", c->bid);
-        strbuf_json_num(&b, "ask", c->ask);
-        strbuf_json_num(&b, "last", c->last);
-        strbuf_puts(&b, "}");
-        strbuf_json_raw(&b, "portfolio", "{");
-        strbuf_json_num(&b, "cash", c->cash);
-        strbuf_json_num(&b, "position", c->position);
-        strbuf_json_num(&b, "realized_today", c->realized_today);
-        strbuf_puts(&b, "}");
-        strbuf_json_raw(&b, "caps", "{");
-        strbuf_json_num(&b, "max_order_quote", c->caps.max_order_quote);
-        strbuf_json_num(&b, "max_position_quote", c->caps.max_position_quote);
-        strbuf_json_num(&b, "max_orders_per_cycle", c->caps.max_orders_per_cycle);
-        strbuf_json_num(&b, "max_daily_loss_quote", c->caps.max_daily_loss_quote);
-        strbuf_puts(&b, "}");
-    }
-    if (c->strategy_ran) {
-        if (c->strategy_decision) strbuf_json_raw(&b, "strategy", c->strategy_decision);
-        strbuf_json_int(&b, "strategy_ms", c->strategy_ms);
-    }
-    if (c->have_intents) {
-        strbuf_json_raw(&b, "intents", "[");
-        for (int i = 0; i < c->n_intents; i++) cycle_intent_json(&b, &c->intents[i]);
-        strbuf_puts(&b, "]");
-    }
-    strbuf_puts(&b, "}");
-    return strbuf_take(&b);
-}
-
 static void cycle_save_state(cycle *c)
 {
     char err[512];
-    if (!c->state_json) return;
-    if (strlen(c->state_json) > CYCLE_STATE_MAX || strncmp(c->state_json, "{\"unencodable\"", 14) == 0)
+    const char *state = c->decided.state_json;
+    if (!state) return;
+    if (strlen(state) > CYCLE_STATE_MAX || strncmp(state, "{\"unencodable\"", 14) == 0)
         cycle_set_error(c, "ctx.state not saved: %s",
-                        strlen(c->state_json) > CYCLE_STATE_MAX ? "larger than 256 KiB" : "not JSON-encodable");
-    else if (store_state_set(c->st, c->strategy, CYCLE_STATE_KEY, c->state_json, err, sizeof err) != STORE_OK)
+                        strlen(state) > CYCLE_STATE_MAX ? "larger than 256 KiB" : "not JSON-encodable");
+    else if (store_state_set(c->st, c->strategy, CYCLE_STATE_KEY, state, err, sizeof err) != STORE_OK)
         cycle_set_error(c, "ctx.state not saved: %s", err);
 }
 
@@ -1015,7 +794,7 @@ static void cycle_record(cycle *c)
     }
     if (c->locked && !c->opt->dry_run) {
         cycle_save_state(c);
-        char *decision = c->decision_recorded ? NULL : cycle_decision_json(c);
+        char *decision = c->decision_recorded ? NULL : decide_record_json(&c->in, &c->decided, c->have_market, 1);
         char *orders = c->orders_unreadable ? NULL : order_list_json(&c->orders);
         char err[512];
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
@@ -1037,17 +816,81 @@ static void cycle_record(cycle *c)
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "status", c->status);
     strbuf_json_int(&f, "exit", c->exit_code);
-    strbuf_json_int(&f, "accepted", c->counts[INTENT_ACCEPTED]);
-    strbuf_json_int(&f, "resized", c->counts[INTENT_RESIZED]);
-    strbuf_json_int(&f, "rejected", c->counts[INTENT_REJECTED]);
+    strbuf_json_int(&f, "accepted", c->decided.counts[INTENT_ACCEPTED]);
+    strbuf_json_int(&f, "resized", c->decided.counts[INTENT_RESIZED]);
+    strbuf_json_int(&f, "rejected", c->decided.counts[INTENT_REJECTED]);
     strbuf_json_int(&f, "filled", c->filled);
     strbuf_json_int(&f, "in_doubt", c->in_doubt);
     strbuf_json_str(&f, "error", error);
     blackbox_emit(c->exit_code == EXIT_OK ? BLACKBOX_INFO : BLACKBOX_ERROR, "cycle.end", &f);
     console_printf(stdout, "cycle %s: %s%s — intents: %d accepted, %d resized, %d rejected; orders: %d filled%s%s%s\n",
                    c->cycle_id[0] ? c->cycle_id : "(none)", c->status, c->opt->dry_run ? " (dry run)" : "",
-                   c->counts[INTENT_ACCEPTED], c->counts[INTENT_RESIZED], c->counts[INTENT_REJECTED], c->filled,
+                   c->decided.counts[INTENT_ACCEPTED], c->decided.counts[INTENT_RESIZED],
+                   c->decided.counts[INTENT_REJECTED], c->filled,
                    c->in_doubt ? ", IN DOUBT" : "", error ? " — " : "", error ? error : "");
+}
+
+/* ---- the capsule: what the decision read, for `replay` -------------------------------------------- */
+
+static void cycle_capsule_settings(capsule *cap, tape *names)
+{
+    for (size_t i = 0; capsule_setting_names[i]; i++)
+        tape_add_env(names, capsule_setting_names[i], getenv(capsule_setting_names[i]));
+    cap->settings = names->env;
+    cap->n_settings = names->n_env;
+}
+
+/* After the record: the cycle's capsule, beside the blackbox and in the store (not in a dry run,
+ * which writes nothing there). Only a cycle that read the market has one: the others decided
+ * nothing. A capsule that cannot be kept is logged; the cycle's outcome stands. */
+static void cycle_keep_capsule(cycle *c)
+{
+    tape_record_end();
+    long long days = 30;
+    char err[600];
+    if (!c->have_market || settings_integer("TITAN_CAPSULE_DAYS", &days, err, sizeof err) != 0 || days == 0) {
+        tape taken;
+        tape_take(&taken);
+        tape_free(&taken);
+        return;
+    }
+    static const char *const providers[][2] = {
+        {"OPENAI_API_KEY", "openai"}, {"GROQ_API_KEY", "groq"}, {"GEMINI_API_KEY", "gemini"}};
+    const char *ai[3];
+    size_t n_ai = 0;
+    for (int i = 0; i < 3; i++)
+        if (secrets_value(providers[i][0])) ai[n_ai++] = providers[i][1];
+    char *decision = decide_record_json(&c->in, &c->decided, 1, 0);
+    char *orders = order_list_json(&c->orders);
+    capsule cap = {
+        .cycle_id = c->cycle_id, .strategy = c->strategy, .mode = c->in.mode, .pair = c->pair,
+        .host_version = TITAN_VERSION, .interval = c->interval, .dry_run = c->opt->dry_run, .now_ms = c->now,
+        .recorded_ms = clock_now_ms(), .seed = c->seed, .file = c->opt->strategy_path, .sha256 = c->sha256,
+        .source = c->source, .ai = ai, .n_ai = n_ai, .cash = c->in.cash, .position = c->in.position,
+        .realized_today = c->in.realized_today, .ledger = c->ledger, .ledger_n = c->ledger_n,
+        .state_json = c->state_before, .status = c->status,
+        .error = c->error.len ? strbuf_cstr(&c->error) : NULL, .decision_json = decision,
+        .orders_json = orders, .strategy_ms = c->decided.strategy_ms,
+    };
+    tape names = {0};
+    cycle_capsule_settings(&cap, &names);
+    tape_take(&cap.tape);
+    char file[4300];
+    size_t bytes = 0;
+    int rc = capsule_keep(&cap, c->opt->dry_run ? NULL : c->st, (int)days, file, sizeof file, &bytes, err, sizeof err);
+    strbuf f = {0};
+    strbuf_puts(&f, "{");
+    strbuf_json_str(&f, "file", file);
+    strbuf_json_int(&f, "bytes", (long long)bytes);
+    strbuf_json_bool(&f, "stored", rc == 0 && !c->opt->dry_run);
+    strbuf_json_int(&f, "kraken_answers", (long long)cap.tape.n_kraken);
+    strbuf_json_int(&f, "http_exchanges", (long long)cap.tape.n_http);
+    if (rc != 0) strbuf_json_str(&f, "error", err);
+    blackbox_emit(rc == 0 ? BLACKBOX_INFO : BLACKBOX_WARN, "capsule.kept", &f);
+    tape_free(&cap.tape);
+    tape_free(&names);
+    free(decision);
+    free(orders);
 }
 
 /* ---- the cycle ----------------------------------------------------------------------------------- */
@@ -1081,6 +924,7 @@ static int cycle_main_protected(lua_State *L)
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (cycle_stop_point(c) == CYCLE_END || steps[i](c) == CYCLE_END) break;
     cycle_record(c);        /* 9 */
+    cycle_keep_capsule(c);
     return 0;
 }
 
@@ -1091,7 +935,7 @@ static int cycle_check_config(cycle *c)
     char err[512];
     const char *store_url, *store_path;
     if (settings_check_all(err, sizeof err) || settings_store(&store_url, &store_path, err, sizeof err) ||
-        cycle_read_mode(&c->mode, err, sizeof err) || risk_caps_from_env(&c->caps, err, sizeof err) ||
+        cycle_read_mode(&c->mode, err, sizeof err) || risk_caps_from_env(&c->in.caps, err, sizeof err) ||
         paper_config_from_env(&c->paper, err, sizeof err))
         return console_error("%s; nothing was done", err), -1;
     if (c->mode != CYCLE_LIVE) return 0;
@@ -1139,6 +983,10 @@ int cycle_run(const cycle_options *opt)
         cycle_record(&c);
     }
     signals_restore();
+    tape_record_end();                                 /* an internal error may have ended it mid-record */
+    tape dropped;
+    tape_take(&dropped);
+    tape_free(&dropped);
     int code = c.exit_code;
     store_set_active(NULL);
     if (c.st) store_close(c.st);
@@ -1148,8 +996,9 @@ int cycle_run(const cycle_options *opt)
     kraken_balances_free(&c.balances);
     kraken_orders_free(&c.open_orders);
     free(c.ledger);
-    free(c.strategy_decision);
-    free(c.state_json);
+    decide_result_free(&c.decided);
+    free(c.source);
+    free(c.state_before);
     runtime_close(c.rt);
     return code;
 }

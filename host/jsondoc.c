@@ -3,12 +3,15 @@
  * metatables, and lets a protected call catch every failure, out-of-memory included. */
 #include "jsondoc.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
 #include "bindings.h"
+#include "strbuf.h"
 
 #define JSONDOC_MEM_CAP ((size_t)256 << 20)   /* far above any answer the HTTP layer accepts (8 MiB) */
 
@@ -122,4 +125,79 @@ char *jsondoc_encode(lua_State *S, int idx)
     if (lua_pcall(S, 1, 1, 0) == LUA_OK && lua_type(S, -1) == LUA_TSTRING) out = strdup(lua_tostring(S, -1));
     lua_pop(S, 1);
     return out;
+}
+
+/* ---- the canonical form ---- */
+
+static int jsondoc_key_cmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+static void jsondoc_write(lua_State *S, int idx, strbuf *out, int depth)
+{
+    idx = lua_absindex(S, idx);
+    switch (lua_type(S, idx)) {
+    case LUA_TBOOLEAN: strbuf_puts(out, lua_toboolean(S, idx) ? "true" : "false"); return;
+    case LUA_TNUMBER: {
+        double v = lua_tonumber(S, idx);
+        if (isfinite(v)) strbuf_printf(out, "%.14g", v);
+        else strbuf_puts(out, "null");
+        return;
+    }
+    case LUA_TSTRING: {
+        size_t len;
+        const char *str = lua_tolstring(S, idx, &len);
+        strbuf_json_string(out, str, len);
+        return;
+    }
+    case LUA_TTABLE: break;
+    default: strbuf_puts(out, "null"); return;       /* JSON null is a light userdata */
+    }
+    if (depth > 64) luaL_error(S, "nested too deep");
+    size_t n = jsondoc_count(S, idx), len = lua_rawlen(S, idx);
+    if (n > 0 && n == len) {
+        strbuf_puts(out, "[");
+        for (size_t i = 1; i <= n; i++) {
+            if (i > 1) strbuf_puts(out, ",");
+            lua_rawgeti(S, idx, (lua_Integer)i);
+            jsondoc_write(S, -1, out, depth + 1);
+            lua_pop(S, 1);
+        }
+        strbuf_puts(out, "]");
+        return;
+    }
+    const char **keys = n ? lua_newuserdatauv(S, n * sizeof *keys, 0) : NULL;   /* freed by the GC */
+    size_t k = 0;
+    lua_pushnil(S);
+    while (lua_next(S, idx)) {
+        lua_pop(S, 1);
+        if (lua_type(S, -1) == LUA_TSTRING && k < n) keys[k++] = lua_tostring(S, -1);   /* anchored by the table */
+    }
+    qsort(keys, k, sizeof *keys, jsondoc_key_cmp);
+    strbuf_puts(out, "{");
+    for (size_t i = 0; i < k; i++) {
+        if (i) strbuf_puts(out, ",");
+        strbuf_json_string(out, keys[i], strlen(keys[i]));
+        strbuf_puts(out, ":");
+        lua_pushstring(S, keys[i]);
+        lua_rawget(S, idx);
+        jsondoc_write(S, -1, out, depth + 1);
+        lua_pop(S, 1);
+    }
+    strbuf_puts(out, "}");
+    if (keys) lua_pop(S, 1);
+}
+
+static int jsondoc_canonical_reader(lua_State *S, int idx, void *ud)
+{
+    jsondoc_write(S, idx, ud, 0);
+    return 0;
+}
+
+char *jsondoc_canonical(const char *text, size_t len)
+{
+    strbuf out = {0};
+    if (jsondoc_read(text, len, jsondoc_canonical_reader, &out) != 0) {
+        strbuf_free(&out);
+        return NULL;
+    }
+    return strbuf_take(&out);
 }

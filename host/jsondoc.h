@@ -35,4 +35,9 @@ int jsondoc_string(lua_State *S, int idx, char *out, size_t size);
 size_t jsondoc_count(lua_State *S, int idx);
 /* The value's JSON text, malloc'd (NULL when out of memory): for showing odd values. */
 char *jsondoc_encode(lua_State *S, int idx);
+/* The JSON text again with every object's keys sorted and numbers written as lua-cjson writes them
+ * (%.14g): lua-cjson emits keys in the order a Lua table keeps them, which differs from one process
+ * to the next, so only this form compares byte for byte. An empty array reads as {} (as lua-cjson
+ * writes it). malloc'd; NULL when text is not JSON or memory ran out. */
+char *jsondoc_canonical(const char *text, size_t len);
 #endif

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "http.h"
 #include "secrets.h"
+#include "tape.h"
 
 #define KRAKEN_MAX_METHOD 64
 #define KRAKEN_PAIR_CACHE 8
@@ -223,6 +224,13 @@ int kraken_request(const char *method, const kraken_params *params, int is_priva
         kraken_fail(&a->outcome, "kraken.error", 0, 0, "Kraken %s: out of memory", method);
         goto done;
     }
+    http_response played;                             /* a replay answers from its capsule */
+    if (tape_kraken_play(method, is_private, strbuf_cstr(&query), &played) == 0) {
+        attempts = 1;
+        rc = kraken_answer_of(method, &played, write, read, a, raw_body);
+        http_response_free(&played);
+        goto done;
+    }
     if (!is_private) {
         if (query.len) {
             strbuf_puts(&url, "?");
@@ -232,6 +240,7 @@ int kraken_request(const char *method, const kraken_params *params, int is_priva
                             .retries = KRAKEN_PUBLIC_RETRIES};
         http_response res;
         http_perform(&req, &res);
+        tape_kraken_record(method, 0, strbuf_cstr(&query), &res);
         attempts = res.attempts > 0 ? res.attempts : 1;
         rc = kraken_answer_of(method, &res, 0, read, a, raw_body);
         http_response_free(&res);
@@ -244,6 +253,7 @@ int kraken_request(const char *method, const kraken_params *params, int is_priva
     for (int round = 0; round < 2; round++) {
         http_response res;
         kraken_post_private(signer, strbuf_cstr(&url), strbuf_cstr(&path), &query, timeout_ms, &res);
+        tape_kraken_record(method, 1, strbuf_cstr(&query), &res);
         attempts++;
         if (round > 0) kraken_answer_free(a);
         if (raw_body) raw_body->len = 0;
@@ -334,6 +344,8 @@ int kraken_get_asset_pair(const char *pair, long timeout_ms, kraken_pair_info *o
     return 0;
 }
 
+void kraken_forget_pairs(void) { kraken_pairs_cached = 0; }
+
 int kraken_get_ticker(const char *pair, long timeout_ms, kraken_ticker_info *out, kraken_answer *a)
 {
     kraken_read r = {.kind = KRAKEN_READ_TICKER, .pair = pair, .out = out};
@@ -352,6 +364,12 @@ int kraken_get_orders(const char *method, const kraken_params *filter, long time
     const char *list = strcmp(method, "OpenOrders") == 0 ? "open" : strcmp(method, "ClosedOrders") == 0 ? "closed" : NULL;
     kraken_read r = {.kind = KRAKEN_READ_ORDERS, .list_key = list, .out = out};
     return kraken_request(method, filter, 1, timeout_ms, &r, a, NULL);
+}
+
+int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trades *out, kraken_answer *a)
+{
+    kraken_read r = {.kind = KRAKEN_READ_TRADES, .out = out};
+    return kraken_request("QueryTrades", params, 1, timeout_ms, &r, a, NULL);
 }
 
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,

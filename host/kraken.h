@@ -78,11 +78,15 @@ int kraken_request(const char *method, const kraken_params *params, int is_priva
  * XBT/USD, XXBTZUSD); Kraken's key comes back in out->pair_key. */
 /* AssetPairs, cached per process on success (*cached says whether this one came from the cache). */
 int kraken_get_asset_pair(const char *pair, long timeout_ms, kraken_pair_info *out, int *cached, kraken_answer *a);
+/* Empties that cache (each replay reads its own capsule's AssetPairs answer). */
+void kraken_forget_pairs(void);
 int kraken_get_ticker(const char *pair, long timeout_ms, kraken_ticker_info *out, kraken_answer *a);
 int kraken_get_balance(long timeout_ms, kraken_balances *out, kraken_answer *a);
 /* OpenOrders ("open") or ClosedOrders ("closed") with optional filters; QueryOrders with a txid. */
 int kraken_get_orders(const char *method, const kraken_params *filter, long timeout_ms, kraken_orders *out,
                       kraken_answer *a);
+/* QueryTrades with params (txid = up to 20 comma-separated trade ids). */
+int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trades *out, kraken_answer *a);
 /* AddOrder with params; validate-only calls (params hold validate=true) read no txid. */
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a);

@@ -125,6 +125,12 @@ void kraken_candles_free(kraken_candles *c)
     c->items = NULL, c->n = 0;
 }
 
+void kraken_trades_free(kraken_trades *t)
+{
+    free(t->items);
+    t->items = NULL, t->n = 0;
+}
+
 const char *const kraken_ticker_names[KRAKEN_TICKER_FIELDS] = {
     "ask", "bid", "last", "last_volume", "open", "low", "high", "volume", "vwap", "trades",
     "low_24h", "high_24h", "volume_24h", "vwap_24h", "trades_24h",
@@ -361,6 +367,10 @@ static void kp_clear_out(const kraken_read *read, int free_first)
         if (free_first) kraken_candles_free(read->out);
         memset(read->out, 0, sizeof(kraken_candles));
         break;
+    case KRAKEN_READ_TRADES:
+        if (free_first) kraken_trades_free(read->out);
+        memset(read->out, 0, sizeof(kraken_trades));
+        break;
     case KRAKEN_READ_ASSET_PAIR: memset(read->out, 0, sizeof(kraken_pair_info)); break;
     case KRAKEN_READ_TICKER: memset(read->out, 0, sizeof(kraken_ticker_info)); break;
     case KRAKEN_READ_PLACED: memset(read->out, 0, sizeof(kraken_placed)); break;
@@ -547,6 +557,16 @@ static int kp_order(lua_State *S, int idx, kraken_order *o)
         return -1;
     }
     lua_pop(S, 1);
+    if (jsondoc_field(S, idx, "trades") == LUA_TTABLE) {   /* [ trades ]: only with trades=true */
+        size_t n = lua_rawlen(S, -1);
+        for (size_t i = 1; i <= n && o->n_trades < KRAKEN_TRADE_IDS_MAX; i++) {
+            lua_rawgeti(S, -1, (lua_Integer)i);
+            if (jsondoc_string(S, -1, o->trades[o->n_trades], sizeof o->trades[0]) == 0 && o->trades[o->n_trades][0])
+                o->n_trades++;
+            lua_pop(S, 1);
+        }
+    }
+    lua_pop(S, 1);
     int t = jsondoc_field(S, idx, "descr");            /* [ descr ] */
     int bad = t != LUA_TNIL && t != LUA_TTABLE && !jsondoc_is_null(S, -1);
     if (!bad && t == LUA_TTABLE) {
@@ -664,6 +684,32 @@ static int kp_read_ohlc(lua_State *S, int result, kp_job *job)
     return 0;
 }
 
+static int kp_read_trades(lua_State *S, int result, kp_job *job)
+{
+    kraken_trades *out = job->read->out;
+    memset(out, 0, sizeof *out);
+    if (!lua_istable(S, result)) return kp_malformed(job, "result is not an object");
+    size_t n = jsondoc_count(S, result);
+    if (n > 0 && !(out->items = calloc(n, sizeof *out->items))) return kp_malformed(job, "out of memory");
+    lua_pushnil(S);
+    while (lua_next(S, result)) {                      /* [ txid, trade ] */
+        kraken_trade *t = &out->items[out->n];
+        int bad = out->n >= n || !lua_istable(S, -1) || jsondoc_string(S, -2, t->txid, sizeof t->txid) != 0 ||
+                  kp_field_string(S, -1, "ordertxid", 1, t->ordertxid, sizeof t->ordertxid) != 0 ||
+                  kp_field_number(S, -1, "price", 1, &t->price) != 0 ||
+                  kp_field_number(S, -1, "cost", 1, &t->cost) != 0 || kp_field_number(S, -1, "fee", 1, &t->fee) != 0 ||
+                  kp_field_number(S, -1, "vol", 1, &t->vol) != 0;
+        lua_pop(S, 1);
+        if (bad) {
+            lua_pop(S, 1);
+            kraken_trades_free(out);
+            return kp_malformed(job, "a trade lacks ordertxid, price, cost, fee or vol");
+        }
+        out->n++;
+    }
+    return 0;
+}
+
 static int kp_read_result(lua_State *S, int result, kp_job *job)
 {
     switch (job->read->kind) {
@@ -673,6 +719,7 @@ static int kp_read_result(lua_State *S, int result, kp_job *job)
     case KRAKEN_READ_ORDERS: return kp_read_orders(S, result, job);
     case KRAKEN_READ_PLACED: return kp_read_placed(S, result, job);
     case KRAKEN_READ_OHLC: return kp_read_ohlc(S, result, job);
+    case KRAKEN_READ_TRADES: return kp_read_trades(S, result, job);
     }
     return kp_malformed(job, "nothing to read");
 }
@@ -719,4 +766,10 @@ int kraken_parse_ohlc(const char *body, size_t len, const char *pair, int count,
 {
     kraken_read r = {.kind = KRAKEN_READ_OHLC, .pair = pair, .count = count, .out = out};
     return kraken_parse_answer("OHLC", 0, 200, body, len, &r, a);
+}
+
+int kraken_parse_trades(const char *body, size_t len, kraken_trades *out, kraken_answer *a)
+{
+    kraken_read r = {.kind = KRAKEN_READ_TRADES, .out = out};
+    return kraken_parse_answer("QueryTrades", 0, 200, body, len, &r, a);
 }

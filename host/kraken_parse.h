@@ -10,6 +10,7 @@
 
 #define KRAKEN_ID_SIZE 64            /* txids, client order ids, pair and asset names */
 #define KRAKEN_TEXTS_MAX 16          /* Kraken strings kept per answer (errors, warnings) */
+#define KRAKEN_TRADE_IDS_MAX 20      /* an order's trade ids kept: QueryTrades takes 20 at a time */
 
 /* The outcome of one call. code NULL = success; otherwise a stable kraken.* or http.* string:
  * kraken.invalid_nonce, kraken.rate_limited, kraken.invalid_key, kraken.invalid_signature,
@@ -83,6 +84,8 @@ typedef struct kraken_order {
     char side[8], ordertype[24], pair[KRAKEN_ID_SIZE];   /* from descr; "" when absent */
     double vol, vol_exec, cost, fee, avg_price, limit_price, opentm;
     long long userref;
+    char trades[KRAKEN_TRADE_IDS_MAX][KRAKEN_ID_SIZE];   /* its trade ids (asked with trades=true) */
+    size_t n_trades;
 } kraken_order;
 typedef struct kraken_orders {
     kraken_order *items;
@@ -91,6 +94,17 @@ typedef struct kraken_orders {
 void kraken_orders_free(kraken_orders *o);
 /* The order with that client order id, or NULL. */
 const kraken_order *kraken_orders_find(const kraken_orders *o, const char *cl_ord_id);
+
+/* One trade of QueryTrades. */
+typedef struct kraken_trade {
+    char txid[KRAKEN_ID_SIZE], ordertxid[KRAKEN_ID_SIZE];
+    double price, cost, fee, vol;    /* all required */
+} kraken_trade;
+typedef struct kraken_trades {
+    kraken_trade *items;
+    size_t n;
+} kraken_trades;
+void kraken_trades_free(kraken_trades *t);
 
 /* AddOrder's result: the txid of the order it placed ("" for a validate-only call). */
 typedef struct kraken_placed {
@@ -113,7 +127,7 @@ void kraken_candles_free(kraken_candles *c);
 /* What to read from an answer's result (kraken.c's calls pass one; NULL reads the envelope only). */
 typedef enum {
     KRAKEN_READ_ASSET_PAIR, KRAKEN_READ_TICKER, KRAKEN_READ_BALANCE, KRAKEN_READ_ORDERS, KRAKEN_READ_PLACED,
-    KRAKEN_READ_OHLC
+    KRAKEN_READ_OHLC, KRAKEN_READ_TRADES
 } kraken_read_kind;
 typedef struct kraken_read {
     kraken_read_kind kind;
@@ -138,6 +152,7 @@ int kraken_parse_orders(const char *body, size_t len, const char *list_key, krak
 int kraken_parse_placed(const char *body, size_t len, kraken_placed *out, kraken_answer *a);
 int kraken_parse_ohlc(const char *body, size_t len, const char *pair, int count, kraken_candles *out,
                       kraken_answer *a);
+int kraken_parse_trades(const char *body, size_t len, kraken_trades *out, kraken_answer *a);
 
 /* Sets o to a failure: code, retryable, sent, printf-style message. */
 void kraken_fail(kraken_outcome *o, const char *code, int retryable, int sent, const char *fmt, ...)

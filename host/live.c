@@ -97,16 +97,52 @@ live_lookup_result live_lookup(order_record *rec, kraken_outcome *why)
     return LIVE_ABSENT;
 }
 
+/* Kraken's fill from the order's own trades (QueryTrades of its trade ids): the volume-weighted
+ * price, volume and fee of those that belong to it. Unreadable trades leave rec without them. */
+static void live_read_trades(order_record *rec, const kraken_order *k)
+{
+    if (k->n_trades == 0) return;
+    strbuf ids = {0};
+    for (size_t i = 0; i < k->n_trades; i++) strbuf_printf(&ids, "%s%s", i ? "," : "", k->trades[i]);
+    kraken_params q = {0};
+    kraken_trades trades = {0};
+    kraken_answer a = {0};
+    if (!ids.oom && kraken_params_add(&q, "txid", strbuf_cstr(&ids)) == 0 &&
+        kraken_get_trades(&q, LIVE_TIMEOUT_MS, &trades, &a) == 0) {
+        double vol = 0, cost = 0, fee = 0, count = 0;
+        for (size_t i = 0; i < trades.n; i++) {
+            if (strcmp(trades.items[i].ordertxid, rec->txid) != 0) continue;
+            vol += trades.items[i].vol;
+            cost += trades.items[i].cost;
+            fee += trades.items[i].fee;
+            count++;
+        }
+        if (vol > 0) {
+            rec->trade_volume = vol;
+            rec->trade_price = cost / vol;
+            rec->trade_fee = fee;
+            rec->trade_count = count;
+        }
+        kraken_trades_free(&trades);
+    }
+    kraken_answer_free(&a);
+    kraken_params_free(&q);
+    strbuf_free(&ids);
+}
+
 void live_query_placed(order_record *rec)
 {
     if (!rec->txid[0]) return;
     kraken_params q = {0};
     kraken_orders found = {0};
     kraken_answer a = {0};
-    if (kraken_params_add(&q, "txid", rec->txid) == 0 &&
+    if (kraken_params_add(&q, "txid", rec->txid) == 0 && kraken_params_add(&q, "trades", "true") == 0 &&
         kraken_get_orders("QueryOrders", &q, LIVE_TIMEOUT_MS, &found, &a) == 0) {
-        for (size_t i = 0; i < found.n; i++)
-            if (strcmp(found.items[i].txid, rec->txid) == 0) live_apply(rec, &found.items[i]);
+        for (size_t i = 0; i < found.n; i++) {
+            if (strcmp(found.items[i].txid, rec->txid) != 0) continue;
+            live_apply(rec, &found.items[i]);
+            live_read_trades(rec, &found.items[i]);
+        }
         kraken_orders_free(&found);
     }
     kraken_answer_free(&a);

@@ -25,7 +25,8 @@ void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZ
 live_outcome live_place(const char *pair_key, const intent *it, const pair_rules *rules, order_record *rec);
 
 /* Reads a placed order's status, executed volume, average price, cost and fee (QueryOrders by
- * txid) into rec. An answer that cannot be read leaves rec as it was (placed). */
+ * txid) and its trades (QueryTrades: rec's trade_*) into rec. An answer that cannot be read leaves
+ * rec as it was (placed). */
 void live_query_placed(order_record *rec);
 
 typedef enum { LIVE_FOUND, LIVE_ABSENT, LIVE_LOOKUP_FAILED } live_lookup_result;

@@ -29,6 +29,8 @@ order_record *order_list_add(order_list *l, int index, const char *cl_ord_id, co
     ORDER_SET(o, state, state);
     o->requested_volume = o->limit_price = o->volume = o->vol_exec = o->avg_price = o->cost = o->fee =
         o->realized_pnl = NAN;
+    o->model_price = o->model_volume = o->model_cost = o->model_fee = o->ref_price = NAN;
+    o->trade_price = o->trade_volume = o->trade_fee = o->trade_count = NAN;
     return o;
 }
 
@@ -71,6 +73,11 @@ static const struct {
     {"volume", offsetof(order_record, volume)},     {"vol_exec", offsetof(order_record, vol_exec)},
     {"avg_price", offsetof(order_record, avg_price)}, {"cost", offsetof(order_record, cost)},
     {"fee", offsetof(order_record, fee)},           {"realized_pnl", offsetof(order_record, realized_pnl)},
+    {"model_price", offsetof(order_record, model_price)}, {"model_volume", offsetof(order_record, model_volume)},
+    {"model_cost", offsetof(order_record, model_cost)}, {"model_fee", offsetof(order_record, model_fee)},
+    {"ref_price", offsetof(order_record, ref_price)}, {"trade_price", offsetof(order_record, trade_price)},
+    {"trade_volume", offsetof(order_record, trade_volume)}, {"trade_fee", offsetof(order_record, trade_fee)},
+    {"trade_count", offsetof(order_record, trade_count)},
 };
 
 static const struct {

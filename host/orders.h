@@ -31,6 +31,12 @@ typedef struct order_record {
     double requested_volume, limit_price;
     char txid[64];
     double volume, vol_exec, avg_price, cost, fee, realized_pnl;
+    /* LIVE, paper beside live: the fill the paper broker would have given at decision time
+     * (model_volume 0 when it would not have filled), the reference price it started from (the
+     * last trade for a market order, the touch for a limit), and Kraken's fill from the order's
+     * own trades (QueryTrades): volume-weighted price, volume, fee and how many trades. */
+    double model_price, model_volume, model_cost, model_fee, ref_price;
+    double trade_price, trade_volume, trade_fee, trade_count;
     long long fill_id;              /* paper fill row, 0 = none */
     char stage[16];                 /* where a LIVE order was refused: validate | place */
     char error_code[48];

@@ -24,6 +24,7 @@
 #include "secrets.h"
 #include "settings.h"
 #include "strbuf.h"
+#include "tape.h"
 
 #define RUNTIME_MEM_RESERVE (1024 * 1024)  /* headroom to unwind once the cap is hit */
 #define RUNTIME_CPU_GRACE_MS 2000          /* the CPU backstop fires this long after the budget */
@@ -360,6 +361,7 @@ static int runtime_getenv(lua_State *L)
     const char *name = luaL_checkstring(L, 1);
     const char *v = secrets_is_secret_name(name) || runtime_credential_name(name) ? NULL : getenv(name);
     if (v && runtime_credential_value(v)) v = NULL;
+    v = tape_getenv(name, v);                          /* a cycle records it; a replay reads it back */
     if (v) lua_pushstring(L, v);
     else luaL_pushfail(L);
     return 1;
@@ -705,6 +707,31 @@ runtime_status runtime_load_file(runtime *rt, const char *path)
 {
     if (luaL_loadfilex(rt->L, path, "t") != LUA_OK) return RUNTIME_ERR_LUA;
     return RUNTIME_OK;
+}
+
+runtime_status runtime_load_text(runtime *rt, const char *text, size_t len, const char *chunkname)
+{
+    if (luaL_loadbufferx(rt->L, text, len, chunkname, "t") != LUA_OK) return RUNTIME_ERR_LUA;
+    return RUNTIME_OK;
+}
+
+static int runtime_seed_protected(lua_State *L)
+{
+    lua_getglobal(L, "math");
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, (lua_Integer)lua_tointeger(L, 1));
+    lua_call(L, 1, 0);
+    return 0;
+}
+
+int runtime_seed_random(runtime *rt, int64_t seed)
+{
+    lua_State *L = rt->L;
+    lua_pushcfunction(L, runtime_seed_protected);
+    lua_pushinteger(L, (lua_Integer)seed);
+    int rc = lua_pcall(L, 1, 0, 0) == LUA_OK ? 0 : -1;
+    if (rc) lua_pop(L, 1);
+    return rc;
 }
 
 void runtime_set_global(runtime *rt, const char *name)

@@ -29,6 +29,13 @@ lua_State *runtime_lua(runtime *rt);
 /* Loads a Lua source file (text only) and pushes it as a function; on failure pushes the
  * error message and returns RUNTIME_ERR_LUA. */
 runtime_status runtime_load_file(runtime *rt, const char *path);
+/* The same for source text; chunkname is what messages call it ("@path" reads as a file name). */
+runtime_status runtime_load_text(runtime *rt, const char *text, size_t len, const char *chunkname);
+/* Seeds math.random (Lua seeds it from the time and an address when the state opens): a cycle
+ * records its seed in the capsule and a replay sets the same one, so a strategy that draws
+ * numbers draws the same ones. Call before the strategy loads. 0, or -1 when math.randomseed
+ * failed (out of memory). */
+int runtime_seed_random(runtime *rt, int64_t seed);
 /* Calls the function below nargs arguments with budgets armed and a traceback handler.
  * On success leaves nresults values; on failure leaves one string: the message and
  * traceback (budget errors name the limit). */

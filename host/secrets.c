@@ -123,6 +123,16 @@ void secrets_shutdown(void)
     secrets_form_count = 0;
 }
 
+void secrets_use_placeholders(const char *const *names)
+{
+    for (int i = 0; i < SECRETS_COUNT; i++) {
+        secrets_wipe_free(secrets_values[i]);
+        secrets_values[i] = NULL;
+        for (size_t k = 0; names && names[k]; k++)
+            if (strcmp(names[k], secrets_names[i]) == 0) secrets_values[i] = strdup("replay-placeholder-not-a-key");
+    }
+}
+
 int secrets_is_secret_name(const char *name)
 {
     for (int i = 0; i < SECRETS_COUNT; i++)

@@ -13,6 +13,10 @@ void secrets_init(void);
 void secrets_shutdown(void);
 /* Registers an extra value to redact (tests; or a value derived from a secret). */
 void secrets_add_redaction(const char *value);
+/* For a replay, which sends nothing: every secret value is wiped and each secret in `names`
+ * (NULL-terminated) gets a placeholder instead, so the code that needs a key configured runs while
+ * no real key can reach anything. The real values stay redacted from every output. */
+void secrets_use_placeholders(const char *const *names);
 /* 1 when `name` is one of the six secret variable names. */
 int secrets_is_secret_name(const char *name);
 /* The value of a secret variable, or NULL when unset/empty or not a secret name.

@@ -44,6 +44,8 @@ static const setting settings_table[] = {
     {"TITAN_HOME", SETTING_PATH, 0, 0, 0, NULL, NULL, NULL, 0},
     {"TITAN_HALT", SETTING_HALT, 0, 0, 0, NULL, NULL, NULL, 0},
     {"TITAN_LEASE_S", SETTING_INTEGER, 1, 86400, 0, "600", "seconds", NULL, 0},
+    /* how long the store keeps each cycle's capsule; 0 = no capsules at all */
+    {"TITAN_CAPSULE_DAYS", SETTING_INTEGER, 0, 3650, 0, "30", "days", NULL, 0},
     {"TITAN_MAX_ORDER_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "100", "quote currency", NULL, 0},
     {"TITAN_MAX_POSITION_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "500", "quote currency", NULL, 0},
     {"TITAN_MAX_ORDERS_PER_CYCLE", SETTING_INTEGER, 1, 32, 0, "2", "orders", NULL, 0},

@@ -172,6 +172,19 @@ void store_kvs_free(store_kv *rows, size_t n)
     free(rows);
 }
 
+void store_capsule_clear(store_capsule *c)
+{
+    free((void *)c->cycle_id), free((void *)c->strategy), free((void *)c->capsule_b64);
+    memset(c, 0, sizeof *c);
+}
+
+void store_capsules_free(store_capsule *rows, size_t n)
+{
+    if (!rows) return;
+    for (size_t i = 0; i < n; i++) store_capsule_clear(&rows[i]);
+    free(rows);
+}
+
 double store_balance_of(const store_balance *b, size_t n, const char *asset)
 {
     for (size_t i = 0; i < n; i++)
@@ -524,6 +537,36 @@ store_rc store_lock_release(store *st, const char *name, const char *holder, cha
         store_check_text(st, "holder", holder, 200, err, errlen))
         return STORE_ERR;
     return st->ops->lock_release(st->impl, name, holder, err, errlen);
+}
+
+store_rc store_capsule_put(store *st, const store_capsule *c, char *err, size_t errlen)
+{
+    if (store_check_text(st, "cycle_id", c->cycle_id, 300, err, errlen) ||
+        store_check_text(st, "strategy", c->strategy, 200, err, errlen) ||
+        store_check_text(st, "capsule", c->capsule_b64, (size_t)64 << 20, err, errlen))
+        return STORE_ERR;
+    if (c->recorded_ms <= 0 || c->expires_ms < c->recorded_ms) {
+        store_errorf(err, errlen, st->describe, "capsule times out of order (recorded %lld, expires %lld)",
+                     (long long)c->recorded_ms, (long long)c->expires_ms);
+        return STORE_ERR;
+    }
+    return st->ops->capsule_put(st->impl, c, err, errlen);
+}
+
+store_rc store_capsule_get(store *st, const char *cycle_id, store_capsule *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (store_check_text(st, "cycle_id", cycle_id, 300, err, errlen)) return STORE_ERR;
+    return st->ops->capsule_get(st->impl, cycle_id, out, err, errlen);
+}
+
+store_rc store_capsule_list(store *st, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                            store_capsule **rows, size_t *n, char *err, size_t errlen)
+{
+    *rows = NULL, *n = 0;
+    if (strategy && store_check_text(st, "strategy", strategy, 200, err, errlen)) return STORE_ERR;
+    return st->ops->capsule_list(st->impl, strategy, since_ms, until_ms, limit > 0 ? limit : 1000, rows, n, err,
+                                 errlen);
 }
 
 store_rc store_explain_lost(store_rc load_rc, store_cycle *row, const char *prefix, const char *cycle_id,

@@ -206,6 +206,29 @@ store_rc store_control_set(store *st, const char *key, const char *value, char *
  * "false" (any other value halts: fail closed). STORE_ERR when the store cannot say. */
 store_rc store_halt_get(store *st, int *halted, char *err, size_t errlen);
 
+/* ---- capsules (cycle_capsules) ---- */
+
+/* A cycle's capsule as stored: capsule.h's packed bytes as base64 text, kept until expires_ms
+ * (TITAN_CAPSULE_DAYS after it was recorded). Strings are malloc'd in rows the store returns. */
+typedef struct store_capsule {
+    const char *cycle_id, *strategy;
+    int64_t recorded_ms, expires_ms;
+    const char *capsule_b64;           /* NULL in lists */
+} store_capsule;
+void store_capsules_free(store_capsule *rows, size_t n);
+/* Frees the strings of one row (store_capsule_get's) and zeroes it. */
+void store_capsule_clear(store_capsule *c);
+/* Writes the capsule of a cycle, replacing one of the same cycle (a --retry of the slot), in
+ * one statement; the store deletes the capsules whose expires_at is before this one's
+ * recorded_at in the same statement (a trigger), so capsules never outlive their days. */
+store_rc store_capsule_put(store *st, const store_capsule *c, char *err, size_t errlen);
+/* One capsule with its text. STORE_NOT_FOUND when absent (never recorded, or expired). */
+store_rc store_capsule_get(store *st, const char *cycle_id, store_capsule *out, char *err, size_t errlen);
+/* Capsules recorded in [since_ms, until_ms) (0 = unbounded), oldest first, of `strategy` when not
+ * NULL, without their text; at most `limit` (<= 0: 1000). */
+store_rc store_capsule_list(store *st, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                            store_capsule **rows, size_t *n, char *err, size_t errlen);
+
 /* ---- named locks (titan.lock) ---- */
 
 /* Takes `name` for `holder` until now + ttl_s when it is free, expired, or already ours (then the

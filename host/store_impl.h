@@ -43,6 +43,10 @@ typedef struct store_ops {
     store_rc (*lock_acquire)(void *impl, const char *name, const char *holder, int ttl_s, char *current_holder,
                              size_t current_holder_len, char *err, size_t errlen);
     store_rc (*lock_release)(void *impl, const char *name, const char *holder, char *err, size_t errlen);
+    store_rc (*capsule_put)(void *impl, const store_capsule *c, char *err, size_t errlen);
+    store_rc (*capsule_get)(void *impl, const char *cycle_id, store_capsule *out, char *err, size_t errlen);
+    store_rc (*capsule_list)(void *impl, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                             store_capsule **rows, size_t *n, char *err, size_t errlen);
 } store_ops;
 
 /* Wraps an opened backend into a store (takes impl; on failure closes it and returns NULL). */
@@ -100,11 +104,13 @@ typedef enum {
     STORE_JSON_BALANCES, /* store_balance[] (paper_balances: asset, amount) */
     STORE_JSON_FILLS,    /* store_fill[] (paper_fills) */
     STORE_JSON_KVS,      /* store_kv[] (strategy_state: key, value::text) */
+    STORE_JSON_CAPSULES, /* store_capsule[] (cycle_capsules; capsule optional: lists leave it out) */
 } store_json_table;
 /* Rows of `table`; `max` > 0 refuses an answer with more rows. */
 int store_json_rows(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void **rows,
                     size_t *n, char *why, size_t whylen);
-/* Frees rows of `table` (store_cycles_free, free, store_fills_free or store_kvs_free). */
+/* Frees rows of `table` (store_cycles_free, free, store_fills_free, store_kvs_free or
+ * store_capsules_free). */
 void store_json_rows_free(store_json_table table, void *rows, size_t n);
 /* The answer to a one-row query: 1 with the row's text `column` (JSON text when json_column) in
  * *value and, when time_column is not NULL, that time in *time_ms (null -> 0); 0 when there is

@@ -372,6 +372,21 @@ static int store_json_kv(store_json *j, void *row)
 
 static void store_json_free_kvs(void *rows, size_t n) { store_kvs_free(rows, n); }
 
+static int store_json_capsule(store_json *j, void *row)
+{
+    store_capsule *c = row;
+    char *id = NULL, *strategy = NULL, *capsule = NULL;
+    int r = store_json_text(j, "cycle_id", STORE_JSON_REQUIRED, &id) ||
+            store_json_text(j, "strategy", STORE_JSON_REQUIRED, &strategy) ||
+            store_json_time(j, "recorded_at", STORE_JSON_REQUIRED, &c->recorded_ms) ||
+            store_json_time(j, "expires_at", STORE_JSON_REQUIRED, &c->expires_ms) ||
+            store_json_text(j, "capsule", STORE_JSON_OPTIONAL, &capsule);
+    c->cycle_id = id, c->strategy = strategy, c->capsule_b64 = capsule;
+    return r ? -1 : 0;
+}
+
+static void store_json_free_capsules(void *rows, size_t n) { store_capsules_free(rows, n); }
+
 /* What each table's rows are made of. */
 static const struct {
     size_t size;
@@ -382,6 +397,7 @@ static const struct {
     [STORE_JSON_BALANCES] = {sizeof(store_balance), store_json_balance, store_json_free_plain},
     [STORE_JSON_FILLS] = {sizeof(store_fill), store_json_fill, store_json_free_fills},
     [STORE_JSON_KVS] = {sizeof(store_kv), store_json_kv, store_json_free_kvs},
+    [STORE_JSON_CAPSULES] = {sizeof(store_capsule), store_json_capsule, store_json_free_capsules},
 };
 
 int store_json_rows(store_json *j, store_json_table table, const char *body, size_t len, size_t max, void **rows,

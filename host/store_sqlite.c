@@ -80,7 +80,17 @@ static const char sq_schema[] =
     " name TEXT PRIMARY KEY,"
     " holder TEXT NOT NULL,"
     " acquired_at TEXT NOT NULL,"
-    " lease_until TEXT NOT NULL);";
+    " lease_until TEXT NOT NULL);"
+    /* capsule: base64 of the gzip'd capsule (host/capsule.h); expired ones go with the next insert */
+    "CREATE TABLE IF NOT EXISTS cycle_capsules ("
+    " cycle_id TEXT PRIMARY KEY,"
+    " strategy TEXT NOT NULL,"
+    " recorded_at TEXT NOT NULL,"
+    " expires_at TEXT NOT NULL,"
+    " capsule TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS cycle_capsules_strategy_recorded ON cycle_capsules (strategy, recorded_at);"
+    "CREATE TRIGGER IF NOT EXISTS cycle_capsules_prune AFTER INSERT ON cycle_capsules BEGIN"
+    " DELETE FROM cycle_capsules WHERE expires_at < NEW.recorded_at; END;";
 
 #define SQ_CYCLE_COLUMNS                                                                                    \
     "cycle_id, strategy, mode, status, holder, started_at, lease_until, finished_at, decision, orders, error, " \
@@ -909,6 +919,91 @@ static store_rc sq_lock_release(void *impl, const char *name, const char *holder
     return STORE_OK;
 }
 
+/* ---- capsules ---- */
+
+static store_rc sq_capsule_put(void *impl, const store_capsule *c, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    return sq_exec(s, err, errlen, NULL, "cannot write cycle_capsules",
+                   "INSERT INTO cycle_capsules (cycle_id, strategy, recorded_at, expires_at, capsule) "
+                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (cycle_id) DO UPDATE SET strategy = excluded.strategy, "
+                   "recorded_at = excluded.recorded_at, expires_at = excluded.expires_at, capsule = excluded.capsule",
+                   "sstts", c->cycle_id, c->strategy, c->recorded_ms, c->expires_ms, c->capsule_b64) == 0
+               ? STORE_OK
+               : STORE_ERR;
+}
+
+/* Capsule rows from a statement selecting cycle_id, strategy, recorded_at, expires_at[, capsule]. */
+static store_rc sq_read_capsules(sq_store *s, sqlite3_stmt *stmt, int with_text, store_capsule **rows, size_t *n,
+                                 char *err, size_t errlen)
+{
+    if (!stmt) return STORE_ERR;
+    size_t cap = 8, count = 0;
+    store_capsule *out = calloc(cap, sizeof *out);
+    int rc = SQLITE_DONE;
+    while (out && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        store_capsule *grown = store_grow(out, &cap, count, sizeof *out);
+        if (!grown) {
+            store_capsules_free(out, count), out = NULL;
+            break;
+        }
+        out = grown;
+        store_capsule *c = &out[count++];
+        memset(c, 0, sizeof *c);
+        c->cycle_id = sq_column_dup(stmt, 0);
+        c->strategy = sq_column_dup(stmt, 1);
+        c->recorded_ms = sq_column_time(stmt, 2);
+        c->expires_ms = sq_column_time(stmt, 3);
+        if (with_text) c->capsule_b64 = sq_column_dup(stmt, 4);
+    }
+    if (!out || rc != SQLITE_DONE) {
+        if (!out) store_errorf(err, errlen, s->prefix, "out of memory");
+        else sq_fail(s, err, errlen, "cannot read cycle_capsules");
+        sqlite3_finalize(stmt);
+        store_capsules_free(out, count);
+        return STORE_ERR;
+    }
+    sqlite3_finalize(stmt);
+    *rows = out, *n = count;
+    return STORE_OK;
+}
+
+static store_rc sq_capsule_get(void *impl, const char *cycle_id, store_capsule *out, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    store_capsule *rows = NULL;
+    size_t n = 0;
+    store_rc rc = sq_read_capsules(s,
+                                   sq_query(s, err, errlen, "cannot read cycle_capsules",
+                                            "SELECT cycle_id, strategy, recorded_at, expires_at, capsule "
+                                            "FROM cycle_capsules WHERE cycle_id = ?", "s", cycle_id),
+                                   1, &rows, &n, err, errlen);
+    if (rc == STORE_OK && n == 0) {
+        store_errorf(err, errlen, s->prefix, "no capsule of cycle %s (never recorded, or expired)", cycle_id);
+        rc = STORE_NOT_FOUND;
+    } else if (rc == STORE_OK) {
+        *out = rows[0];
+        memset(&rows[0], 0, sizeof rows[0]);
+    }
+    store_capsules_free(rows, n);
+    return rc;
+}
+
+static store_rc sq_capsule_list(void *impl, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                                store_capsule **rows, size_t *n, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    char since[CLOCK_ISO_SIZE] = "", until[CLOCK_ISO_SIZE] = "";
+    if (since_ms) clock_iso(since_ms, since);
+    if (until_ms) clock_iso(until_ms, until);
+    sqlite3_stmt *stmt = sq_query(s, err, errlen, "cannot read cycle_capsules",
+                                  "SELECT cycle_id, strategy, recorded_at, expires_at FROM cycle_capsules "
+                                  "WHERE (?1 IS NULL OR strategy = ?1) AND (?2 = '' OR recorded_at >= ?2) "
+                                  "AND (?3 = '' OR recorded_at < ?3) ORDER BY recorded_at, cycle_id LIMIT ?4",
+                                  "sssi", strategy, since, until, (int64_t)limit);
+    return sq_read_capsules(s, stmt, 0, rows, n, err, errlen);
+}
+
 static const store_ops sq_ops = {
     .close = sq_close,
     .acquire_cycle = sq_acquire_cycle,
@@ -930,4 +1025,7 @@ static const store_ops sq_ops = {
     .control_set = sq_control_set,
     .lock_acquire = sq_lock_acquire,
     .lock_release = sq_lock_release,
+    .capsule_put = sq_capsule_put,
+    .capsule_get = sq_capsule_get,
+    .capsule_list = sq_capsule_list,
 };

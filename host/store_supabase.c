@@ -970,6 +970,70 @@ static store_rc sb_lock_release(void *impl, const char *name, const char *holder
     return rc;
 }
 
+/* ---- capsules ---- */
+
+static store_rc sb_capsule_put(void *impl, const store_capsule *c, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf body = {0};
+    strbuf_puts(&body, "{");
+    sb_json_str(&body, "cycle_id", c->cycle_id);
+    sb_json_str(&body, "strategy", c->strategy);
+    sb_json_time(&body, "recorded_at", c->recorded_ms);
+    sb_json_time(&body, "expires_at", c->expires_ms);
+    sb_json_str(&body, "capsule", c->capsule_b64);
+    strbuf_puts(&body, "}");
+    sb_reply r;
+    int failed = body.oom || sb_call(s, "POST", "cycle_capsules", "resolution=merge-duplicates,return=minimal",
+                                     strbuf_cstr(&body), &r, err, errlen);
+    if (body.oom) store_errorf(err, errlen, s->prefix, "out of memory");
+    else sb_reply_free(&r);
+    strbuf_free(&body);
+    return failed ? STORE_ERR : STORE_OK;
+}
+
+static store_rc sb_capsule_get(void *impl, const char *cycle_id, store_capsule *out, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf q = {0};
+    strbuf_puts(&q, "cycle_capsules");
+    sb_filter(&q, "cycle_id", "eq", cycle_id);
+    sb_param(&q, "select", "cycle_id,strategy,recorded_at,expires_at,capsule");
+    void *rows;
+    size_t n = 0;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_CAPSULES, &rows, &n, err, errlen);
+    strbuf_free(&q);
+    store_capsule *list = rows;
+    if (rc == STORE_OK && (n == 0 || !list[0].capsule_b64)) {
+        store_errorf(err, errlen, s->prefix, "no capsule of cycle %s (never recorded, or expired)", cycle_id);
+        rc = STORE_NOT_FOUND;
+    } else if (rc == STORE_OK) {
+        *out = list[0];
+        memset(&list[0], 0, sizeof list[0]);
+    }
+    if (rc != STORE_ERR) store_capsules_free(list, n);
+    return rc;
+}
+
+static store_rc sb_capsule_list(void *impl, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
+                                store_capsule **rows, size_t *n, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf q = {0};
+    strbuf_puts(&q, "cycle_capsules");
+    if (strategy) sb_filter(&q, "strategy", "eq", strategy);
+    if (since_ms) sb_filter_time(&q, "recorded_at", "gte", since_ms);
+    if (until_ms) sb_filter_time(&q, "recorded_at", "lt", until_ms);
+    sb_param(&q, "select", "cycle_id,strategy,recorded_at,expires_at");
+    sb_param(&q, "order", "recorded_at.asc,cycle_id.asc");
+    strbuf_printf(&q, "&limit=%d", limit);
+    void *out;
+    store_rc rc = sb_get_rows(s, strbuf_cstr(&q), STORE_JSON_CAPSULES, &out, n, err, errlen);
+    *rows = out;
+    strbuf_free(&q);
+    return rc;
+}
+
 static const store_ops sb_ops = {
     .close = sb_close,
     .acquire_cycle = sb_acquire_cycle,
@@ -991,4 +1055,7 @@ static const store_ops sb_ops = {
     .control_set = sb_control_set,
     .lock_acquire = sb_lock_acquire,
     .lock_release = sb_lock_release,
+    .capsule_put = sb_capsule_put,
+    .capsule_get = sb_capsule_get,
+    .capsule_list = sb_capsule_list,
 };

@@ -122,11 +122,11 @@ static void strategy_check_risk(lua_State *L, int t, strbuf *problems)
     lua_pop(L, 1);
 }
 
-strategy_result strategy_load(runtime *rt, const char *path, strbuf *problems)
+/* Runs the chunk loaded (or not: loaded != RUNTIME_OK) on top of the stack and checks its table. */
+static strategy_result strategy_run_chunk(runtime *rt, runtime_status loaded, int top, strbuf *problems)
 {
     lua_State *L = runtime_lua(rt);
-    int top = lua_gettop(L);
-    if (runtime_load_file(rt, path) != RUNTIME_OK || runtime_call(rt, 0, 1) != RUNTIME_OK) {
+    if (loaded != RUNTIME_OK || runtime_call(rt, 0, 1) != RUNTIME_OK) {
         strbuf_printf(problems, "%s\n", lua_tostring(L, -1));
         lua_settop(L, top);
         return STRATEGY_LOAD_FAILED;
@@ -189,6 +189,16 @@ void param_settings_order(const param_setting *settings, size_t n, size_t *order
     }
 }
 
+/* The names of params' string keys, comma-separated, for a message. */
+static void strategy_param_names(lua_State *L, int params, strbuf *out)
+{
+    lua_pushnil(L);
+    while (lua_next(L, params)) {
+        if (lua_type(L, -2) == LUA_TSTRING) strbuf_printf(out, "%s%s", out->len ? ", " : "", lua_tostring(L, -2));
+        lua_pop(L, 1);
+    }
+}
+
 int strategy_set_params(lua_State *L, int strategy_idx, const param_setting *settings, size_t n, char *err,
                         size_t errlen)
 {
@@ -209,7 +219,15 @@ int strategy_set_params(lua_State *L, int strategy_idx, const param_setting *set
         int integer = lua_isinteger(L, -1);
         lua_pop(L, 1);
         const char *problem = NULL;
-        if (type == LUA_TNIL) problem = "is not in the strategy's params (a new name would be ignored)";
+        if (type == LUA_TNIL) {
+            strbuf names = {0};
+            strategy_param_names(L, params, &names);
+            snprintf(err, errlen, "params.%s is not in the strategy's params (it has: %s; a new name would be ignored)", s->name,
+                     names.len ? strbuf_cstr(&names) : "nothing");
+            strbuf_free(&names);
+            lua_settop(L, top);
+            return -1;
+        }
         else if (type == LUA_TNUMBER && v->kind != PARAM_NUMBER) problem = "is a number";
         else if (type == LUA_TNUMBER && integer && (v->number != floor(v->number) || fabs(v->number) > 9.0e15))
             problem = "is an integer: give a whole number";
@@ -230,4 +248,35 @@ int strategy_set_params(lua_State *L, int strategy_idx, const param_setting *set
     }
     lua_settop(L, top);
     return 0;
+}
+
+strategy_result strategy_load(runtime *rt, const char *path, strbuf *problems)
+{
+    int top = lua_gettop(runtime_lua(rt));
+    return strategy_run_chunk(rt, runtime_load_file(rt, path), top, problems);
+}
+
+strategy_result strategy_load_text(runtime *rt, const char *path, const char *text, size_t len, strbuf *problems)
+{
+    int top = lua_gettop(runtime_lua(rt));
+    strbuf name = {0};
+    strbuf_printf(&name, "@%s", path);
+    strategy_result r = strategy_run_chunk(rt, runtime_load_text(rt, text, len, strbuf_cstr(&name)), top, problems);
+    strbuf_free(&name);
+    return r;
+}
+
+void strategy_identity(lua_State *L, int strategy_idx, char *name, size_t name_size, char *pair, size_t pair_size,
+                       int *interval)
+{
+    static const char *const fields[] = {"name", "pair", "interval"};
+    strategy_idx = lua_absindex(L, strategy_idx);
+    for (int i = 0; i < 3; i++) {
+        lua_pushstring(L, fields[i]);
+        lua_rawget(L, strategy_idx);
+    }
+    snprintf(name, name_size, "%s", lua_tostring(L, -3));
+    snprintf(pair, pair_size, "%s", lua_tostring(L, -2));
+    *interval = (int)lua_tointeger(L, -1);
+    lua_pop(L, 3);
 }

@@ -75,12 +75,40 @@ create table if not exists public.locks (
   lease_until timestamptz not null
 );
 
+-- One capsule per cycle (titan-host replay): base64 of the gzip'd JSON of everything the decision
+-- read. Kept until expires_at (TITAN_CAPSULE_DAYS, default 30, after it was recorded): each insert
+-- deletes the capsules that expired before it was recorded (the trigger below).
+create table if not exists public.cycle_capsules (
+  cycle_id    text primary key,
+  strategy    text not null,
+  recorded_at timestamptz not null,
+  expires_at  timestamptz not null,
+  capsule     text not null
+);
+create index if not exists cycle_capsules_strategy_recorded_idx on public.cycle_capsules (strategy, recorded_at);
+
+create or replace function public.titan_prune_capsules()
+returns trigger
+language plpgsql
+security invoker
+set search_path = public
+as $$
+begin
+  delete from cycle_capsules where expires_at < new.recorded_at;
+  return null;
+end;
+$$;
+drop trigger if exists cycle_capsules_prune on public.cycle_capsules;
+create trigger cycle_capsules_prune after insert on public.cycle_capsules
+  for each row execute function public.titan_prune_capsules();
+
 alter table public.execution_logs enable row level security;
 alter table public.paper_balances enable row level security;
 alter table public.paper_fills enable row level security;
 alter table public.strategy_state enable row level security;
 alter table public.control enable row level security;
 alter table public.locks enable row level security;
+alter table public.cycle_capsules enable row level security;
 
 -- A paper fill in one transaction: the fill row and both balance deltas, refused (23514) when a
 -- balance would go below zero and (23505) when the order_ref was already applied.
@@ -140,17 +168,17 @@ begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
     execute 'revoke all on function public.titan_apply_fill(text, jsonb) from anon';
     execute 'revoke all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks from anon';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules from anon';
   end if;
   if exists (select 1 from pg_roles where rolname = 'authenticated') then
     execute 'revoke all on function public.titan_apply_fill(text, jsonb) from authenticated';
     execute 'revoke all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks from authenticated';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules from authenticated';
   end if;
   if exists (select 1 from pg_roles where rolname = 'service_role') then
     execute 'grant execute on function public.titan_apply_fill(text, jsonb) to service_role';
     execute 'grant all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks to service_role';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules to service_role';
   end if;
 end
 $$;

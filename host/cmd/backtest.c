@@ -16,23 +16,6 @@
 #include "report.h"
 #include "settings.h"
 
-/* A date: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time, or Unix seconds. */
-static int cmd_backtest_date(const char *s, int64_t *ms)
-{
-    char buf[64];
-    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-        snprintf(buf, sizeof buf, "%sT00:00Z", s);
-        return clock_parse_iso(buf, ms);
-    }
-    if (clock_parse_iso(s, ms) == 0) return 0;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || !end || *end || v < 0) return -1;
-    *ms = (int64_t)v * 1000;
-    return 0;
-}
-
 static int cmd_backtest_number(const char *s, double min, double *out)
 {
     char *end = NULL;
@@ -88,7 +71,7 @@ int cmd_backtest_option(const char *who, const char *a, const char *val, backtes
     double num = 0;
     if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
         int64_t ms;
-        if (cmd_backtest_date(val, &ms) != 0) {
+        if (cmd_parse_date(val, &ms) != 0) {
             cmd_usage_error("%s: %s '%s' is not a date (YYYY-MM-DD, ISO-8601 UTC or Unix seconds)", who, a, val);
             return -1;
         }

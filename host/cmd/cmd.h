@@ -3,6 +3,8 @@
  * documented in `titan-host help` (exit_codes.h). Nothing below the commands includes this. */
 #ifndef TITAN_CMD_H
 #define TITAN_CMD_H
+#include <stdint.h>
+
 #include "exit_codes.h"
 
 struct runtime;
@@ -17,6 +19,7 @@ typedef struct command {
 
 extern const command cmd_check_command, cmd_run_command, cmd_backtest_command, cmd_optimize_command,
     cmd_data_command, cmd_script_command, cmd_locks_command, cmd_halt_command, cmd_version_command, cmd_help_command;
+extern const command cmd_replay_command, cmd_divergence_command;
 /* Every command, in the order `help` lists them; NULL-terminated. */
 extern const command *const cmd_all[];
 /* The command called `name`, or NULL. */
@@ -28,4 +31,7 @@ int cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct runtime *cmd_open_runtime(const char *script_path);
 /* Opens the active store (store_open_from_env); prints the reason and returns NULL on failure. */
 struct store *cmd_open_store(void);
+/* A date of an option: YYYY-MM-DD (midnight UTC), an ISO-8601 UTC time or Unix seconds, into *ms.
+ * 0, or -1 when it is none of those. */
+int cmd_parse_date(const char *s, int64_t *ms);
 #endif

@@ -16,6 +16,7 @@ static const char help_environment[] =
     "  TITAN_PAPER_CASH, TITAN_PAPER_FEE_BPS, TITAN_PAPER_SLIPPAGE_BPS\n"
     "                      paper broker: starting cash (10000), taker fee (40 bps), slippage (5 bps)\n"
     "  TITAN_LEASE_S       cycle lock lease in seconds (default 600)\n"
+    "  TITAN_CAPSULE_DAYS  days the store keeps each cycle's capsule for `replay` (default 30; 0 = none)\n"
     "  TITAN_KRAKEN_LUA_WRITES  1 = `script` tools may place/cancel orders from Lua (never strategies)\n"
     "  KRAKEN_API_URL, OPENAI_BASE_URL, GROQ_BASE_URL, GEMINI_BASE_URL   endpoint overrides (tests)\n"
     "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"

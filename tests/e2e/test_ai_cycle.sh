@@ -4,45 +4,21 @@
 # the AI calls, and no secret appears in the blackbox, stdout or stderr.
 # Needs `titan-host run` (the cycle); until it exists this suite says SKIP and checks nothing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ai_lib.sh"
 
 if ! "$TITAN_BIN" help run >/dev/null 2>&1; then
   echo "SKIP test_ai_cycle: 'titan-host run' is not built yet" >&2
   t_finish; exit
 fi
 
-# Five planted secrets: SUPABASE_KEY without SUPABASE_URL is refused by the store (fail closed), so
-# the sixth is covered by test_ai.sh, which plants all six.
-SECRET_NAMES=(KRAKEN_API_KEY KRAKEN_SECRET OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY)
-for name in "${SECRET_NAMES[@]}"; do
-  value=$(python3 -c 'import base64, os; print("s/" + base64.b64encode(os.urandom(24)).decode() + "+/" + os.urandom(4).hex())')
-  export "$name=$value"
-done
-unset SUPABASE_URL SUPABASE_KEY TITAN_HALT OPENAI_MODEL GROQ_MODEL GEMINI_MODEL
-
-AI_PORT=$(t_free_port)
-FAKE_OPENAI_KEY=$OPENAI_API_KEY FAKE_GROQ_KEY=$GROQ_API_KEY FAKE_GEMINI_KEY=$GEMINI_API_KEY \
-  python3 "$ROOT/tests/fakes/ai_fake.py" "$AI_PORT" 2>"$T_TMP/ai_fake.err" & T_PIDS+=($!)
-K_PORT=$(t_free_port)
-python3 "$ROOT/tests/fakes/kraken_fake.py" --port "$K_PORT" 2>"$T_TMP/kraken_fake.err" & T_PIDS+=($!)
-t_check "ai fake up" t_wait_port "$AI_PORT"
-t_check "kraken fake up" t_wait_port "$K_PORT"
-
-export SYSTEM_MODE=PAPER KRAKEN_API_URL=http://127.0.0.1:$K_PORT
-export OPENAI_BASE_URL=http://127.0.0.1:$AI_PORT/v1 GROQ_BASE_URL=http://127.0.0.1:$AI_PORT/openai/v1
-export GEMINI_BASE_URL=http://127.0.0.1:$AI_PORT/v1beta
+# Five planted secrets (ai_lib.sh): SUPABASE_KEY without SUPABASE_URL is refused by the store (fail
+# closed), so the sixth is covered by test_ai.sh, which plants all six.
+a_start_fakes
 export TITAN_DB=$T_TMP/titan.db TITAN_BLACKBOX=$T_TMP/blackbox.log
 STRATEGY=$ROOT/tests/e2e/ai_cycle_strategy.lua
 SLOT0=$(( ($(date +%s) / 900) * 900 * 1000 + 60000 ))
 OUTS=()
 
-ai_control() {
-  python3 -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[2], sys.argv[1].encode(), {"Content-Type": "application/json"}), timeout=5)' \
-    "$1" "http://127.0.0.1:$AI_PORT/$2"
-}
-ai_requests() {
-  python3 -c 'import json, sys, urllib.request as u; r = json.load(u.urlopen(sys.argv[1], timeout=5))["requests"]; print(sum(r.values()))' \
-    "http://127.0.0.1:$AI_PORT/_stats"
-}
 fills() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from paper_fills").fetchone()[0])' "$TITAN_DB" 2>/dev/null || echo 0; }
 # cycle N: one PAPER cycle in slot N (each its own slot, so none is "already executed")
 cycle() { TITAN_FAKE_NOW_MS=$((SLOT0 + $1 * 900000)) t_run run "$STRATEGY"; OUTS+=("$T_OUT" "$T_ERR"); }

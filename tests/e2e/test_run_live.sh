@@ -30,7 +30,7 @@ t_rc "live: exit 0" 0
 t_grep "live: banner says LIVE" "| LIVE |" "$T_OUT"
 r_eq "live: row done" "$(r_status "$CID1")" done
 r_eq "live: calls in order" "$(r_kmethods "$from")" \
-  "AssetPairs Ticker Balance OpenOrders AddOrder(validate=true,cl_ord_id=$CL1) AddOrder(cl_ord_id=$CL1) QueryOrders"
+  "AssetPairs Ticker Balance OpenOrders AddOrder(validate=true,cl_ord_id=$CL1) AddOrder(cl_ord_id=$CL1) QueryOrders QueryTrades"
 t_check "live: cl_ord_id is a UUID (Kraken's rule)" python3 -c "import re, sys; sys.exit(0 if re.match(r'$UUID_RE', '$CL1') else 1)"
 r_eq "live: one order booked with the cl_ord_id" "$(r_korders_with "$CL1")" 1
 TX1=$(r_ktxid "$CL1")
@@ -114,7 +114,7 @@ TITAN_KRAKEN_TIMEOUT_MS=2000 TITAN_FAKE_NOW_MS=$(r_now 6) r_run run "$LIVE"
 t_rc "timeout, order booked: exit 0" 0
 r_eq "timeout, order booked: row done" "$(r_status "$CID6")" done
 r_eq "timeout, order booked: looked up, not resent" "$(r_kmethods "$from" | sed 's/.*AddOrder(cl_ord_id=[^)]*) //')" \
-  "OpenOrders(cl_ord_id=$CL6) ClosedOrders(cl_ord_id=$CL6) QueryOrders"
+  "OpenOrders(cl_ord_id=$CL6) ClosedOrders(cl_ord_id=$CL6) QueryOrders QueryTrades"
 r_eq "timeout, order booked: one order" "$(r_korders_with "$CL6")" 1
 r_eq "timeout, order booked: record has the txid" "$(r_json_get "$CID6" orders 'd[0]["txid"]')" "$(r_ktxid "$CL6")"
 r_contains "timeout, order booked: recorded as reconciled" "$(r_json_get "$CID6" orders 'd[0].get("reconciled", "")')" "cl_ord_id"

@@ -91,6 +91,15 @@ t_rc "supabase retry: re-run (exit 0)" 0
 r_eq "supabase retry: done" "$(s_status "$cid")" done
 TITAN_FAKE_NOW_MS=$now r_run run "$BUY" --retry
 t_rc "supabase retry: a done slot is refused (exit 2)" 2
+# ---- capsules on Supabase: every cycle that decided keeps one, a retried slot keeps its last ----------------
+r_eq "supabase capsules: one per cycle that decided" "$(psql_q "select count(*) from cycle_capsules where cycle_id in ('sb_buy@$(r_slot_iso 2)', 'sb_buy@$(r_slot_iso 8)')")" 2
+r_run replay "sb_buy@$(r_slot_iso 8)"
+t_rc "supabase: replay of the retried slot from the store" 0
+t_grep "supabase: it reproduces the retry's decision" "REPRODUCED" "$T_OUT"
+psql_q "select capsule from cycle_capsules" | python3 -c 'import base64, gzip, sys
+for line in sys.stdin:
+    if line.strip(): print(gzip.decompress(base64.b64decode(line.strip())).decode("utf-8", "replace"))' >"$T_TMP/capsules.log"
+t_check "supabase capsules decoded for the leak check" grep -q '"capsule":1' "$T_TMP/capsules.log"
 t_check "supabase: never fell back to SQLite" test ! -e "$TITAN_DB"
 
 r_leak_check

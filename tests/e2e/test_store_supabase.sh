@@ -25,8 +25,8 @@ psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema1.log" 2>&1
 t_check "schema applies to a fresh database" [ $? = 0 ]
 psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema2.log" 2>&1
 t_check "schema applies a second time without error" [ $? = 0 ]
-t_check "schema: six tables" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_tables where schemaname='public' and tablename in ('execution_logs','paper_balances','paper_fills','strategy_state','control','locks')\")\" = 6 ]"
-t_check "schema: row level security on every table, no policy" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='public' and c.relkind='r' and c.relrowsecurity\")\" = 6 ] && [ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc 'select count(*) from pg_policies')\" = 0 ]"
+t_check "schema: seven tables" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_tables where schemaname='public' and tablename in ('execution_logs','paper_balances','paper_fills','strategy_state','control','locks','cycle_capsules')\")\" = 7 ]"
+t_check "schema: row level security on every table, no policy" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='public' and c.relkind='r' and c.relrowsecurity\")\" = 7 ] && [ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc 'select count(*) from pg_policies')\" = 0 ]"
 psql_run -c "insert into execution_logs (cycle_id, strategy, mode, status, holder) values ('x','s','PAPER','bogus','h')" >/dev/null 2>&1
 t_check "schema: CHECK rejects an unknown status" [ $? != 0 ]
 psql_run -c "insert into execution_logs (cycle_id, strategy, mode, status, holder) values ('x','s','paper','done','h')" >/dev/null 2>&1
@@ -138,6 +138,20 @@ mkdir -p "$T_TMP/lua"; cp "$ROOT/tests/lua/spec.lua" "$ROOT/tests/lua/net/lock_s
 tool lock taken "other-runner:1" 3600 >/dev/null; tool lock stale "other-runner:1" 1 >/dev/null
 sleep 1.1
 t_spec "$T_TMP/lua/lock_spec.lua" lock_supabase normal
+
+# ---- capsules through PostgREST: upsert, read, list by range, pruned by the schema's trigger ----
+T0=1794960000000 DAY=86400000
+tool capsule-put "s@1" s $T0 $((T0 + 2 * DAY)) QUFB >/dev/null; t_check "capsule put" [ $? = 0 ]
+tool capsule-put "s@2" s $((T0 + DAY)) $((T0 + 3 * DAY)) QkJC >/dev/null
+tool capsule-put "o@1" o $((T0 + DAY)) $((T0 + 3 * DAY)) Q0ND >/dev/null
+tool capsule-put "s@1" s $T0 $((T0 + 2 * DAY)) WFla >/dev/null; t_check "a second capsule of a cycle replaces it" [ $? = 0 ]
+t_check "capsule get" bash -c "[ \"\$('$STORE_TOOL' capsule-get s@1)\" = 'cycle=s@1 strategy=s recorded=$T0 expires=$((T0 + 2 * DAY)) capsule=WFla' ]"
+t_check "capsule list of a strategy" bash -c "[ \"\$('$STORE_TOOL' capsule-list s | head -1)\" = 's@1 s@2' ]"
+t_check "capsule list by range" bash -c "[ \"\$('$STORE_TOOL' capsule-list - $((T0 + DAY)) $((T0 + DAY + 1)) | head -1)\" = 'o@1 s@2' ]"
+tool capsule-put "s@9" s $((T0 + 2 * DAY + 1)) $((T0 + 9 * DAY)) TExM >/dev/null
+tool capsule-get "s@1" >"$T_TMP/pruned.out"; t_check "a capsule recorded after s@1 expired pruned it" [ $? = 4 ]
+t_grep "pruned: says expired" "expired" "$T_TMP/pruned.out"
+t_check "the others stay" bash -c "[ \"\$('$STORE_TOOL' capsule-list | head -1)\" = 'o@1 s@2 s@9' ]"
 
 # ---- key headers: sb_secret_ in apikey only; a JWT also as Bearer ----
 t_check "sb_secret_: every request had the right apikey" bash -c "! grep -q '\"apikey_ok\": false' '$T_TMP/headers.log'"

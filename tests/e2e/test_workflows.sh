@@ -252,6 +252,7 @@ if i_upload >= 0:
     u = steps[i_upload]
     check("blackbox upload if: always()", str(u.get("if", "")).replace("${{", "").replace("}}", "").strip() == "always()")
     check("blackbox retention-days 7", (u.get("with") or {}).get("retention-days") == 7)
+    check("the cycle's capsule uploaded with the blackbox", "capsule-*.json.gz" in str((u.get("with") or {}).get("path")))
 shell = ((wf.get("defaults") or {}).get("run") or {}).get("shell")
 check("default shell bash (pipefail)", shell == "bash")
 pinned(text, "run_bot")

@@ -25,13 +25,20 @@ Public:  Time, Assets (asset list), Ticker and AssetPairs (one pair, several com
          UTC-aligned buckets (a bucket the recording covers only partly at its start is left out),
          so a 12-hour recording gives 47 closed 15-minute candles, 11 hourly ones; the last row is
          the open candle and `last` the time of the newest closed one, as Kraken.
-Private: Balance, BalanceEx (balance and hold_trade per asset), TradeBalance, AddOrder (ordertype
+Private: Balance, BalanceEx (balance and hold_trade per asset), TradeBalance, QueryTrades, AddOrder (ordertype
          market|limit, type, volume, price, userref (int32, else EGeneral:Invalid arguments:userref),
          cl_ord_id (a UUID with or without dashes, or up to 18 ASCII characters), validate, oflags,
          timeinforce; market orders fill at once at the ticker's ask/bid with a 0.40% fee; checks
          ordermin, costmin, tick size and funds), OpenOrders, ClosedOrders (newest first, 50 per
          page, ofs, start/end on the close time, count = all matches), QueryOrders (txid list,
          userref, cl_ord_id filters), CancelOrder (txid or cl_ord_id).
+
+Fills and trades: every order that executes books Kraken-shaped trades (QueryTrades: ordertxid, pair,
+time, type, ordertype, price, cost, fee, vol); an order lists their ids under "trades" in OpenOrders,
+ClosedOrders and QueryOrders only when asked with trades=true, as Kraken. A market order fills at once
+at the ticker's ask/bid with a 0.40% fee, in one trade; limit orders rest open, unless a scripted fill
+(below) is queued: then the next real AddOrder, market or limit, fills in the trades given and the rest
+is canceled (immediate-or-cancel).
 
 Control API (for tests, JSON bodies):
   POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances, the trades
@@ -43,6 +50,10 @@ Control API (for tests, JSON bodies):
       requests, or HTTP 429 with no envelope (counted in /__calls as such); {"rate_limit": null} lifts it
   POST /__control {"balances": {"ZUSD": "100.0", ...}}     replace the balances
   POST /__control {"last_nonce": 1900000000000}   the key's last nonce (as if another client used it)
+  POST /__control {"fill": {"trades": [{"price": "105000.5", "ratio": "0.5"}, ...], "fee_bps": "26",
+                              "times": 1}}
+      the next `times` real AddOrder calls fill in those trades (ratio = the part of the order's volume
+      each one fills; their sum is the fill ratio), each charged fee_bps of its cost
   POST /__control {"method": "AddOrder"|"*", "kind": K, "times": N (default 1, -1 = always), ...}
       queues a fault for the next N calls of the method (after the key/signature/nonce checks;
       queued faults apply in order, the first one matching a call is used):
@@ -109,7 +120,7 @@ ASSETS = {  # internal name -> (altname, decimals, display_decimals), as Kraken'
 CLOSED_PAGE = 50  # ClosedOrders answers at most this many orders per call
 TRADES_PAGE = 1000  # Trades answers at most this many trades per call (and `count` at most this)
 INTERVALS = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600}
-READS = {"Balance", "TradeBalance", "OpenOrders", "ClosedOrders", "QueryOrders"}
+READS = {"Balance", "TradeBalance", "OpenOrders", "ClosedOrders", "QueryOrders", "QueryTrades"}
 HTML_520 = (b"<!DOCTYPE html>\n<html><head><title>api.kraken.com | 520: Web server is returning an unknown error"
             b"</title></head><body><h1>Web server is returning an unknown error</h1><p>Error code 520</p>"
             b"<p>Cloudflare Ray ID: 8c1f2e3d4a5b6c7d</p></body></html>\n")
@@ -135,6 +146,8 @@ class State:
         self.set_trades(only_entry(self.data["http_trades.json"]))
         self.rate_limit = None
         self.public_times = []
+        self.fills = []   # scripted fills for the next real AddOrders
+        self.booked = {}  # trade id -> trade, as QueryTrades answers it (the private trades of orders)
 
     def set_trades(self, rows):
         """The Trades series, sorted by time, each row with its time in nanoseconds beside it."""
@@ -292,6 +305,10 @@ class Handler(BaseHTTPRequestHandler):
                     st.public_times = []
                 if "last_nonce" in cmd:
                     st.nonces[st.key] = int(cmd["last_nonce"])
+                if "fill" in cmd:
+                    fill = dict(cmd["fill"])
+                    fill.setdefault("times", 1)
+                    st.fills.append(fill)
                 if "kind" in cmd:
                     cmd.setdefault("method", "*")
                     cmd.setdefault("times", 1)
@@ -671,17 +688,11 @@ class Handler(BaseHTTPRequestHandler):
                 "price": "0.00000", "stopprice": "0.00000", "limitprice": "0.00000", "misc": "",
                 "oflags": params.get("oflags", "fciq"),
             }
-            if otype == "market":
-                order.update({"status": "closed", "vol_exec": params["volume"], "cost": str(cost), "fee": str(fee),
-                              "price": str(price), "closetm": now, "reason": None,
-                              "trades": ["T" + txid[1:]]})
-                q, b = p[4], p[3]
-                if side == "buy":
-                    st.balances[q] = str(have_quote - cost - fee)
-                    st.balances[b] = str(have_base + volume)
-                else:
-                    st.balances[q] = str(have_quote + cost - fee)
-                    st.balances[b] = str(have_base - volume)
+            scripted = self.take_fill()
+            if scripted:
+                self.fill_scripted(order, scripted, p, volume, now)
+            elif otype == "market":
+                self.fill_order(order, p, [(price, volume)], Decimal("0.004"), now)
             st.orders.append(order)
         return {"descr": descr, "txid": [txid]}, []
 
@@ -696,7 +707,7 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if params.get("cl_ord_id") and o.get("cl_ord_id") != params["cl_ord_id"]:
                     continue
-                out[o["txid"]] = {k: v for k, v in o.items() if k != "txid"}
+                out[o["txid"]] = self.order_view(o, params)
         return out
 
     def private_OpenOrders(self, params):
@@ -730,6 +741,71 @@ class Handler(BaseHTTPRequestHandler):
                 return None, ["EOrder:Invalid order"]
             every = {t: every[t] for t in wanted}
         return every, []
+
+    # ---- fills and trades -------------------------------------------------------------------
+    def take_fill(self):
+        """The next scripted fill (the state lock is held), or None."""
+        st = self.server.state
+        for f in st.fills:
+            if f["times"] != 0:
+                if f["times"] > 0:
+                    f["times"] -= 1
+                return f
+        return None
+
+    def fill_scripted(self, order, fill, p, volume, now):
+        """Fills `order` in the scripted trades; what they leave is canceled (immediate-or-cancel)."""
+        parts = [(dec(t["price"]), (volume * dec(t["ratio"])).quantize(Decimal("0.00000001")))
+                 for t in fill.get("trades", [])]
+        self.fill_order(order, p, [(px, v) for px, v in parts if v > 0],
+                        dec(fill.get("fee_bps", "40")) / Decimal(10000), now)
+        if dec(order["vol_exec"]) < volume:
+            order["status"] = "canceled"
+            order["reason"] = "Immediate or cancel: not filled in full"
+
+    def fill_order(self, order, p, parts, fee_rate, now):
+        """Books the (price, volume) parts of `order` as trades and moves the balances (lock held)."""
+        st = self.server.state
+        side, q, b = order["descr"]["type"], p[4], p[3]
+        vol_exec = cost_sum = fee_sum = Decimal(0)
+        order["trades"] = []
+        for i, (price, vol) in enumerate(parts):
+            cost = price * vol
+            fee = (cost * fee_rate).quantize(Decimal("0.00000001"))
+            tid = "T%s-%d" % (order["txid"][1:], i)
+            st.booked[tid] = {"ordertxid": order["txid"], "postxid": "TKH2SE-M7IF5-CFI7LT", "pair": p[0],
+                              "time": now, "type": side, "ordertype": order["descr"]["ordertype"],
+                              "price": str(price), "cost": str(cost), "fee": str(fee), "vol": str(vol),
+                              "margin": "0.00000", "leverage": "0", "misc": "", "trade_id": len(st.booked) + 1,
+                              "maker": False}
+            order["trades"].append(tid)
+            vol_exec += vol
+            cost_sum += cost
+            fee_sum += fee
+            sign = 1 if side == "buy" else -1
+            st.balances[q] = str(dec(st.balances.get(q, "0")) - sign * cost - fee)
+            st.balances[b] = str(dec(st.balances.get(b, "0")) + sign * vol)
+        order.update({"status": "closed", "vol_exec": str(vol_exec), "cost": str(cost_sum), "fee": str(fee_sum),
+                      "price": str(cost_sum / vol_exec) if vol_exec else "0.00000", "closetm": now, "reason": None})
+
+    def order_view(self, o, params):
+        """An order as Kraken lists it: without its txid key, with its trade ids only when asked."""
+        view = {k: v for k, v in o.items() if k != "txid"}
+        if str(params.get("trades", "")).lower() not in ("true", "1"):
+            view.pop("trades", None)
+        return view
+
+    def private_QueryTrades(self, params):
+        """Trades by id (comma-separated, at most 20). An unknown id fails the call (UNCONFIRMED:
+        Kraken's exact error string for it is not documented; EGeneral:Invalid arguments here)."""
+        st = self.server.state
+        wanted = [t for t in params.get("txid", "").split(",") if t]
+        if not wanted or len(wanted) > 20:
+            return None, ["EGeneral:Invalid arguments:txid"]
+        with st.lock:
+            if any(t not in st.booked for t in wanted):
+                return None, ["EGeneral:Invalid arguments"]
+            return {t: dict(st.booked[t]) for t in wanted}, []
 
     def private_CancelOrder(self, params):
         st = self.server.state

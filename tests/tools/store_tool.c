@@ -205,6 +205,33 @@ static int tool_run(store *st, int argc, char **argv)
         free(v);
         return 0;
     }
+    if (strcmp(op, "capsule-put") == 0 && argc >= 6) {
+        /* capsule-put CYCLE STRATEGY RECORDED_MS EXPIRES_MS TEXT */
+        store_capsule c = {argv[1], argv[2], atoll(argv[3]), atoll(argv[4]), argv[5]};
+        return tool_rc(store_capsule_put(st, &c, err, sizeof err), err);
+    }
+    if (strcmp(op, "capsule-get") == 0 && argc >= 2) {
+        store_capsule c;
+        store_rc rc = store_capsule_get(st, argv[1], &c, err, sizeof err);
+        if (rc != STORE_OK) return tool_rc(rc, err);
+        printf("cycle=%s strategy=%s recorded=%lld expires=%lld capsule=%s\n", c.cycle_id, c.strategy,
+               (long long)c.recorded_ms, (long long)c.expires_ms, c.capsule_b64);
+        store_capsule_clear(&c);
+        return 0;
+    }
+    if (strcmp(op, "capsule-list") == 0) {
+        /* capsule-list [STRATEGY|-] [SINCE_MS] [UNTIL_MS] */
+        store_capsule *rows;
+        size_t n;
+        store_rc rc = store_capsule_list(st, argc > 1 && strcmp(argv[1], "-") ? argv[1] : NULL,
+                                         argc > 2 ? atoll(argv[2]) : 0, argc > 3 ? atoll(argv[3]) : 0, 0, &rows, &n,
+                                         err, sizeof err);
+        if (rc != STORE_OK) return tool_rc(rc, err);
+        for (size_t i = 0; i < n; i++) printf("%s%s", i ? " " : "", rows[i].cycle_id);
+        printf("\nrows=%zu\n", n);
+        store_capsules_free(rows, n);
+        return 0;
+    }
     if (strcmp(op, "halted") == 0) {
         int halted;
         store_rc rc = store_halt_get(st, &halted, err, sizeof err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kraken_parse.h"
+#include "strbuf.h"
 #include "unit.h"
 
 static int parse_envelope(const char *body, int write, kraken_answer *a)
@@ -140,6 +141,58 @@ static void test_orders(void)
     kraken_answer_free(&a);
 }
 
+/* QueryTrades, and the trade ids an order lists when asked with trades=true. */
+static void test_trades(void)
+{
+    kraken_trades t;
+    kraken_answer a;
+    const char *good = "{\"error\":[],\"result\":{\"T1\":{\"ordertxid\":\"OA\",\"price\":\"100.5\",\"cost\":\"50.25\","
+                       "\"fee\":\"0.13065\",\"vol\":\"0.5\",\"time\":1.5,\"type\":\"buy\"},\"T2\":{\"ordertxid\":\"OB\","
+                       "\"price\":101,\"cost\":101,\"fee\":0,\"vol\":1}}}";
+    CHECK_INT(kraken_parse_trades(good, strlen(good), &t, &a), 0);
+    CHECK_INT(t.n, 2);
+    for (size_t i = 0; i < t.n; i++) {
+        if (strcmp(t.items[i].txid, "T1") != 0) continue;
+        CHECK_STR(t.items[i].ordertxid, "OA");
+        CHECK(t.items[i].price == 100.5 && t.items[i].cost == 50.25 && t.items[i].vol == 0.5);
+        CHECK(t.items[i].fee == 0.13065);
+    }
+    kraken_trades_free(&t);
+    kraken_answer_free(&a);
+    static const char *const odd[] = {
+        "{\"error\":[],\"result\":5}",
+        "{\"error\":[],\"result\":{\"T1\":5}}",
+        "{\"error\":[],\"result\":{\"T1\":{\"price\":\"1\",\"cost\":\"1\",\"fee\":\"0\",\"vol\":\"1\"}}}",
+        "{\"error\":[],\"result\":{\"T1\":{\"ordertxid\":7,\"price\":\"1\",\"cost\":\"1\",\"fee\":\"0\",\"vol\":\"1\"}}}",
+        "{\"error\":[],\"result\":{\"T1\":{\"ordertxid\":\"O\",\"price\":\"abc\",\"cost\":\"1\",\"fee\":\"0\",\"vol\":\"1\"}}}",
+        "{\"error\":[],\"result\":{\"T1\":{\"ordertxid\":\"O\",\"price\":\"1\",\"cost\":\"1\",\"fee\":\"0\"}}}",
+        "{\"error\":[\"EGeneral:Invalid arguments\"]}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        CHECK_MSG(kraken_parse_trades(odd[i], strlen(odd[i]), &t, &a) == -1 && t.n == 0 && !t.items, odd[i]);
+        kraken_answer_free(&a);
+    }
+    /* an order's trade ids: strings kept (at most 20), anything else skipped, never an error */
+    strbuf q = {0};
+    strbuf_puts(&q, "{\"error\":[],\"result\":{\"OQ\":{\"status\":\"closed\",\"trades\":[\"TA\",5,\"\"");
+    for (int i = 0; i < 25; i++) strbuf_printf(&q, ",\"T%02d\"", i);
+    strbuf_puts(&q, "]},\"OR\":{\"status\":\"open\",\"trades\":\"TX\"}}}");
+    kraken_orders o;
+    CHECK_INT(kraken_parse_orders(strbuf_cstr(&q), q.len, NULL, &o, &a), 0);
+    for (size_t i = 0; i < o.n; i++) {
+        if (!strcmp(o.items[i].txid, "OQ")) {
+            CHECK_INT(o.items[i].n_trades, KRAKEN_TRADE_IDS_MAX);
+            CHECK_STR(o.items[i].trades[0], "TA");
+            CHECK_STR(o.items[i].trades[1], "T00");
+        } else {
+            CHECK_INT(o.items[i].n_trades, 0);
+        }
+    }
+    kraken_orders_free(&o);
+    kraken_answer_free(&a);
+    strbuf_free(&q);
+}
+
 static void test_balance(void)
 {
     kraken_balances b;
@@ -235,6 +288,7 @@ int main(void)
     test_envelope();
     test_placed();
     test_orders();
+    test_trades();
     test_balance();
     test_ticker_and_pair();
     test_ohlc();
