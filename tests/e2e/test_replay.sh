@@ -159,7 +159,7 @@ t_rc "--set unknown: exit 2" 2
 t_grep "--set unknown: lists the params" "params.nope is not in the strategy's params (it has: " "$T_ERR"
 replay "$CID0" --set min_close=abc
 t_rc "--set not a number: exit 2" 2
-t_grep "--set not a number: says so" "it is a number and 'abc' is not one" "$T_ERR"
+t_grep "--set not a number: says so" "params.min_close is a number (got 'abc')" "$T_ERR"
 printf 'return { name = "x" }\n' >"$T_TMP/invalid.lua"
 replay "$CID0" --strategy "$T_TMP/invalid.lua"
 t_rc "--strategy invalid: exit 2" 2
