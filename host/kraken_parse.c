@@ -623,8 +623,10 @@ static int kp_read_candle(lua_State *S, int row, kraken_candle *k)
     lua_rawgeti(S, row, 8);
     bad = bad || kp_integer(S, -1, &n) != 0;
     lua_pop(S, 1);
-    /* Prices must be positive: anything else is not a candle a strategy should trade on. */
+    /* Prices must be positive, open and close within low..high (as the backtest's CSV loader
+     * demands): anything else is not a candle a strategy should trade on. */
     if (bad || v[0] <= 0 || v[1] <= 0 || v[2] <= 0 || v[3] <= 0 || v[4] < 0 || v[5] < 0 || n < 0) return -1;
+    if (v[2] > fmin(v[0], v[3]) || v[1] < fmax(v[0], v[3])) return -1;
     *k = (kraken_candle){.t = t, .n = n, .o = v[0], .h = v[1], .l = v[2], .c = v[3], .vwap = v[4], .v = v[5]};
     return 0;
 }
