@@ -38,6 +38,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "test_pause.h"
 #include "version.h"
 
 #define CYCLE_LEASE_S_DEFAULT 600      /* shorter than a 15-minute slot, longer than any cycle */
@@ -45,7 +46,6 @@
 #define CYCLE_BASIS_KEY "titan.cost_basis"   /* + ".LIVE" in LIVE: paper and live books never mix */
 #define CYCLE_REALIZED_KEY "titan.live_realized"
 #define CYCLE_STATE_MAX (256 * 1024)
-#define CYCLE_TIMEOUT_MS 15000
 
 typedef enum { CYCLE_PAPER, CYCLE_LIVE } cycle_mode;
 typedef enum { CYCLE_GO, CYCLE_END } cycle_step;
@@ -436,7 +436,7 @@ static cycle_step cycle_read_prices(cycle *c)
     kraken_pair_info info;
     kraken_ticker_info t;
     kraken_answer a;
-    if (kraken_get_asset_pair(c->pair, CYCLE_TIMEOUT_MS, &info, NULL, &a) != 0) {
+    if (kraken_get_asset_pair(c->pair, kraken_timeout_ms(), &info, NULL, &a) != 0) {
         cycle_set_error(c, "Kraken unreachable or refused AssetPairs for %s (%s: %s); nothing was traded", c->pair,
                         a.outcome.code, a.outcome.message);
         kraken_answer_free(&a);
@@ -452,7 +452,7 @@ static cycle_step cycle_read_prices(cycle *c)
     snprintf(c->pair_key, sizeof c->pair_key, "%s", info.pair_key);
     snprintf(c->base, sizeof c->base, "%s", info.base);
     snprintf(c->quote, sizeof c->quote, "%s", info.quote);
-    if (kraken_get_ticker(c->pair, CYCLE_TIMEOUT_MS, &t, &a) != 0) {
+    if (kraken_get_ticker(c->pair, kraken_timeout_ms(), &t, &a) != 0) {
         cycle_set_error(c, "Kraken unreachable or refused Ticker for %s (%s: %s); nothing was traded", c->pair,
                         a.outcome.code, a.outcome.message);
         kraken_answer_free(&a);
@@ -539,7 +539,7 @@ static cycle_step cycle_read_paper_book(cycle *c)
 static cycle_step cycle_read_live_book(cycle *c)
 {
     kraken_answer a;
-    if (kraken_get_balance(CYCLE_TIMEOUT_MS, &c->balances, &a) != 0) {
+    if (kraken_get_balance(kraken_timeout_ms(), &c->balances, &a) != 0) {
         cycle_set_error(c, "cannot read Kraken balances (%s: %s); nothing was traded", a.outcome.code, a.outcome.message);
         kraken_answer_free(&a);
         return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
@@ -554,7 +554,7 @@ static cycle_step cycle_read_live_book(cycle *c)
                           c->quote, cash ? cash->raw : "0", c->base, held ? held->raw : "0");
     c->cash = cash ? cash->amount : 0;
     c->position = held ? held->amount : 0;
-    if (kraken_get_orders("OpenOrders", NULL, CYCLE_TIMEOUT_MS, &c->open_orders, &a) != 0) {
+    if (kraken_get_orders("OpenOrders", NULL, kraken_timeout_ms(), &c->open_orders, &a) != 0) {
         cycle_set_error(c, "cannot read Kraken open orders (%s: %s); nothing was traded", a.outcome.code,
                         a.outcome.message);
         kraken_answer_free(&a);
@@ -916,6 +916,7 @@ static cycle_step cycle_execute(cycle *c)
             cycle_mark_unsent(c, k);
             return cycle_fail(c, "internal error: order %d has no intent; the remaining orders were not sent", o->index);
         }
+        test_pause(k == 0 ? "before_first_send" : "between_sends");
         int stop = signals_stop_requested();
         if (stop) {
             cycle_mark_unsent(c, k);
@@ -931,6 +932,7 @@ static cycle_step cycle_execute(cycle *c)
             return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);   /* cycle_record decides in_doubt */
         }
     }
+    if (c->orders.n > 0) test_pause("after_last_send");
     if (refused > 0)  /* nothing is in doubt, but the plan did not happen: a failed cycle, so monitoring sees it */
         return cycle_fail(c, "%d order(s) refused by Kraken (see orders[].error_code)", refused);
     return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
@@ -1081,17 +1083,23 @@ static int cycle_main_protected(lua_State *L)
     cycle *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
     /* README "What one cycle does": each step returns CYCLE_END once the cycle's outcome is set */
-    static cycle_step (*const steps[])(cycle *) = {
-        cycle_configure,    /* 1-3: the strategy, the slot, the banner, the store */
-        cycle_lock,         /* 4: one cycle per slot */
-        cycle_recover,      /* 4: earlier orders whose fate is unknown, first */
-        cycle_check_halt,   /* 5 */
-        cycle_read_market,  /* 6: market and portfolio */
-        cycle_decide,       /* 6-7: on_cycle(ctx), intents, risk gates */
-        cycle_execute,      /* 8 */
+    static const struct {
+        const char *name;   /* its TITAN_TEST_PAUSE_AT point */
+        cycle_step (*run)(cycle *);
+    } steps[] = {
+        {"configure", cycle_configure},   /* 1-3: the strategy, the slot, the banner, the store */
+        {"lock", cycle_lock},             /* 4: one cycle per slot */
+        {"recover", cycle_recover},       /* 4: earlier orders whose fate is unknown, first */
+        {"halt", cycle_check_halt},       /* 5 */
+        {"market", cycle_read_market},    /* 6: market and portfolio */
+        {"decide", cycle_decide},         /* 6-7: on_cycle(ctx), intents, risk gates */
+        {"execute", cycle_execute},       /* 8 */
     };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (cycle_stop_point(c) == CYCLE_END || steps[i](c) == CYCLE_END) break;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        test_pause(steps[i].name);
+        if (cycle_stop_point(c) == CYCLE_END || steps[i].run(c) == CYCLE_END) break;
+    }
+    test_pause("record");
     cycle_record(c);        /* 9 */
     return 0;
 }
@@ -1136,7 +1144,7 @@ int cycle_run(const cycle_options *opt)
     c.rt = runtime_open(opt->strategy_path, err, sizeof err);
     if (!c.rt) return console_error("%s", err), EXIT_USAGE;
     c.L = runtime_lua(c.rt);
-    signals_ignore_sigpipe();
+    signals_ignore_fatal_io();
     signals_catch_stop();
     lua_pushcfunction(c.L, cycle_main_protected);
     lua_pushlightuserdata(c.L, &c);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "http.h"
 #include "secrets.h"
+#include "settings.h"
 
 #define KRAKEN_MAX_METHOD 64
 #define KRAKEN_PAIR_CACHE 8
@@ -197,6 +198,14 @@ static int kraken_answer_of(const char *method, const http_response *res, int wr
     }
     if (raw_body && res->body) strbuf_append(raw_body, res->body, res->body_len);
     return kraken_parse_answer(method, write, res->status, res->body, res->body ? res->body_len : 0, read, a);
+}
+
+long kraken_timeout_ms(void)
+{
+    long long ms = 0;
+    char ignored[256];   /* a malformed value was refused before the command started (settings.c) */
+    settings_integer("TITAN_KRAKEN_TIMEOUT_MS", &ms, ignored, sizeof ignored);
+    return (long)ms;
 }
 
 int kraken_request(const char *method, const kraken_params *params, int is_private, long timeout_ms,

@@ -59,6 +59,10 @@ void kraken_params_free(kraken_params *p);
 
 /* ---- calls -------------------------------------------------------------------------------------- */
 
+/* The deadline of one call the host makes (TITAN_KRAKEN_TIMEOUT_MS: default and at most 15 s,
+ * which recovery.h counts on). */
+long kraken_timeout_ms(void);
+
 /* Calls a Kraken method with params (NULL = none), sent with sorted keys.
  * Public: GET {KRAKEN_API_URL or https://api.kraken.com}/0/public/<method>?<params> (retried by
  * the HTTP layer, KRAKEN_PUBLIC_RETRIES). Private: POST /0/private/<method>, form body

@@ -15,8 +15,6 @@
 #include "kraken.h"
 #include "strbuf.h"
 
-#define LIVE_TIMEOUT_MS 15000
-
 void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZE])
 {
     char seed[512];
@@ -79,7 +77,7 @@ live_lookup_result live_lookup(order_record *rec, kraken_outcome *why)
         kraken_answer a = {0};
         int rc = -1;
         if (kraken_params_add(&filter, "cl_ord_id", rec->cl_ord_id) == 0)
-            rc = kraken_get_orders(methods[m], &filter, LIVE_TIMEOUT_MS, &found, &a);
+            rc = kraken_get_orders(methods[m], &filter, kraken_timeout_ms(), &found, &a);
         else
             kraken_fail(&a.outcome, "kraken.error", 0, 0, "out of memory looking an order up");
         kraken_params_free(&filter);
@@ -104,7 +102,7 @@ void live_query_placed(order_record *rec)
     kraken_orders found = {0};
     kraken_answer a = {0};
     if (kraken_params_add(&q, "txid", rec->txid) == 0 &&
-        kraken_get_orders("QueryOrders", &q, LIVE_TIMEOUT_MS, &found, &a) == 0) {
+        kraken_get_orders("QueryOrders", &q, kraken_timeout_ms(), &found, &a) == 0) {
         for (size_t i = 0; i < found.n; i++)
             if (strcmp(found.items[i].txid, rec->txid) == 0) live_apply(rec, &found.items[i]);
         kraken_orders_free(&found);
@@ -141,7 +139,7 @@ static int live_add_order(const char *pair, const intent *it, const pair_rules *
         kraken_fail(&a->outcome, "kraken.error", 0, 0, "Kraken AddOrder: out of memory building the order");
         rc = -1;
     } else {
-        rc = kraken_add_order(&p, validate, LIVE_TIMEOUT_MS, placed, a);
+        rc = kraken_add_order(&p, validate, kraken_timeout_ms(), placed, a);
     }
     kraken_params_free(&p);
     return rc;

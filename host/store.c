@@ -70,6 +70,14 @@ store *store_open_sqlite(const char *path, char *err, size_t errlen)
     return store_wrap(ops, impl, STORE_BACKEND_SQLITE, describe, err, errlen);
 }
 
+int store_timeout_ms(void)
+{
+    long long ms = 0;
+    char ignored[256];   /* a malformed value was refused before the command started (settings.c) */
+    settings_integer("TITAN_STORE_TIMEOUT_MS", &ms, ignored, sizeof ignored);
+    return (int)ms;
+}
+
 store *store_open_from_env(char *err, size_t errlen)
 {
     /* half a Supabase configuration, an empty TITAN_DB: refused, never a database somewhere else */

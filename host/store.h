@@ -46,6 +46,9 @@ store *store_open_from_env(char *err, size_t errlen);
 store *store_open_sqlite(const char *path, char *err, size_t errlen);
 store *store_open_supabase(const char *url, const char *key, char *err, size_t errlen);
 void store_close(store *st);
+/* How long one store call may wait (TITAN_STORE_TIMEOUT_MS, default 15 s): SQLite's wait for a
+ * lock another connection holds, the deadline of each PostgREST request. */
+int store_timeout_ms(void);
 /* "sqlite ./titan.db" or "supabase https://x.supabase.co" (never the key). Owned by st. */
 const char *store_describe(const store *st);
 store_backend store_backend_of(const store *st);

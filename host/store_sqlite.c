@@ -15,7 +15,6 @@
 #include "store_impl.h"
 #include "version.h"
 
-#define SQ_BUSY_TIMEOUT_MS 15000
 #define SQ_SCHEMA_VERSION 1
 
 typedef struct sq_store {
@@ -315,7 +314,7 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
         return NULL;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(s->db, store_timeout_ms());
     if (sqlite3_db_readonly(s->db, "main") == 1) {
         store_errorf(err, errlen, prefix, "the file is not writable (the lock and the ledger need to write)");
         sq_close(s);

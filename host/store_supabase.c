@@ -15,7 +15,6 @@
 #include "strbuf.h"
 #include "version.h"
 
-#define SB_TIMEOUT_MS 15000
 #define SB_ACQUIRE_ROUNDS 4
 
 typedef struct sb_store {
@@ -159,7 +158,7 @@ static long sb_request(sb_store *s, const char *method, const char *path, const 
         .header_count = nh,
         .body = body,
         .body_len = body ? strlen(body) : 0,
-        .timeout_ms = SB_TIMEOUT_MS,
+        .timeout_ms = store_timeout_ms(),
         .retries = is_get ? 2 : 0,
         .idempotent = is_get,
     };
