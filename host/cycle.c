@@ -359,6 +359,15 @@ static cycle_step cycle_lock(cycle *c)
 
 /* ---- 4. recovery: nothing trades while an earlier order's fate is unknown ---------------- */
 
+static recovery cycle_recovery(cycle *c)
+{
+    return (recovery){
+        .st = c->st, .strategy = c->strategy, .holder = c->holder, .current_cycle_id = c->cycle_id,
+        .mode = cycle_mode_name(c->mode), .lease_s = c->lease_s, .can_look_up = c->mode == CYCLE_LIVE,
+        .error = &c->error,
+    };
+}
+
 /* The slot taken over from a runner that died after planning orders is finished from those
  * orders: they are looked up, never re-planned, and the strategy does not run again in it. */
 static cycle_step cycle_finish_takeover(cycle *c)
@@ -375,8 +384,8 @@ static cycle_step cycle_finish_takeover(cycle *c)
     if (c->orders.n == 0) return CYCLE_GO;             /* died before planning anything: run normally */
     c->decision_recorded = 1;
     int changed = 0;
-    int unknown = recovery_reconcile(&c->orders, recovery_absent_is_final(was->lease_until_ms),
-                                     c->mode == CYCLE_LIVE, &changed);
+    recovery r = cycle_recovery(c);
+    int unknown = recovery_reconcile(&r, was, &c->orders, recovery_absent_is_final(was->lease_until_ms), &changed);
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "previous_holder", holder);
@@ -397,11 +406,7 @@ static cycle_step cycle_recover(cycle *c)
 {
     if (c->opt->dry_run) return CYCLE_GO;
     if (c->taken_over.cycle_id && cycle_finish_takeover(c) == CYCLE_END) return CYCLE_END;
-    recovery r = {
-        .st = c->st, .strategy = c->strategy, .holder = c->holder, .current_cycle_id = c->cycle_id,
-        .mode = cycle_mode_name(c->mode), .lease_s = c->lease_s, .can_look_up = c->mode == CYCLE_LIVE,
-        .error = &c->error,
-    };
+    recovery r = cycle_recovery(c);
     int unresolved = recovery_earlier_cycles(&r);
     if (unresolved < 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     if (unresolved > 0) {
@@ -723,10 +728,11 @@ static void cycle_mark_unsent(cycle *c, size_t from)
 
 static int cycle_executes(const intent *it) { return it->status == INTENT_ACCEPTED || it->status == INTENT_RESIZED; }
 
-/* One record per accepted intent, before anything is sent. LIVE records start "sending". */
+/* One record per accepted intent, before anything is sent. Records start "sending" (PAPER too:
+ * the paper fill is its send, and a run that dies mid-way leaves the ledger to look in). */
 static int cycle_plan_orders(cycle *c)
 {
-    const char *state = c->opt->dry_run ? ORDER_SIMULATED : c->mode == CYCLE_LIVE ? ORDER_SENDING : ORDER_NOT_SENT;
+    const char *state = c->opt->dry_run ? ORDER_SIMULATED : ORDER_SENDING;
     for (int i = 0; i < c->n_intents; i++) {
         const intent *it = &c->intents[i];
         if (!cycle_executes(it)) continue;
@@ -841,8 +847,9 @@ static void cycle_book_live_fill(cycle *c, order_side side, order_record *o)
     }
 }
 
-/* LIVE: the client order ids are written down before anything is sent, so a runner that takes
- * over after a crash knows what to look for. Renewing first proves we still hold the slot. */
+/* The client order ids are written down before anything is sent, so a runner that takes over
+ * after a crash knows what to look for (on Kraken, or in the paper ledger). Renewing first proves
+ * we still hold the slot. */
 static int cycle_record_plan(cycle *c)
 {
     char err[512];
@@ -870,17 +877,31 @@ static void cycle_log_live(const order_record *o, live_outcome outcome)
     blackbox_emit(outcome == LIVE_PLACED ? BLACKBOX_INFO : BLACKBOX_ERROR, "order.live", &f);
 }
 
-/* Sends order k (LIVE); returns its outcome. The lease is renewed first: a runner that lost its
- * slot sends nothing. */
-static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
+/* Before order k is sent: a stop request ends the cycle, and the lease is renewed (a runner that
+ * lost its slot sends nothing). 0 to send, -1 when the cycle ends here (the rest not sent). */
+static int cycle_ready_to_send(cycle *c, size_t k)
 {
     order_record *o = &c->orders.items[k];
     char err[512];
+    int stop = signals_stop_requested();
+    if (stop) {
+        cycle_mark_unsent(c, k);
+        cycle_set_error(c, "stopped by %s before order %d was sent; the remaining orders were not sent",
+                        signals_name(stop), o->index);
+        return -1;
+    }
     if (store_renew_lease(c->st, c->cycle_id, c->holder, c->lease_s, err, sizeof err) != STORE_OK) {
         cycle_mark_unsent(c, k);
         cycle_set_error(c, "lost the cycle lock before sending (%s); the remaining orders were not sent", err);
         return -1;
     }
+    return 0;
+}
+
+/* Sends order k (LIVE); returns its outcome. */
+static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
+{
+    order_record *o = &c->orders.items[k];
     if (c->opt->fault) c->opt->fault(c->L, "before_send", o->cl_ord_id);
     live_outcome outcome = live_place(c->pair_key, it, &c->rules, o);
     if (c->opt->fault) c->opt->fault(c->L, "after_send", o->cl_ord_id);
@@ -906,8 +927,7 @@ static cycle_step cycle_execute(cycle *c)
         return cycle_fail(c, "out of memory planning the orders; nothing was sent");
     }
     if (c->opt->dry_run) return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
-    if (c->mode == CYCLE_LIVE && c->orders.n > 0 && cycle_record_plan(c) != 0)
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    if (c->orders.n > 0 && cycle_record_plan(c) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     int refused = 0;                                   /* LIVE orders Kraken refused outright */
     for (size_t k = 0; k < c->orders.n; k++) {
         order_record *o = &c->orders.items[k];
@@ -917,12 +937,7 @@ static cycle_step cycle_execute(cycle *c)
             return cycle_fail(c, "internal error: order %d has no intent; the remaining orders were not sent", o->index);
         }
         test_pause(k == 0 ? "before_first_send" : "between_sends");
-        int stop = signals_stop_requested();
-        if (stop) {
-            cycle_mark_unsent(c, k);
-            return cycle_fail(c, "stopped by %s before order %d was sent; the remaining orders were not sent",
-                              signals_name(stop), o->index);
-        }
+        if (cycle_ready_to_send(c, k) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
         if (c->mode == CYCLE_PAPER) {
             if (cycle_execute_paper(c, it, o) != 0) {
                 cycle_mark_unsent(c, k + 1);

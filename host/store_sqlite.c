@@ -456,17 +456,17 @@ static store_rc sq_finish_cycle(void *impl, const char *cycle_id, const char *ho
     return sq_update_held(s, stmt, cycle_id, holder, "finish", err, errlen);
 }
 
-static store_rc sq_resolve_in_doubt(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
-                                    const char *note, char *err, size_t errlen)
+static store_rc sq_resolve_cycle(void *impl, const char *cycle_id, const char *from_status, const char *new_status,
+                                 const char *orders_json, const char *note, char *err, size_t errlen)
 {
     sq_store *s = impl;
     if (sq_begin(s, err, errlen) != 0) return STORE_ERR;
     store_cycle row;
     store_rc r = sq_load_cycle(s, cycle_id, &row, err, errlen);
     if (r == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "no cycle %s", cycle_id);
-    if (r == STORE_OK && strcmp(row.status, STORE_STATUS_IN_DOUBT) != 0) {
-        store_errorf(err, errlen, s->prefix, "cycle %s is %s, not in_doubt (resolved already?); nothing changed",
-                     cycle_id, row.status);
+    if (r == STORE_OK && strcmp(row.status, from_status) != 0) {
+        store_errorf(err, errlen, s->prefix, "cycle %s is %s, not %s (resolved already?); nothing changed",
+                     cycle_id, row.status, from_status);
         r = STORE_CONFLICT;
     }
     if (r == STORE_OK) {
@@ -481,8 +481,8 @@ static store_rc sq_resolve_in_doubt(void *impl, const char *cycle_id, const char
             r = STORE_ERR;
         } else if (sq_exec(s, err, errlen, NULL, "cannot resolve the in-doubt cycle",
                            "UPDATE execution_logs SET status = ?, orders = COALESCE(?, orders), "
-                           "error = COALESCE(?, error) WHERE cycle_id = ? AND status = 'in_doubt'",
-                           "ssss", new_status, orders_json, error, cycle_id) != 0) {
+                           "error = COALESCE(?, error) WHERE cycle_id = ? AND status = ?",
+                           "sssss", new_status, orders_json, error, cycle_id, from_status) != 0) {
             r = STORE_ERR;
         }
         free(error);
@@ -914,7 +914,7 @@ static const store_ops sq_ops = {
     .renew_lease = sq_renew_lease,
     .update_cycle_orders = sq_update_cycle_orders,
     .finish_cycle = sq_finish_cycle,
-    .resolve_in_doubt = sq_resolve_in_doubt,
+    .resolve_cycle = sq_resolve_cycle,
     .retry_cycle = sq_retry_cycle,
     .get_cycle = sq_get_cycle,
     .list_cycles = sq_list_cycles,
