@@ -870,7 +870,9 @@ static void cycle_log_live(const order_record *o, live_outcome outcome)
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "cl_ord_id", o->cl_ord_id);
-    strbuf_json_str(&f, "outcome", outcome == LIVE_PLACED ? "placed" : outcome == LIVE_REJECTED ? "rejected" : "in_doubt");
+    static const char *const names[] = {[LIVE_PLACED] = "placed", [LIVE_REJECTED] = "rejected",
+                                        [LIVE_NOT_SENT] = "not_sent", [LIVE_IN_DOUBT] = "in_doubt"};
+    strbuf_json_str(&f, "outcome", names[outcome]);
     strbuf_json_str(&f, "state", o->state);
     strbuf_json_str(&f, "txid", o->txid[0] ? o->txid : NULL);
     strbuf_json_str(&f, "error_code", o->error_code[0] ? o->error_code : NULL);
@@ -898,7 +900,7 @@ static int cycle_ready_to_send(cycle *c, size_t k)
     return 0;
 }
 
-/* Sends order k (LIVE); returns its outcome. */
+/* Sends order k (LIVE): 0 to go on, -1 when no further order may be sent. */
 static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
 {
     order_record *o = &c->orders.items[k];
@@ -913,6 +915,12 @@ static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
         (*refused)++;
     }
     cycle_log_live(o, outcome);
+    if (outcome == LIVE_NOT_SENT) {                    /* Kraken is out of reach: no further order */
+        cycle_mark_unsent(c, k + 1);
+        cycle_set_error(c, "order %d could not be sent (%s: %s); the remaining orders were not sent", o->index,
+                        o->error_code, o->message);
+        return -1;
+    }
     if (outcome != LIVE_IN_DOUBT) return 0;
     cycle_mark_unsent(c, k + 1);                       /* nothing more while this one is unknown */
     cycle_set_error(c, "an order may have reached Kraken without confirmation (cl_ord_id %s); stopped; the next run "
@@ -1050,12 +1058,20 @@ static void cycle_record(cycle *c)
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
                                          c->error.len ? strbuf_cstr(&c->error) : NULL, err, sizeof err);
         if (rc != STORE_OK) {
-            console_printf(stderr, "titan-host: could not record the cycle: %s\n", err);
+            /* The row keeps the plan it was given before the first send: every order "sending".
+             * When one was sent, that is what the next run reads, so the cycle is in doubt until
+             * that run has looked the orders up. */
+            int sent = 0;
+            for (size_t i = 0; i < c->orders.n; i++) sent += order_may_have_executed(&c->orders.items[i]);
+            console_printf(stderr, "titan-host: could not record the cycle: %s%s\n", err,
+                           sent ? "; its orders stay 'sending' in the store until the next run looks them up" : "");
             strbuf f = {0};
             strbuf_puts(&f, "{");
             strbuf_json_str(&f, "error", err);
+            strbuf_json_int(&f, "orders_sent", sent);
             blackbox_emit(BLACKBOX_ERROR, "store.finish_failed", &f);
-            if (c->exit_code == EXIT_OK) c->exit_code = EXIT_FAILED;
+            if (sent) c->exit_code = EXIT_IN_DOUBT;
+            else if (c->exit_code == EXIT_OK) c->exit_code = EXIT_FAILED;
         }
         free(decision);
         free(orders);

@@ -366,9 +366,9 @@ int kraken_get_orders(const char *method, const kraken_params *filter, long time
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a)
 {
-    kraken_read r = {.kind = KRAKEN_READ_PLACED, .out = out};
+    kraken_read r = {.kind = validate_only ? KRAKEN_READ_VALIDATED : KRAKEN_READ_PLACED, .out = out};
     memset(out, 0, sizeof *out);
-    return kraken_request("AddOrder", params, 1, timeout_ms, validate_only ? NULL : &r, a, NULL);
+    return kraken_request("AddOrder", params, 1, timeout_ms, &r, a, NULL);
 }
 
 int kraken_get_ohlc(const char *pair, int interval, const char *since, int count, long timeout_ms,

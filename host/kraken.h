@@ -87,7 +87,8 @@ int kraken_get_balance(long timeout_ms, kraken_balances *out, kraken_answer *a);
 /* OpenOrders ("open") or ClosedOrders ("closed") with optional filters; QueryOrders with a txid. */
 int kraken_get_orders(const char *method, const kraken_params *filter, long timeout_ms, kraken_orders *out,
                       kraken_answer *a);
-/* AddOrder with params; validate-only calls (params hold validate=true) read no txid. */
+/* AddOrder with params; validate-only calls (params hold validate=true) read no txid, but an
+ * answer without a descr object fails (nothing shows the order was checked). */
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a);
 /* OHLC: CLOSED candles, oldest first (the still-open last row is dropped); since (NULL = none) is

@@ -362,7 +362,8 @@ static void kp_clear_out(const kraken_read *read, int free_first)
         break;
     case KRAKEN_READ_ASSET_PAIR: memset(read->out, 0, sizeof(kraken_pair_info)); break;
     case KRAKEN_READ_TICKER: memset(read->out, 0, sizeof(kraken_ticker_info)); break;
-    case KRAKEN_READ_PLACED: memset(read->out, 0, sizeof(kraken_placed)); break;
+    case KRAKEN_READ_PLACED:
+    case KRAKEN_READ_VALIDATED: memset(read->out, 0, sizeof(kraken_placed)); break;
     }
 }
 
@@ -607,6 +608,18 @@ static int kp_read_placed(lua_State *S, int result, kp_job *job)
     return kp_malformed(job, "no txid");
 }
 
+/* validate=true answers {"descr": {"order": ...}}: without it, nothing says Kraken checked the order. */
+static int kp_read_validated(lua_State *S, int result, kp_job *job)
+{
+    kraken_placed *p = job->read->out;
+    memset(p, 0, sizeof *p);
+    if (!lua_istable(S, result)) return kp_malformed(job, "result is not an object");
+    int t = jsondoc_field(S, result, "descr");
+    if (t == LUA_TTABLE) kp_field_string(S, -1, "order", 0, p->description, sizeof p->description);
+    lua_pop(S, 1);
+    return t == LUA_TTABLE ? 0 : kp_malformed(job, "no descr: the order was not validated");
+}
+
 static int kp_read_candle(lua_State *S, int row, kraken_candle *k)
 {
     if (!lua_istable(S, row) || lua_rawlen(S, row) < 8) return -1;
@@ -673,6 +686,7 @@ static int kp_read_result(lua_State *S, int result, kp_job *job)
     case KRAKEN_READ_BALANCE: return kp_read_balance(S, result, job);
     case KRAKEN_READ_ORDERS: return kp_read_orders(S, result, job);
     case KRAKEN_READ_PLACED: return kp_read_placed(S, result, job);
+    case KRAKEN_READ_VALIDATED: return kp_read_validated(S, result, job);
     case KRAKEN_READ_OHLC: return kp_read_ohlc(S, result, job);
     }
     return kp_malformed(job, "nothing to read");
@@ -712,6 +726,12 @@ int kraken_parse_orders(const char *body, size_t len, const char *list_key, krak
 int kraken_parse_placed(const char *body, size_t len, kraken_placed *out, kraken_answer *a)
 {
     kraken_read r = {.kind = KRAKEN_READ_PLACED, .out = out};
+    return kraken_parse_answer("AddOrder", 1, 200, body, len, &r, a);
+}
+
+int kraken_parse_validated(const char *body, size_t len, kraken_placed *out, kraken_answer *a)
+{
+    kraken_read r = {.kind = KRAKEN_READ_VALIDATED, .out = out};
     return kraken_parse_answer("AddOrder", 1, 200, body, len, &r, a);
 }
 

@@ -92,7 +92,8 @@ void kraken_orders_free(kraken_orders *o);
 /* The order with that client order id, or NULL. */
 const kraken_order *kraken_orders_find(const kraken_orders *o, const char *cl_ord_id);
 
-/* AddOrder's result: the txid of the order it placed ("" for a validate-only call). */
+/* AddOrder's result: the txid of the order it placed ("" for a validate-only call, whose result
+ * must still be an object with a descr object: anything else is not a validation). */
 typedef struct kraken_placed {
     char txid[KRAKEN_ID_SIZE];
     char description[200];           /* descr.order when sent */
@@ -113,7 +114,7 @@ void kraken_candles_free(kraken_candles *c);
 /* What to read from an answer's result (kraken.c's calls pass one; NULL reads the envelope only). */
 typedef enum {
     KRAKEN_READ_ASSET_PAIR, KRAKEN_READ_TICKER, KRAKEN_READ_BALANCE, KRAKEN_READ_ORDERS, KRAKEN_READ_PLACED,
-    KRAKEN_READ_OHLC
+    KRAKEN_READ_VALIDATED, KRAKEN_READ_OHLC
 } kraken_read_kind;
 typedef struct kraken_read {
     kraken_read_kind kind;
@@ -136,6 +137,7 @@ int kraken_parse_ticker(const char *body, size_t len, const char *pair, kraken_t
 int kraken_parse_balance(const char *body, size_t len, kraken_balances *out, kraken_answer *a);
 int kraken_parse_orders(const char *body, size_t len, const char *list_key, kraken_orders *out, kraken_answer *a);
 int kraken_parse_placed(const char *body, size_t len, kraken_placed *out, kraken_answer *a);
+int kraken_parse_validated(const char *body, size_t len, kraken_placed *out, kraken_answer *a);
 int kraken_parse_ohlc(const char *body, size_t len, const char *pair, int count, kraken_candles *out,
                       kraken_answer *a);
 

@@ -170,9 +170,12 @@ live_outcome live_place(const char *pair_key, const intent *it, const pair_rules
     }
     live_copy_error(rec, &outcome);
     if (!outcome.sent) {
-        ORDER_SET(rec, state, ORDER_REJECTED);
         ORDER_SET(rec, stage, "place");
-        return LIVE_REJECTED;
+        /* No answer and nothing sent (connection refused, connect timeout, TLS, a request the
+         * host could not build) is no refusal: Kraken never saw it. Only an answer is. */
+        int never_left = outcome.status == 0;
+        ORDER_SET(rec, state, never_left ? ORDER_NOT_SENT : ORDER_REJECTED);
+        return never_left ? LIVE_NOT_SENT : LIVE_REJECTED;
     }
     /* 3. Ambiguous: Kraken may have it. Look it up; never resend. Not visible yet is not proof
      * it never arrived: then it stays in doubt for the next run. */

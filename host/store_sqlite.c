@@ -274,13 +274,15 @@ static int sq_check_folder(const char *path, char *err, size_t errlen, const cha
 }
 
 /* Runs `sql` retrying while the database is busy beyond the busy handler (journal-mode switches
- * and first-time schema creation by many processes at once). */
+ * and first-time schema creation by many processes at once), within the store's timeout: another
+ * process holding the write lock must not stall a cycle for 50 busy timeouts (12 minutes). */
 static int sq_exec_retry(sq_store *s, const char *sql)
 {
-    int rc = SQLITE_OK;
-    for (int attempt = 0; attempt < 50; attempt++) {
+    int64_t until = clock_monotonic_ms() + store_timeout_ms();
+    int rc;
+    for (;;) {
         rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || clock_monotonic_ms() >= until) break;
         sqlite3_sleep(100);
     }
     return rc;

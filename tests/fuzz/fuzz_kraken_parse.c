@@ -241,6 +241,19 @@ static void fuzz_placed(const fuzz_input *in)
     kraken_answer_free(&a);
 }
 
+static void fuzz_validated(const fuzz_input *in)
+{
+    kraken_placed p;
+    kraken_answer a;
+    FUZZ_POISON(p);
+    int rc = kraken_parse_validated(in->body, in->len, &p, &a);
+    fuzz_check_answer(rc, &a);
+    kraken_answer_free(&a);
+    FUZZ_TERMINATED(p.txid);
+    FUZZ_TERMINATED(p.description);
+    FUZZ_CHECK(p.txid[0] == '\0', "a validation places nothing");
+}
+
 static void fuzz_ohlc(const fuzz_input *in)
 {
     kraken_candles c;
@@ -296,6 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_orders(&in, "closed");
     fuzz_orders(&in, NULL);
     fuzz_placed(&in);
+    fuzz_validated(&in);
     fuzz_ohlc(&in);
     free(body);
     return 0;

@@ -92,6 +92,26 @@ static void test_placed(void)
     }
 }
 
+/* validate=true: the answer must show Kraken checked the order (a descr object), else it fails */
+static void test_validated(void)
+{
+    kraken_placed p;
+    kraken_answer a;
+    const char *good = "{\"error\":[],\"result\":{\"descr\":{\"order\":\"buy 1 XBTUSD @ market\"}}}";
+    CHECK_INT(kraken_parse_validated(good, strlen(good), &p, &a), 0);
+    CHECK_STR(p.description, "buy 1 XBTUSD @ market");
+    CHECK_STR(p.txid, "");
+    kraken_answer_free(&a);
+    static const char *const odd[] = {
+        "{\"error\":[],\"result\":5}", "{\"error\":[],\"result\":{}}", "{\"error\":[]}",
+        "{\"error\":[],\"result\":{\"descr\":\"buy\"}}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        CHECK_MSG(kraken_parse_validated(odd[i], strlen(odd[i]), &p, &a) == -1, odd[i]);
+        kraken_answer_free(&a);
+    }
+}
+
 static void test_orders(void)
 {
     kraken_orders o;
@@ -237,6 +257,7 @@ int main(void)
 {
     test_envelope();
     test_placed();
+    test_validated();
     test_orders();
     test_balance();
     test_ticker_and_pair();
