@@ -390,6 +390,13 @@ int kraken_parse_answer(const char *method, int write, long http_status, const c
 
 /* ---- the results ------------------------------------------------------------------------------ */
 
+/* 1 when entry[field] is the non-empty name `pair` (an absent field reads "": it names nothing). */
+static int kp_named(lua_State *S, int entry, const char *field, const char *pair)
+{
+    char name[KRAKEN_ID_SIZE];
+    return kp_field_string(S, entry, field, 0, name, sizeof name) == 0 && name[0] && strcmp(name, pair) == 0;
+}
+
 /* Finds Kraken's entry for `pair` in the result table: the key equal to pair, else the entry whose
  * altname or wsname is pair, else the only entry (besides `last`). Pushes the entry and copies
  * its key; 0, or -1 (nothing pushed) when none or several match. */
@@ -410,9 +417,8 @@ static int kp_resolve_pair(lua_State *S, int result, const char *pair, char key_
             continue;
         }
         entries++;
-        char name[KRAKEN_ID_SIZE], key[KRAKEN_ID_SIZE];
-        int match = (kp_field_string(S, -1, "altname", 0, name, sizeof name) == 0 && strcmp(name, pair) == 0) ||
-                    (kp_field_string(S, -1, "wsname", 0, name, sizeof name) == 0 && strcmp(name, pair) == 0);
+        char key[KRAKEN_ID_SIZE];
+        int match = kp_named(S, -1, "altname", pair) || kp_named(S, -1, "wsname", pair);
         if (((match && !named) || (entries == 1 && !named)) && jsondoc_string(S, -2, key, sizeof key) == 0) {
             memcpy(key_out, key, sizeof key);
             lua_copy(S, -1, -3);

@@ -204,6 +204,10 @@ static void test_ticker_and_pair(void)
         CHECK_MSG(kraken_parse_ticker(odd[i], strlen(odd[i]), "XBTUSD", &t, &a) == -1, odd[i]);
         kraken_answer_free(&a);
     }
+    /* an entry without altname or wsname is not named "" (found by fuzz_kraken_parse) */
+    const char *two = "{\"error\":[],\"result\":{\"X\":{\"a\":[\"1\"],\"b\":[\"1\"],\"c\":[\"1\"]},\"Y\":{\"a\":[\"1\"]}}}";
+    CHECK_INT(kraken_parse_ticker(two, strlen(two), "", &t, &a), -1);
+    kraken_answer_free(&a);
     kraken_pair_info p;
     const char *pair = "{\"error\":[],\"result\":{\"XETHZUSD\":{\"altname\":\"ETHUSD\",\"base\":\"XETH\",\"quote\":\"ZUSD\","
                        "\"pair_decimals\":2,\"lot_decimals\":\"8\",\"ordermin\":\"0.01\"},\"XXBTZUSD\":{\"altname\":\"XBTUSD\","
