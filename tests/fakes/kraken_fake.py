@@ -32,6 +32,7 @@ Private: Balance, BalanceEx (balance and hold_trade per asset), TradeBalance, Ad
 
 Control API (for tests, JSON bodies):
   POST /__control {"reset": true}            forget orders, calls, nonces, faults, balances
+  POST /__control {"clear_faults": true}     forget the queued faults only (orders and calls stay)
   POST /__control {"balances": {"ZUSD": "100.0", ...}}     replace the balances
   POST /__control {"last_nonce": 1900000000000}   the key's last nonce (as if another client used it)
   POST /__control {"method": "AddOrder"|"*", "kind": K, "times": N (default 1, -1 = always), ...}
@@ -121,6 +122,10 @@ class State:
         self.faults = []
         self.balances = dict(DEFAULT_BALANCES)
         self.seq = 0
+
+    def clear_faults(self):
+        """The faults only: what was booked and called stays, so a test can check the next run."""
+        self.faults = []
 
 
 def load_data(dirs):
@@ -259,6 +264,8 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if cmd.get("reset"):
                     st.reset()
+                if cmd.get("clear_faults"):
+                    st.clear_faults()
                 if "balances" in cmd:
                     st.balances = dict(cmd["balances"])
                 if "last_nonce" in cmd:
