@@ -537,7 +537,7 @@ static int kp_order(lua_State *S, int idx, kraken_order *o)
     idx = lua_absindex(S, idx);
     memset(o, 0, sizeof *o);
     if (!lua_istable(S, idx)) return -1;
-    if (kp_field_string(S, idx, "status", 1, o->status, sizeof o->status) != 0 ||
+    if (kp_field_string(S, idx, "status", 1, o->status, sizeof o->status) != 0 || !o->status[0] ||
         kp_field_string(S, idx, "cl_ord_id", 0, o->cl_ord_id, sizeof o->cl_ord_id) != 0)
         return -1;
     static const struct { const char *name; size_t offset; } numbers[] = {

@@ -140,6 +140,7 @@ static void test_orders(void)
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":5}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":5}}}}",
+        "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"\"}}}}",   /* found by fuzz_kraken_parse */
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"cl_ord_id\":3}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"vol\":\"abc\"}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"descr\":5}}}}",
