@@ -403,11 +403,12 @@ static int kp_named(lua_State *S, int entry, const char *field, const char *pair
 static int kp_resolve_pair(lua_State *S, int result, const char *pair, char key_out[KRAKEN_ID_SIZE])
 {
     if (!lua_istable(S, result)) return -1;
-    if (strlen(pair) < KRAKEN_ID_SIZE && jsondoc_field(S, result, pair) == LUA_TTABLE) {
+    int keyed = strlen(pair) < KRAKEN_ID_SIZE && strcmp(pair, "last") != 0;   /* OHLC's `last` is no pair */
+    if (keyed && jsondoc_field(S, result, pair) == LUA_TTABLE) {
         snprintf(key_out, KRAKEN_ID_SIZE, "%s", pair);
         return 0;
     }
-    if (strlen(pair) < KRAKEN_ID_SIZE) lua_pop(S, 1);
+    if (keyed) lua_pop(S, 1);
     int entries = 0, named = 0;
     lua_pushnil(S);                                    /* [ chosen ] */
     lua_pushnil(S);                                    /* [ chosen, k ] */

@@ -209,6 +209,9 @@ static void test_ticker_and_pair(void)
     const char *two = "{\"error\":[],\"result\":{\"X\":{\"a\":[\"1\"],\"b\":[\"1\"],\"c\":[\"1\"]},\"Y\":{\"a\":[\"1\"]}}}";
     CHECK_INT(kraken_parse_ticker(two, strlen(two), "", &t, &a), -1);
     kraken_answer_free(&a);
+    const char *last = "{\"error\":[],\"result\":{\"last\":{\"a\":[\"1\"],\"b\":[\"1\"],\"c\":[\"1\"]}}}";
+    CHECK_INT(kraken_parse_ticker(last, strlen(last), "last", &t, &a), -1);   /* OHLC's `last` is no pair */
+    kraken_answer_free(&a);
     kraken_pair_info p;
     const char *pair = "{\"error\":[],\"result\":{\"XETHZUSD\":{\"altname\":\"ETHUSD\",\"base\":\"XETH\",\"quote\":\"ZUSD\","
                        "\"pair_decimals\":2,\"lot_decimals\":\"8\",\"ordermin\":\"0.01\"},\"XXBTZUSD\":{\"altname\":\"XBTUSD\","
