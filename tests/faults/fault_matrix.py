@@ -577,8 +577,7 @@ def run_read_only(sc):
             for f in files:
                 if os.path.join(d, f) != sc.db:
                     os.chmod(os.path.join(d, f), 0o755)
-        for d in (sc.w.tmp, os.path.dirname(sc.w.tmp)):
-            os.chmod(d, os.stat(d).st_mode | 0o711)   # nobody may walk to the cell
+        os.chmod(sc.w.tmp, 0o711)   # nobody may walk to the cell (mkdtemp made it 0700)
         sc.extra["TITAN_HOME"] = pub
         return sc.run(1, prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"],
                       binary=os.path.join(pub, "titan-host"), strategy=os.path.join(pub, "strategy.lua"))
