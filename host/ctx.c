@@ -7,11 +7,11 @@
 
 #include "bindings.h"
 #include "blackbox.h"
+#include "kraken.h"
 #include "kraken_lua.h"
 #include "secrets.h"
 #include "strbuf.h"
 
-#define CTX_MARKET_TIMEOUT_MS 15000
 #define CTX_MAX_CANDLES 720
 
 static void ctx_log_market(const char *event, const char *pair, int interval, int count, double last_t, double last_c)
@@ -33,7 +33,7 @@ static int ctx_market_ohlc(lua_State *L)
     int n = (int)luaL_optinteger(L, 3, CTX_MAX_CANDLES);
     luaL_argcheck(L, kraken_valid_interval(interval), 2, "not one of Kraken's intervals");
     luaL_argcheck(L, n > 0 && n <= CTX_MAX_CANDLES, 3, "must be between 1 and 720");
-    if (!kraken_ohlc(L, pair, interval, NULL, n, CTX_MARKET_TIMEOUT_MS)) return 2;
+    if (!kraken_ohlc(L, pair, interval, NULL, n, kraken_timeout_ms())) return 2;
     lua_pop(L, 1);                                     /* [ candles ] */
     int count = (int)luaL_len(L, -1);
     double last_t = 0, last_c = 0;
@@ -53,7 +53,7 @@ static int ctx_market_ohlc(lua_State *L)
 static int ctx_market_ticker(lua_State *L)
 {
     const char *pair = luaL_optstring(L, 1, lua_tostring(L, lua_upvalueindex(1)));
-    if (!kraken_ticker(L, pair, CTX_MARKET_TIMEOUT_MS)) return 2;
+    if (!kraken_ticker(L, pair, kraken_timeout_ms())) return 2;
     lua_pop(L, 1);
     lua_getfield(L, -1, "last");
     ctx_log_market("market.ticker", pair, 0, 1, 0, lua_tonumber(L, -1));

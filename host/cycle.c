@@ -39,6 +39,7 @@
 #include "strategy.h"
 #include "strbuf.h"
 #include "tape.h"
+#include "test_pause.h"
 #include "version.h"
 
 #define CYCLE_LEASE_S_DEFAULT 600      /* shorter than a 15-minute slot, longer than any cycle */
@@ -308,6 +309,15 @@ static cycle_step cycle_lock(cycle *c)
 
 /* ---- 4. recovery: nothing trades while an earlier order's fate is unknown ---------------- */
 
+static recovery cycle_recovery(cycle *c)
+{
+    return (recovery){
+        .st = c->st, .strategy = c->strategy, .holder = c->holder, .current_cycle_id = c->cycle_id,
+        .mode = cycle_mode_name(c->mode), .lease_s = c->lease_s, .can_look_up = c->mode == CYCLE_LIVE,
+        .error = &c->error,
+    };
+}
+
 /* The slot taken over from a runner that died after planning orders is finished from those
  * orders: they are looked up, never re-planned, and the strategy does not run again in it. */
 static cycle_step cycle_finish_takeover(cycle *c)
@@ -324,8 +334,8 @@ static cycle_step cycle_finish_takeover(cycle *c)
     if (c->orders.n == 0) return CYCLE_GO;             /* died before planning anything: run normally */
     c->decision_recorded = 1;
     int changed = 0;
-    int unknown = recovery_reconcile(&c->orders, recovery_absent_is_final(was->lease_until_ms),
-                                     c->mode == CYCLE_LIVE, &changed);
+    recovery r = cycle_recovery(c);
+    int unknown = recovery_reconcile(&r, was, &c->orders, recovery_absent_is_final(was->lease_until_ms), &changed);
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "previous_holder", holder);
@@ -346,11 +356,7 @@ static cycle_step cycle_recover(cycle *c)
 {
     if (c->opt->dry_run) return CYCLE_GO;
     if (c->taken_over.cycle_id && cycle_finish_takeover(c) == CYCLE_END) return CYCLE_END;
-    recovery r = {
-        .st = c->st, .strategy = c->strategy, .holder = c->holder, .current_cycle_id = c->cycle_id,
-        .mode = cycle_mode_name(c->mode), .lease_s = c->lease_s, .can_look_up = c->mode == CYCLE_LIVE,
-        .error = &c->error,
-    };
+    recovery r = cycle_recovery(c);
     int unresolved = recovery_earlier_cycles(&r);
     if (unresolved < 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     if (unresolved > 0) {
@@ -555,10 +561,11 @@ static void cycle_model_fill(const cycle *c, const intent *it, order_record *o)
     o->model_fee = f.fee;
 }
 
-/* One record per accepted intent, before anything is sent. LIVE records start "sending". */
+/* One record per accepted intent, before anything is sent. Records start "sending" (PAPER too:
+ * the paper fill is its send, and a run that dies mid-way leaves the ledger to look in). */
 static int cycle_plan_orders(cycle *c)
 {
-    const char *state = c->opt->dry_run ? ORDER_SIMULATED : c->mode == CYCLE_LIVE ? ORDER_SENDING : ORDER_NOT_SENT;
+    const char *state = c->opt->dry_run ? ORDER_SIMULATED : ORDER_SENDING;
     for (int i = 0; i < c->decided.n_intents; i++) {
         const intent *it = &c->decided.intents[i];
         if (!cycle_executes(it)) continue;
@@ -669,8 +676,9 @@ static void cycle_book_live_fill(cycle *c, order_side side, order_record *o)
     }
 }
 
-/* LIVE: the client order ids are written down before anything is sent, so a runner that takes
- * over after a crash knows what to look for. Renewing first proves we still hold the slot. */
+/* The client order ids are written down before anything is sent, so a runner that takes over
+ * after a crash knows what to look for (on Kraken, or in the paper ledger). Renewing first proves
+ * we still hold the slot. */
 static int cycle_record_plan(cycle *c)
 {
     char err[512];
@@ -691,24 +699,40 @@ static void cycle_log_live(const order_record *o, live_outcome outcome)
     strbuf f = {0};
     strbuf_puts(&f, "{");
     strbuf_json_str(&f, "cl_ord_id", o->cl_ord_id);
-    strbuf_json_str(&f, "outcome", outcome == LIVE_PLACED ? "placed" : outcome == LIVE_REJECTED ? "rejected" : "in_doubt");
+    static const char *const names[] = {[LIVE_PLACED] = "placed", [LIVE_REJECTED] = "rejected",
+                                        [LIVE_NOT_SENT] = "not_sent", [LIVE_IN_DOUBT] = "in_doubt"};
+    strbuf_json_str(&f, "outcome", names[outcome]);
     strbuf_json_str(&f, "state", o->state);
     strbuf_json_str(&f, "txid", o->txid[0] ? o->txid : NULL);
     strbuf_json_str(&f, "error_code", o->error_code[0] ? o->error_code : NULL);
     blackbox_emit(outcome == LIVE_PLACED ? BLACKBOX_INFO : BLACKBOX_ERROR, "order.live", &f);
 }
 
-/* Sends order k (LIVE); returns its outcome. The lease is renewed first: a runner that lost its
- * slot sends nothing. */
-static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
+/* Before order k is sent: a stop request ends the cycle, and the lease is renewed (a runner that
+ * lost its slot sends nothing). 0 to send, -1 when the cycle ends here (the rest not sent). */
+static int cycle_ready_to_send(cycle *c, size_t k)
 {
     order_record *o = &c->orders.items[k];
     char err[512];
+    int stop = signals_stop_requested();
+    if (stop) {
+        cycle_mark_unsent(c, k);
+        cycle_set_error(c, "stopped by %s before order %d was sent; the remaining orders were not sent",
+                        signals_name(stop), o->index);
+        return -1;
+    }
     if (store_renew_lease(c->st, c->cycle_id, c->holder, c->lease_s, err, sizeof err) != STORE_OK) {
         cycle_mark_unsent(c, k);
         cycle_set_error(c, "lost the cycle lock before sending (%s); the remaining orders were not sent", err);
         return -1;
     }
+    return 0;
+}
+
+/* Sends order k (LIVE): 0 to go on, -1 when no further order may be sent. */
+static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
+{
+    order_record *o = &c->orders.items[k];
     if (c->opt->fault) c->opt->fault(c->L, "before_send", o->cl_ord_id);
     live_outcome outcome = live_place(c->in.pair_key, it, &c->in.rules, o);
     if (c->opt->fault) c->opt->fault(c->L, "after_send", o->cl_ord_id);
@@ -720,6 +744,12 @@ static int cycle_send_live(cycle *c, size_t k, const intent *it, int *refused)
         (*refused)++;
     }
     cycle_log_live(o, outcome);
+    if (outcome == LIVE_NOT_SENT) {                    /* Kraken is out of reach: no further order */
+        cycle_mark_unsent(c, k + 1);
+        cycle_set_error(c, "order %d could not be sent (%s: %s); the remaining orders were not sent", o->index,
+                        o->error_code, o->message);
+        return -1;
+    }
     if (outcome != LIVE_IN_DOUBT) return 0;
     cycle_mark_unsent(c, k + 1);                       /* nothing more while this one is unknown */
     cycle_set_error(c, "an order may have reached Kraken without confirmation (cl_ord_id %s); stopped; the next run "
@@ -734,8 +764,7 @@ static cycle_step cycle_execute(cycle *c)
         return cycle_fail(c, "out of memory planning the orders; nothing was sent");
     }
     if (c->opt->dry_run) return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
-    if (c->mode == CYCLE_LIVE && c->orders.n > 0 && cycle_record_plan(c) != 0)
-        return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    if (c->orders.n > 0 && cycle_record_plan(c) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
     int refused = 0;                                   /* LIVE orders Kraken refused outright */
     for (size_t k = 0; k < c->orders.n; k++) {
         order_record *o = &c->orders.items[k];
@@ -744,12 +773,8 @@ static cycle_step cycle_execute(cycle *c)
             cycle_mark_unsent(c, k);
             return cycle_fail(c, "internal error: order %d has no intent; the remaining orders were not sent", o->index);
         }
-        int stop = signals_stop_requested();
-        if (stop) {
-            cycle_mark_unsent(c, k);
-            return cycle_fail(c, "stopped by %s before order %d was sent; the remaining orders were not sent",
-                              signals_name(stop), o->index);
-        }
+        test_pause(k == 0 ? "before_first_send" : "between_sends");
+        if (cycle_ready_to_send(c, k) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
         if (c->mode == CYCLE_PAPER) {
             if (cycle_execute_paper(c, it, o) != 0) {
                 cycle_mark_unsent(c, k + 1);
@@ -759,6 +784,7 @@ static cycle_step cycle_execute(cycle *c)
             return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);   /* cycle_record decides in_doubt */
         }
     }
+    if (c->orders.n > 0) test_pause("after_last_send");
     if (refused > 0)  /* nothing is in doubt, but the plan did not happen: a failed cycle, so monitoring sees it */
         return cycle_fail(c, "%d order(s) refused by Kraken (see orders[].error_code)", refused);
     return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
@@ -800,12 +826,20 @@ static void cycle_record(cycle *c)
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
                                          c->error.len ? strbuf_cstr(&c->error) : NULL, err, sizeof err);
         if (rc != STORE_OK) {
-            console_printf(stderr, "titan-host: could not record the cycle: %s\n", err);
+            /* The row keeps the plan it was given before the first send: every order "sending".
+             * When one was sent, that is what the next run reads, so the cycle is in doubt until
+             * that run has looked the orders up. */
+            int sent = 0;
+            for (size_t i = 0; i < c->orders.n; i++) sent += order_may_have_executed(&c->orders.items[i]);
+            console_printf(stderr, "titan-host: could not record the cycle: %s%s\n", err,
+                           sent ? "; its orders stay 'sending' in the store until the next run looks them up" : "");
             strbuf f = {0};
             strbuf_puts(&f, "{");
             strbuf_json_str(&f, "error", err);
+            strbuf_json_int(&f, "orders_sent", sent);
             blackbox_emit(BLACKBOX_ERROR, "store.finish_failed", &f);
-            if (c->exit_code == EXIT_OK) c->exit_code = EXIT_FAILED;
+            if (sent) c->exit_code = EXIT_IN_DOUBT;
+            else if (c->exit_code == EXIT_OK) c->exit_code = EXIT_FAILED;
         }
         free(decision);
         free(orders);
@@ -912,17 +946,23 @@ static int cycle_main_protected(lua_State *L)
     cycle *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
     /* README "What one cycle does": each step returns CYCLE_END once the cycle's outcome is set */
-    static cycle_step (*const steps[])(cycle *) = {
-        cycle_configure,    /* 1-3: the strategy, the slot, the banner, the store */
-        cycle_lock,         /* 4: one cycle per slot */
-        cycle_recover,      /* 4: earlier orders whose fate is unknown, first */
-        cycle_check_halt,   /* 5 */
-        cycle_read_market,  /* 6: market and portfolio */
-        cycle_decide,       /* 6-7: on_cycle(ctx), intents, risk gates */
-        cycle_execute,      /* 8 */
+    static const struct {
+        const char *name;   /* its TITAN_TEST_PAUSE_AT point */
+        cycle_step (*run)(cycle *);
+    } steps[] = {
+        {"configure", cycle_configure},   /* 1-3: the strategy, the slot, the banner, the store */
+        {"lock", cycle_lock},             /* 4: one cycle per slot */
+        {"recover", cycle_recover},       /* 4: earlier orders whose fate is unknown, first */
+        {"halt", cycle_check_halt},       /* 5 */
+        {"market", cycle_read_market},    /* 6: market and portfolio */
+        {"decide", cycle_decide},         /* 6-7: on_cycle(ctx), intents, risk gates */
+        {"execute", cycle_execute},       /* 8 */
     };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (cycle_stop_point(c) == CYCLE_END || steps[i](c) == CYCLE_END) break;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        test_pause(steps[i].name);
+        if (cycle_stop_point(c) == CYCLE_END || steps[i].run(c) == CYCLE_END) break;
+    }
+    test_pause("record");
     cycle_record(c);        /* 9 */
     cycle_keep_capsule(c);
     return 0;
@@ -968,7 +1008,7 @@ int cycle_run(const cycle_options *opt)
     c.rt = runtime_open(opt->strategy_path, err, sizeof err);
     if (!c.rt) return console_error("%s", err), EXIT_USAGE;
     c.L = runtime_lua(c.rt);
-    signals_ignore_sigpipe();
+    signals_ignore_fatal_io();
     signals_catch_stop();
     lua_pushcfunction(c.L, cycle_main_protected);
     lua_pushlightuserdata(c.L, &c);

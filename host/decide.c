@@ -18,7 +18,6 @@
 #include "kraken_lua.h"
 #include "strbuf.h"
 
-#define DECIDE_TIMEOUT_MS 15000
 
 void decide_result_free(decide_result *r)
 {
@@ -34,7 +33,7 @@ int decide_read_market(decide_inputs *in, char *why, size_t whylen)
     kraken_pair_info info;
     kraken_ticker_info t;
     kraken_answer a;
-    if (kraken_get_asset_pair(in->pair, DECIDE_TIMEOUT_MS, &info, NULL, &a) != 0) {
+    if (kraken_get_asset_pair(in->pair, kraken_timeout_ms(), &info, NULL, &a) != 0) {
         snprintf(why, whylen, "Kraken unreachable or refused AssetPairs for %s (%s: %s)", in->pair, a.outcome.code,
                  a.outcome.message);
         kraken_answer_free(&a);
@@ -51,7 +50,7 @@ int decide_read_market(decide_inputs *in, char *why, size_t whylen)
     snprintf(in->pair_key, sizeof in->pair_key, "%s", info.pair_key);
     snprintf(in->base, sizeof in->base, "%s", info.base);
     snprintf(in->quote, sizeof in->quote, "%s", info.quote);
-    if (kraken_get_ticker(in->pair, DECIDE_TIMEOUT_MS, &t, &a) != 0) {
+    if (kraken_get_ticker(in->pair, kraken_timeout_ms(), &t, &a) != 0) {
         snprintf(why, whylen, "Kraken unreachable or refused Ticker for %s (%s: %s)", in->pair, a.outcome.code,
                  a.outcome.message);
         kraken_answer_free(&a);
@@ -67,7 +66,7 @@ int decide_read_market(decide_inputs *in, char *why, size_t whylen)
 int decide_read_live_book(decide_inputs *in, kraken_balances *balances, kraken_orders *open, char *why, size_t whylen)
 {
     kraken_answer a;
-    if (kraken_get_balance(DECIDE_TIMEOUT_MS, balances, &a) != 0) {
+    if (kraken_get_balance(kraken_timeout_ms(), balances, &a) != 0) {
         snprintf(why, whylen, "cannot read Kraken balances (%s: %s)", a.outcome.code, a.outcome.message);
         kraken_answer_free(&a);
         return -1;
@@ -85,7 +84,7 @@ int decide_read_live_book(decide_inputs *in, kraken_balances *balances, kraken_o
     in->cash = cash ? cash->amount : 0;
     in->position = held ? held->amount : 0;
     in->balances = balances;
-    if (kraken_get_orders("OpenOrders", NULL, DECIDE_TIMEOUT_MS, open, &a) != 0) {
+    if (kraken_get_orders("OpenOrders", NULL, kraken_timeout_ms(), open, &a) != 0) {
         snprintf(why, whylen, "cannot read Kraken open orders (%s: %s)", a.outcome.code, a.outcome.message);
         kraken_answer_free(&a);
         return -1;

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "secrets.h"
 #include "tape.h"
+#include "settings.h"
 
 #define KRAKEN_MAX_METHOD 64
 #define KRAKEN_PAIR_CACHE 8
@@ -200,6 +201,14 @@ static int kraken_answer_of(const char *method, const http_response *res, int wr
     return kraken_parse_answer(method, write, res->status, res->body, res->body ? res->body_len : 0, read, a);
 }
 
+long kraken_timeout_ms(void)
+{
+    long long ms = 0;
+    char ignored[256];   /* a malformed value was refused before the command started (settings.c) */
+    settings_integer("TITAN_KRAKEN_TIMEOUT_MS", &ms, ignored, sizeof ignored);
+    return (long)ms;
+}
+
 int kraken_request(const char *method, const kraken_params *params, int is_private, long timeout_ms,
                    const kraken_read *read, kraken_answer *a, strbuf *raw_body)
 {
@@ -375,9 +384,9 @@ int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trade
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a)
 {
-    kraken_read r = {.kind = KRAKEN_READ_PLACED, .out = out};
+    kraken_read r = {.kind = validate_only ? KRAKEN_READ_VALIDATED : KRAKEN_READ_PLACED, .out = out};
     memset(out, 0, sizeof *out);
-    return kraken_request("AddOrder", params, 1, timeout_ms, validate_only ? NULL : &r, a, NULL);
+    return kraken_request("AddOrder", params, 1, timeout_ms, &r, a, NULL);
 }
 
 int kraken_get_ohlc(const char *pair, int interval, const char *since, int count, long timeout_ms,

@@ -59,6 +59,10 @@ void kraken_params_free(kraken_params *p);
 
 /* ---- calls -------------------------------------------------------------------------------------- */
 
+/* The deadline of one call the host makes (TITAN_KRAKEN_TIMEOUT_MS: default and at most 15 s,
+ * which recovery.h counts on). */
+long kraken_timeout_ms(void);
+
 /* Calls a Kraken method with params (NULL = none), sent with sorted keys.
  * Public: GET {KRAKEN_API_URL or https://api.kraken.com}/0/public/<method>?<params> (retried by
  * the HTTP layer, KRAKEN_PUBLIC_RETRIES). Private: POST /0/private/<method>, form body
@@ -87,7 +91,8 @@ int kraken_get_orders(const char *method, const kraken_params *filter, long time
                       kraken_answer *a);
 /* QueryTrades with params (txid = up to 20 comma-separated trade ids). */
 int kraken_get_trades(const kraken_params *params, long timeout_ms, kraken_trades *out, kraken_answer *a);
-/* AddOrder with params; validate-only calls (params hold validate=true) read no txid. */
+/* AddOrder with params; validate-only calls (params hold validate=true) read no txid, but an
+ * answer without a descr object fails (nothing shows the order was checked). */
 int kraken_add_order(const kraken_params *params, int validate_only, long timeout_ms, kraken_placed *out,
                      kraken_answer *a);
 /* OHLC: CLOSED candles, oldest first (the still-open last row is dropped); since (NULL = none) is

@@ -373,7 +373,8 @@ static void kp_clear_out(const kraken_read *read, int free_first)
         break;
     case KRAKEN_READ_ASSET_PAIR: memset(read->out, 0, sizeof(kraken_pair_info)); break;
     case KRAKEN_READ_TICKER: memset(read->out, 0, sizeof(kraken_ticker_info)); break;
-    case KRAKEN_READ_PLACED: memset(read->out, 0, sizeof(kraken_placed)); break;
+    case KRAKEN_READ_PLACED:
+    case KRAKEN_READ_VALIDATED: memset(read->out, 0, sizeof(kraken_placed)); break;
     }
 }
 
@@ -400,17 +401,25 @@ int kraken_parse_answer(const char *method, int write, long http_status, const c
 
 /* ---- the results ------------------------------------------------------------------------------ */
 
+/* 1 when entry[field] is the non-empty name `pair` (an absent field reads "": it names nothing). */
+static int kp_named(lua_State *S, int entry, const char *field, const char *pair)
+{
+    char name[KRAKEN_ID_SIZE];
+    return kp_field_string(S, entry, field, 0, name, sizeof name) == 0 && name[0] && strcmp(name, pair) == 0;
+}
+
 /* Finds Kraken's entry for `pair` in the result table: the key equal to pair, else the entry whose
  * altname or wsname is pair, else the only entry (besides `last`). Pushes the entry and copies
  * its key; 0, or -1 (nothing pushed) when none or several match. */
 static int kp_resolve_pair(lua_State *S, int result, const char *pair, char key_out[KRAKEN_ID_SIZE])
 {
     if (!lua_istable(S, result)) return -1;
-    if (strlen(pair) < KRAKEN_ID_SIZE && jsondoc_field(S, result, pair) == LUA_TTABLE) {
+    int keyed = strlen(pair) < KRAKEN_ID_SIZE && strcmp(pair, "last") != 0;   /* OHLC's `last` is no pair */
+    if (keyed && jsondoc_field(S, result, pair) == LUA_TTABLE) {
         snprintf(key_out, KRAKEN_ID_SIZE, "%s", pair);
         return 0;
     }
-    if (strlen(pair) < KRAKEN_ID_SIZE) lua_pop(S, 1);
+    if (keyed) lua_pop(S, 1);
     int entries = 0, named = 0;
     lua_pushnil(S);                                    /* [ chosen ] */
     lua_pushnil(S);                                    /* [ chosen, k ] */
@@ -420,9 +429,8 @@ static int kp_resolve_pair(lua_State *S, int result, const char *pair, char key_
             continue;
         }
         entries++;
-        char name[KRAKEN_ID_SIZE], key[KRAKEN_ID_SIZE];
-        int match = (kp_field_string(S, -1, "altname", 0, name, sizeof name) == 0 && strcmp(name, pair) == 0) ||
-                    (kp_field_string(S, -1, "wsname", 0, name, sizeof name) == 0 && strcmp(name, pair) == 0);
+        char key[KRAKEN_ID_SIZE];
+        int match = kp_named(S, -1, "altname", pair) || kp_named(S, -1, "wsname", pair);
         if (((match && !named) || (entries == 1 && !named)) && jsondoc_string(S, -2, key, sizeof key) == 0) {
             memcpy(key_out, key, sizeof key);
             lua_copy(S, -1, -3);
@@ -541,7 +549,7 @@ static int kp_order(lua_State *S, int idx, kraken_order *o)
     idx = lua_absindex(S, idx);
     memset(o, 0, sizeof *o);
     if (!lua_istable(S, idx)) return -1;
-    if (kp_field_string(S, idx, "status", 1, o->status, sizeof o->status) != 0 ||
+    if (kp_field_string(S, idx, "status", 1, o->status, sizeof o->status) != 0 || !o->status[0] ||
         kp_field_string(S, idx, "cl_ord_id", 0, o->cl_ord_id, sizeof o->cl_ord_id) != 0)
         return -1;
     static const struct { const char *name; size_t offset; } numbers[] = {
@@ -628,6 +636,18 @@ static int kp_read_placed(lua_State *S, int result, kp_job *job)
     return kp_malformed(job, "no txid");
 }
 
+/* validate=true answers {"descr": {"order": ...}}: without it, nothing says Kraken checked the order. */
+static int kp_read_validated(lua_State *S, int result, kp_job *job)
+{
+    kraken_placed *p = job->read->out;
+    memset(p, 0, sizeof *p);
+    if (!lua_istable(S, result)) return kp_malformed(job, "result is not an object");
+    int t = jsondoc_field(S, result, "descr");
+    if (t == LUA_TTABLE) kp_field_string(S, -1, "order", 0, p->description, sizeof p->description);
+    lua_pop(S, 1);
+    return t == LUA_TTABLE ? 0 : kp_malformed(job, "no descr: the order was not validated");
+}
+
 static int kp_read_candle(lua_State *S, int row, kraken_candle *k)
 {
     if (!lua_istable(S, row) || lua_rawlen(S, row) < 8) return -1;
@@ -644,8 +664,10 @@ static int kp_read_candle(lua_State *S, int row, kraken_candle *k)
     lua_rawgeti(S, row, 8);
     bad = bad || kp_integer(S, -1, &n) != 0;
     lua_pop(S, 1);
-    /* Prices must be positive: anything else is not a candle a strategy should trade on. */
+    /* Prices must be positive, open and close within low..high (as the backtest's CSV loader
+     * demands): anything else is not a candle a strategy should trade on. */
     if (bad || v[0] <= 0 || v[1] <= 0 || v[2] <= 0 || v[3] <= 0 || v[4] < 0 || v[5] < 0 || n < 0) return -1;
+    if (v[2] > fmin(v[0], v[3]) || v[1] < fmax(v[0], v[3])) return -1;
     *k = (kraken_candle){.t = t, .n = n, .o = v[0], .h = v[1], .l = v[2], .c = v[3], .vwap = v[4], .v = v[5]};
     return 0;
 }
@@ -718,6 +740,7 @@ static int kp_read_result(lua_State *S, int result, kp_job *job)
     case KRAKEN_READ_BALANCE: return kp_read_balance(S, result, job);
     case KRAKEN_READ_ORDERS: return kp_read_orders(S, result, job);
     case KRAKEN_READ_PLACED: return kp_read_placed(S, result, job);
+    case KRAKEN_READ_VALIDATED: return kp_read_validated(S, result, job);
     case KRAKEN_READ_OHLC: return kp_read_ohlc(S, result, job);
     case KRAKEN_READ_TRADES: return kp_read_trades(S, result, job);
     }
@@ -758,6 +781,12 @@ int kraken_parse_orders(const char *body, size_t len, const char *list_key, krak
 int kraken_parse_placed(const char *body, size_t len, kraken_placed *out, kraken_answer *a)
 {
     kraken_read r = {.kind = KRAKEN_READ_PLACED, .out = out};
+    return kraken_parse_answer("AddOrder", 1, 200, body, len, &r, a);
+}
+
+int kraken_parse_validated(const char *body, size_t len, kraken_placed *out, kraken_answer *a)
+{
+    kraken_read r = {.kind = KRAKEN_READ_VALIDATED, .out = out};
     return kraken_parse_answer("AddOrder", 1, 200, body, len, &r, a);
 }
 

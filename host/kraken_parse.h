@@ -106,7 +106,8 @@ typedef struct kraken_trades {
 } kraken_trades;
 void kraken_trades_free(kraken_trades *t);
 
-/* AddOrder's result: the txid of the order it placed ("" for a validate-only call). */
+/* AddOrder's result: the txid of the order it placed ("" for a validate-only call, whose result
+ * must still be an object with a descr object: anything else is not a validation). */
 typedef struct kraken_placed {
     char txid[KRAKEN_ID_SIZE];
     char description[200];           /* descr.order when sent */
@@ -127,7 +128,7 @@ void kraken_candles_free(kraken_candles *c);
 /* What to read from an answer's result (kraken.c's calls pass one; NULL reads the envelope only). */
 typedef enum {
     KRAKEN_READ_ASSET_PAIR, KRAKEN_READ_TICKER, KRAKEN_READ_BALANCE, KRAKEN_READ_ORDERS, KRAKEN_READ_PLACED,
-    KRAKEN_READ_OHLC, KRAKEN_READ_TRADES
+    KRAKEN_READ_VALIDATED, KRAKEN_READ_OHLC, KRAKEN_READ_TRADES
 } kraken_read_kind;
 typedef struct kraken_read {
     kraken_read_kind kind;
@@ -150,6 +151,7 @@ int kraken_parse_ticker(const char *body, size_t len, const char *pair, kraken_t
 int kraken_parse_balance(const char *body, size_t len, kraken_balances *out, kraken_answer *a);
 int kraken_parse_orders(const char *body, size_t len, const char *list_key, kraken_orders *out, kraken_answer *a);
 int kraken_parse_placed(const char *body, size_t len, kraken_placed *out, kraken_answer *a);
+int kraken_parse_validated(const char *body, size_t len, kraken_placed *out, kraken_answer *a);
 int kraken_parse_ohlc(const char *body, size_t len, const char *pair, int count, kraken_candles *out,
                       kraken_answer *a);
 int kraken_parse_trades(const char *body, size_t len, kraken_trades *out, kraken_answer *a);

@@ -15,8 +15,6 @@
 #include "kraken.h"
 #include "strbuf.h"
 
-#define LIVE_TIMEOUT_MS 15000
-
 void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZE])
 {
     char seed[512];
@@ -79,7 +77,7 @@ live_lookup_result live_lookup(order_record *rec, kraken_outcome *why)
         kraken_answer a = {0};
         int rc = -1;
         if (kraken_params_add(&filter, "cl_ord_id", rec->cl_ord_id) == 0)
-            rc = kraken_get_orders(methods[m], &filter, LIVE_TIMEOUT_MS, &found, &a);
+            rc = kraken_get_orders(methods[m], &filter, kraken_timeout_ms(), &found, &a);
         else
             kraken_fail(&a.outcome, "kraken.error", 0, 0, "out of memory looking an order up");
         kraken_params_free(&filter);
@@ -108,7 +106,7 @@ static void live_read_trades(order_record *rec, const kraken_order *k)
     kraken_trades trades = {0};
     kraken_answer a = {0};
     if (!ids.oom && kraken_params_add(&q, "txid", strbuf_cstr(&ids)) == 0 &&
-        kraken_get_trades(&q, LIVE_TIMEOUT_MS, &trades, &a) == 0) {
+        kraken_get_trades(&q, kraken_timeout_ms(), &trades, &a) == 0) {
         double vol = 0, cost = 0, fee = 0, count = 0;
         for (size_t i = 0; i < trades.n; i++) {
             if (strcmp(trades.items[i].ordertxid, rec->txid) != 0) continue;
@@ -137,7 +135,7 @@ void live_query_placed(order_record *rec)
     kraken_orders found = {0};
     kraken_answer a = {0};
     if (kraken_params_add(&q, "txid", rec->txid) == 0 && kraken_params_add(&q, "trades", "true") == 0 &&
-        kraken_get_orders("QueryOrders", &q, LIVE_TIMEOUT_MS, &found, &a) == 0) {
+        kraken_get_orders("QueryOrders", &q, kraken_timeout_ms(), &found, &a) == 0) {
         for (size_t i = 0; i < found.n; i++) {
             if (strcmp(found.items[i].txid, rec->txid) != 0) continue;
             live_apply(rec, &found.items[i]);
@@ -177,7 +175,7 @@ static int live_add_order(const char *pair, const intent *it, const pair_rules *
         kraken_fail(&a->outcome, "kraken.error", 0, 0, "Kraken AddOrder: out of memory building the order");
         rc = -1;
     } else {
-        rc = kraken_add_order(&p, validate, LIVE_TIMEOUT_MS, placed, a);
+        rc = kraken_add_order(&p, validate, kraken_timeout_ms(), placed, a);
     }
     kraken_params_free(&p);
     return rc;
@@ -208,9 +206,12 @@ live_outcome live_place(const char *pair_key, const intent *it, const pair_rules
     }
     live_copy_error(rec, &outcome);
     if (!outcome.sent) {
-        ORDER_SET(rec, state, ORDER_REJECTED);
         ORDER_SET(rec, stage, "place");
-        return LIVE_REJECTED;
+        /* No answer and nothing sent (connection refused, connect timeout, TLS, a request the
+         * host could not build) is no refusal: Kraken never saw it. Only an answer is. */
+        int never_left = outcome.status == 0;
+        ORDER_SET(rec, state, never_left ? ORDER_NOT_SENT : ORDER_REJECTED);
+        return never_left ? LIVE_NOT_SENT : LIVE_REJECTED;
     }
     /* 3. Ambiguous: Kraken may have it. Look it up; never resend. Not visible yet is not proof
      * it never arrived: then it stays in doubt for the next run. */

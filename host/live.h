@@ -12,6 +12,8 @@
 typedef enum {
     LIVE_PLACED,      /* Kraken has it (txid known) */
     LIVE_REJECTED,    /* Kraken refused it definitively (validate or place): nothing is open */
+    LIVE_NOT_SENT,    /* the real AddOrder never left the host (connection refused, connect timeout,
+                         TLS): nothing is open, and Kraken is out of reach */
     LIVE_IN_DOUBT,    /* it may or may not exist: stop trading, exit 3, reconcile next run */
 } live_outcome;
 
@@ -20,8 +22,8 @@ typedef enum {
 void live_cl_ord_id(const char *cycle_id, int index, char out[LIVE_CL_ORD_ID_SIZE]);
 
 /* Places one accepted intent on `pair_key`, sent once: rec (whose cl_ord_id is used) gets the
- * state (placed, Kraken's status after a lookup, rejected, in_doubt), txid, stage, error_code and
- * message. Logs order.placed with its fields. Never raises. */
+ * state (placed, Kraken's status after a lookup, rejected, not_sent, in_doubt), txid, stage,
+ * error_code and message. Logs order.placed with its fields. Never raises. */
 live_outcome live_place(const char *pair_key, const intent *it, const pair_rules *rules, order_record *rec);
 
 /* Reads a placed order's status, executed volume, average price, cost and fee (QueryOrders by

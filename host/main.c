@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     /* UTC everywhere, whatever the machine's zone. */
     setenv("TZ", "UTC", 1);
     tzset();
-    signals_ignore_sigpipe();  /* `titan-host ... | head`: a closed console is not a reason to stop */
+    signals_ignore_fatal_io();  /* `titan-host ... | head`, a file-size limit: a failed write, not a death */
     secrets_init();
     blackbox_init();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -1,6 +1,8 @@
 /* Reconciling earlier runs' orders before anything trades (README "What one cycle does", step 4).
- * Every row touched is changed with a compare-and-set (store_resolve_in_doubt on in_doubt rows,
- * store_acquire_cycle's takeover of expired running rows), so a live runner is never overwritten. */
+ * Every row touched is changed with a compare-and-set (store_resolve_cycle on in_doubt and failed
+ * rows, store_acquire_cycle's takeover of expired running rows), so a live runner is never
+ * overwritten. LIVE orders are looked up on Kraken, PAPER ones in the paper ledger, where a fill
+ * is keyed by its client order id. */
 #include "recovery.h"
 
 #include <stdarg.h>
@@ -11,8 +13,6 @@
 #include "blackbox.h"
 #include "clock.h"
 #include "live.h"
-
-#define RECOVERY_MAX_ROWS 50
 
 static void recovery_error(const recovery *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void recovery_error(const recovery *r, const char *fmt, ...)
@@ -31,7 +31,46 @@ int recovery_absent_is_final(int64_t lease_until_ms)
     return clock_now_ms() - lease_until_ms > RECOVERY_SEND_SETTLE_MS;
 }
 
-int recovery_reconcile(order_list *orders, int absent_is_final, int can_look_up, int *changed)
+/* A PAPER order's fill in the ledger (paper_fills.order_ref is its cl_ord_id). */
+static live_lookup_result recovery_paper_lookup(const recovery *r, const store_cycle *row, order_record *o,
+                                                kraken_outcome *why)
+{
+    store_fill *fills = NULL;
+    size_t n = 0;
+    char err[512];
+    if (store_paper_fills(r->st, row->strategy ? row->strategy : r->strategy, row->cycle_id, 0, 0, &fills, &n, err,
+                          sizeof err) != STORE_OK) {
+        kraken_fail(why, "recovery.store", 0, 0, "cannot read the paper ledger: %s", err);
+        return LIVE_LOOKUP_FAILED;
+    }
+    live_lookup_result found = LIVE_ABSENT;
+    for (size_t i = 0; i < n && found == LIVE_ABSENT; i++) {
+        const store_fill *f = &fills[i];
+        if (!f->order_ref || strcmp(f->order_ref, o->cl_ord_id) != 0) continue;
+        ORDER_SET(o, state, ORDER_FILLED);
+        o->vol_exec = f->volume;
+        o->avg_price = f->price;
+        o->cost = f->cost;
+        o->fee = f->fee;
+        o->realized_pnl = f->realized_pnl;
+        o->fill_id = f->id;
+        found = LIVE_FOUND;
+    }
+    store_fills_free(fills, n);
+    return found;
+}
+
+static live_lookup_result recovery_lookup(const recovery *r, const store_cycle *row, order_record *o,
+                                          kraken_outcome *why)
+{
+    if (row->mode && strcmp(row->mode, "PAPER") == 0) return recovery_paper_lookup(r, row, o, why);
+    if (r->can_look_up) return live_lookup(o, why);
+    kraken_fail(why, "recovery.no_lookup", 0, 0, "LIVE orders can only be looked up on Kraken in LIVE mode");
+    return LIVE_LOOKUP_FAILED;
+}
+
+int recovery_reconcile(const recovery *r, const store_cycle *row, order_list *orders, int absent_is_final,
+                       int *changed)
 {
     int unknown = 0;
     if (changed) *changed = 0;
@@ -39,8 +78,7 @@ int recovery_reconcile(order_list *orders, int absent_is_final, int can_look_up,
         order_record *o = &orders->items[i];
         if (!order_fate_unknown(o)) continue;
         kraken_outcome why = {0};
-        live_lookup_result found = can_look_up ? live_lookup(o, &why) : LIVE_LOOKUP_FAILED;
-        if (!can_look_up) kraken_fail(&why, "recovery.no_lookup", 0, 0, "orders can only be looked up in LIVE mode");
+        live_lookup_result found = recovery_lookup(r, row, o, &why);
         if (found == LIVE_LOOKUP_FAILED || (found == LIVE_ABSENT && !absent_is_final)) {
             strbuf f = {0};
             strbuf_puts(&f, "{");
@@ -65,42 +103,66 @@ int recovery_reconcile(order_list *orders, int absent_is_final, int can_look_up,
     return unknown;
 }
 
-/* The in_doubt rows: resolved (done) once every order's fate is known. Returns unresolved rows. */
-static int recovery_in_doubt_rows(const recovery *r, int *store_failed)
+static int recovery_any_unknown(const order_list *orders)
 {
+    for (size_t i = 0; i < orders->n; i++)
+        if (order_fate_unknown(&orders->items[i])) return 1;
+    return 0;
+}
+
+/* Finished rows whose orders' fate is unknown: every in_doubt row (resolved to done), and failed
+ * rows that hold such orders — only an older titan-host recorded those (cycle_record makes any
+ * row with one in_doubt), and a booked order may hide behind one; they stay failed, their orders
+ * reconciled. Returns the rows still unresolved. */
+static int recovery_finished_rows(const recovery *r, const char *status, int *store_failed)
+{
+    int was_failed = strcmp(status, STORE_STATUS_FAILED) == 0;
     store_cycle *rows = NULL;
     size_t n = 0;
     char err[512];
-    if (store_list_cycles(r->st, RECOVERY_MAX_ROWS, r->strategy, STORE_STATUS_IN_DOUBT, &rows, &n, err, sizeof err) !=
-        STORE_OK) {
-        recovery_error(r, "cannot list cycles in doubt: %s", err);
+    if (store_list_cycles(r->st, RECOVERY_MAX_ROWS, r->strategy, status, &rows, &n, err, sizeof err) != STORE_OK) {
+        recovery_error(r, "cannot list %s cycles: %s", status, err);
         *store_failed = 1;
         return 0;
     }
     int unresolved = 0;
     for (size_t i = 0; i < n; i++) {
+        const store_cycle *row = &rows[i];
         order_list orders;
-        if (order_list_parse(rows[i].orders_json, &orders) != 0) {
-            recovery_error(r, "the orders recorded by %s are unreadable: check them on Kraken", rows[i].cycle_id);
+        if (order_list_parse(row->orders_json, &orders) != 0) {
+            recovery_error(r, "the orders recorded by %s (%s) are unreadable: check them on Kraken", row->cycle_id,
+                           status);
             unresolved++;
             continue;
         }
-        if (recovery_reconcile(&orders, 1, r->can_look_up, NULL) != 0) {
+        if (was_failed && !recovery_any_unknown(&orders)) {
+            order_list_free(&orders);
+            continue;
+        }
+        if (recovery_reconcile(r, row, &orders, 1, NULL) != 0) {
+            if (was_failed)
+                recovery_error(r, "%s, recorded failed by an older titan-host, has orders of unknown fate that could "
+                                  "not be looked up", row->cycle_id);
             unresolved++;
         } else {
             char *json = order_list_json(&orders);
-            store_rc rc = json ? store_resolve_in_doubt(r->st, rows[i].cycle_id, STORE_STATUS_DONE, json,
-                                                        "orders reconciled by a later run", err, sizeof err)
+            store_rc rc = json ? store_resolve_cycle(r->st, row->cycle_id, status,
+                                                     was_failed ? STORE_STATUS_FAILED : STORE_STATUS_DONE, json,
+                                                     was_failed ? "orders of unknown fate (an older titan-host recorded "
+                                                                  "them under failed) reconciled by a later run"
+                                                                : "orders reconciled by a later run",
+                                                     err, sizeof err)
                                : STORE_ERR;
             if (!json) snprintf(err, sizeof err, "out of memory");
             free(json);
             if (rc != STORE_OK && rc != STORE_CONFLICT) {
-                recovery_error(r, "cannot resolve %s: %s", rows[i].cycle_id, err);
+                recovery_error(r, "cannot resolve %s: %s", row->cycle_id, err);
                 unresolved++;
             } else {
                 strbuf f = {0};
                 strbuf_puts(&f, "{");
-                strbuf_json_str(&f, "cycle_id", rows[i].cycle_id);
+                strbuf_json_str(&f, "cycle_id", row->cycle_id);
+                strbuf_json_str(&f, "was", status);
                 blackbox_emit(BLACKBOX_WARN, "recovery.resolved", &f);
             }
         }
@@ -118,8 +180,7 @@ static int recovery_finish_abandoned(const recovery *r, const store_cycle *was)
     clock_iso(was->lease_until_ms, until);
     order_list orders;
     int readable = order_list_parse(was->orders_json, &orders) == 0;
-    int unknown = readable ? recovery_reconcile(&orders, recovery_absent_is_final(was->lease_until_ms), r->can_look_up, NULL)
-                           : 1;
+    int unknown = readable ? recovery_reconcile(r, was, &orders, recovery_absent_is_final(was->lease_until_ms), NULL) : 1;
     const char *status = unknown ? STORE_STATUS_IN_DOUBT : orders.n ? STORE_STATUS_DONE : STORE_STATUS_FAILED;
     const char *holder = was->holder ? was->holder : "?";
     if (!readable)
@@ -220,7 +281,8 @@ static int recovery_running_rows(const recovery *r, int *store_failed)
 int recovery_earlier_cycles(const recovery *r)
 {
     int store_failed = 0;
-    int unresolved = recovery_in_doubt_rows(r, &store_failed);
+    int unresolved = recovery_finished_rows(r, STORE_STATUS_IN_DOUBT, &store_failed);
+    if (!store_failed) unresolved += recovery_finished_rows(r, STORE_STATUS_FAILED, &store_failed);
     if (!store_failed) unresolved += recovery_running_rows(r, &store_failed);
     return store_failed ? -1 : unresolved;
 }

@@ -33,6 +33,11 @@ typedef struct setting {
 static const char *const settings_modes[] = {"PAPER", "LIVE", NULL};
 static const char *const settings_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const settings_bits[] = {"0", "1", NULL};
+/* test_pause.h: the step boundaries a test may stop a cycle at ("none" = never) */
+static const char *const settings_pause_points[] = {
+    "none", "configure", "lock", "recover", "halt", "market", "decide", "execute", "before_first_send",
+    "between_sends", "after_last_send", "record", NULL,
+};
 
 #define QUOTE_MAX 1e12              /* any cap above a trillion in quote currency is a typo */
 
@@ -46,6 +51,9 @@ static const setting settings_table[] = {
     {"TITAN_LEASE_S", SETTING_INTEGER, 1, 86400, 0, "600", "seconds", NULL, 0},
     /* how long the store keeps each cycle's capsule; 0 = no capsules at all */
     {"TITAN_CAPSULE_DAYS", SETTING_INTEGER, 0, 3650, 0, "30", "days", NULL, 0},
+    /* at most 15 s: recovery counts on any send having ended 15 s after the lease (recovery.h) */
+    {"TITAN_KRAKEN_TIMEOUT_MS", SETTING_INTEGER, 100, 15000, 0, "15000", "ms", NULL, 0},
+    {"TITAN_STORE_TIMEOUT_MS", SETTING_INTEGER, 100, 60000, 0, "15000", "ms", NULL, 0},
     {"TITAN_MAX_ORDER_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "100", "quote currency", NULL, 0},
     {"TITAN_MAX_POSITION_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "500", "quote currency", NULL, 0},
     {"TITAN_MAX_ORDERS_PER_CYCLE", SETTING_INTEGER, 1, 32, 0, "2", "orders", NULL, 0},
@@ -61,6 +69,7 @@ static const setting settings_table[] = {
     {"TITAN_KRAKEN_LUA_WRITES", SETTING_CHOICE, 0, 0, 0, "0", NULL, settings_bits, 0},
     /* up to the year 9999 */
     {"TITAN_FAKE_NOW_MS", SETTING_INTEGER, 0, 253402300799999.0, 0, NULL, "ms since 1970", NULL, 0},
+    {"TITAN_TEST_PAUSE_AT", SETTING_CHOICE, 0, 0, 0, "none", NULL, settings_pause_points, 0},
     {"KRAKEN_API_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
     {"OPENAI_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
     {"GROQ_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
@@ -223,6 +232,14 @@ static int settings_read_choice(const setting *s, int *out, char *err, size_t er
 int settings_choice(const char *name, int *out, char *err, size_t errlen)
 {
     return settings_read_choice(settings_find(name, KIND(SETTING_CHOICE)), out, err, errlen);
+}
+
+const char *settings_choice_text(const char *name, int i)
+{
+    const setting *s = settings_find(name, KIND(SETTING_CHOICE));
+    for (int k = 0; s->choices[k]; k++)
+        if (k == i) return s->choices[k];
+    return NULL;
 }
 
 int settings_halted(const char **value)

@@ -23,8 +23,11 @@ int settings_text(const char *name, const char **out, char *err, size_t errlen);
 /* One of a fixed list; *out is its position in the list:
  *   SYSTEM_MODE              0 PAPER, 1 LIVE (any case; empty = PAPER)
  *   TITAN_LOG_LEVEL          0 debug, 1 info, 2 warn, 3 error (blackbox_level order)
- *   TITAN_KRAKEN_LUA_WRITES  0, 1 */
+ *   TITAN_KRAKEN_LUA_WRITES  0, 1
+ *   TITAN_TEST_PAUSE_AT      0 none, then the points of test_pause.h in the order of a cycle */
 int settings_choice(const char *name, int *out, char *err, size_t errlen);
+/* The text of choice i of a choice setting (as settings_choice numbers them), NULL past the end. */
+const char *settings_choice_text(const char *name, int i);
 
 /* Where the store is: *supabase_url when SUPABASE_URL and SUPABASE_KEY are both set, else NULL
  * and *sqlite_path (TITAN_DB or ./titan.db). Half a Supabase configuration or an empty TITAN_DB

@@ -17,7 +17,11 @@ static void signals_on_stop(int sig)
     runtime_stop_current(sig);
 }
 
-void signals_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+void signals_ignore_fatal_io(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
 
 void signals_catch_stop(void)
 {

@@ -5,8 +5,10 @@
 #ifndef TITAN_SIGNALS_H
 #define TITAN_SIGNALS_H
 
-/* SIGPIPE ignored for the whole process (`titan-host ... | head` must not kill it). */
-void signals_ignore_sigpipe(void);
+/* SIGPIPE and SIGXFSZ ignored for the whole process: a console that went away (`titan-host ... |
+ * head`) or a file-size limit (RLIMIT_FSIZE, a full quota) makes a write fail (EPIPE, EFBIG),
+ * which the store and the blackbox report, instead of killing a cycle between a send and its record. */
+void signals_ignore_fatal_io(void);
 /* SIGINT and SIGTERM recorded as a stop request (and passed to runtime_stop_current) until
  * signals_restore. A second signal changes nothing: only SIGKILL can cut a send short. */
 void signals_catch_stop(void);

@@ -70,6 +70,14 @@ store *store_open_sqlite(const char *path, char *err, size_t errlen)
     return store_wrap(ops, impl, STORE_BACKEND_SQLITE, describe, err, errlen);
 }
 
+int store_timeout_ms(void)
+{
+    long long ms = 0;
+    char ignored[256];   /* a malformed value was refused before the command started (settings.c) */
+    settings_integer("TITAN_STORE_TIMEOUT_MS", &ms, ignored, sizeof ignored);
+    return (int)ms;
+}
+
 store *store_open_from_env(char *err, size_t errlen)
 {
     /* half a Supabase configuration, an empty TITAN_DB: refused, never a database somewhere else */
@@ -322,18 +330,24 @@ store_rc store_finish_cycle(store *st, const char *cycle_id, const char *holder,
     return st->ops->finish_cycle(st->impl, cycle_id, holder, status, decision_json, orders_json, error, err, errlen);
 }
 
-store_rc store_resolve_in_doubt(store *st, const char *cycle_id, const char *new_status, const char *orders_json,
-                                const char *note, char *err, size_t errlen)
+store_rc store_resolve_cycle(store *st, const char *cycle_id, const char *from_status, const char *new_status,
+                             const char *orders_json, const char *note, char *err, size_t errlen)
 {
     if (store_check_text(st, "cycle_id", cycle_id, 300, err, errlen) ||
         store_check_json(st, "orders", orders_json, err, errlen))
         return STORE_ERR;
+    if (!from_status ||
+        (strcmp(from_status, STORE_STATUS_IN_DOUBT) != 0 && strcmp(from_status, STORE_STATUS_FAILED) != 0)) {
+        store_errorf(err, errlen, st->describe, "only an in_doubt or failed cycle is resolved, not '%s'",
+                     from_status ? from_status : "(null)");
+        return STORE_ERR;
+    }
     if (!new_status || (strcmp(new_status, STORE_STATUS_DONE) != 0 && strcmp(new_status, STORE_STATUS_FAILED) != 0)) {
-        store_errorf(err, errlen, st->describe, "an in_doubt cycle resolves to done or failed, not '%s'",
+        store_errorf(err, errlen, st->describe, "a cycle resolves to done or failed, not '%s'",
                      new_status ? new_status : "(null)");
         return STORE_ERR;
     }
-    return st->ops->resolve_in_doubt(st->impl, cycle_id, new_status, orders_json, note, err, errlen);
+    return st->ops->resolve_cycle(st->impl, cycle_id, from_status, new_status, orders_json, note, err, errlen);
 }
 
 store_rc store_retry_cycle(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,

@@ -46,6 +46,9 @@ store *store_open_from_env(char *err, size_t errlen);
 store *store_open_sqlite(const char *path, char *err, size_t errlen);
 store *store_open_supabase(const char *url, const char *key, char *err, size_t errlen);
 void store_close(store *st);
+/* How long one store call may wait (TITAN_STORE_TIMEOUT_MS, default 15 s): SQLite's wait for a
+ * lock another connection holds, the deadline of each PostgREST request. */
+int store_timeout_ms(void);
 /* "sqlite ./titan.db" or "supabase https://x.supabase.co" (never the key). Owned by st. */
 const char *store_describe(const store *st);
 store_backend store_backend_of(const store *st);
@@ -105,11 +108,13 @@ store_rc store_update_cycle_orders(store *st, const char *cycle_id, const char *
 store_rc store_finish_cycle(store *st, const char *cycle_id, const char *holder, const char *status,
                             const char *decision_json, const char *orders_json, const char *error, char *err,
                             size_t errlen);
-/* Marks an in_doubt cycle reconciled: new_status done or failed, orders_json (NULL = keep), and
- * `note` appended to error (NULL = keep). STORE_CONFLICT when the row is not in_doubt (someone
- * resolved it already), STORE_NOT_FOUND when absent. */
-store_rc store_resolve_in_doubt(store *st, const char *cycle_id, const char *new_status, const char *orders_json,
-                                const char *note, char *err, size_t errlen);
+/* Marks a finished cycle's orders reconciled, with a compare-and-set on its status: from_status
+ * in_doubt (or failed: a row an older titan-host recorded failed with orders of unknown fate),
+ * new_status done or failed, orders_json (NULL = keep), and `note` appended to error (NULL =
+ * keep). STORE_CONFLICT when the row is no longer from_status (someone resolved it already),
+ * STORE_NOT_FOUND when absent. */
+store_rc store_resolve_cycle(store *st, const char *cycle_id, const char *from_status, const char *new_status,
+                             const char *orders_json, const char *note, char *err, size_t errlen);
 /* Re-opens a cycle recorded `failed` for another attempt (`run --retry`), atomically: a
  * compare-and-set from failed to running for `holder`, started_at now, a fresh lease, and
  * finished_at, decision, orders and error cleared. The caller has checked the record proves

@@ -17,8 +17,8 @@ typedef struct store_ops {
     store_rc (*finish_cycle)(void *impl, const char *cycle_id, const char *holder, const char *status,
                              const char *decision_json, const char *orders_json, const char *error, char *err,
                              size_t errlen);
-    store_rc (*resolve_in_doubt)(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
-                                 const char *note, char *err, size_t errlen);
+    store_rc (*resolve_cycle)(void *impl, const char *cycle_id, const char *from_status, const char *new_status,
+                              const char *orders_json, const char *note, char *err, size_t errlen);
     store_rc (*retry_cycle)(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
                             size_t errlen);
     store_rc (*get_cycle)(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen);

@@ -15,7 +15,6 @@
 #include "store_impl.h"
 #include "version.h"
 
-#define SQ_BUSY_TIMEOUT_MS 15000
 #define SQ_SCHEMA_VERSION 1
 
 typedef struct sq_store {
@@ -285,13 +284,15 @@ static int sq_check_folder(const char *path, char *err, size_t errlen, const cha
 }
 
 /* Runs `sql` retrying while the database is busy beyond the busy handler (journal-mode switches
- * and first-time schema creation by many processes at once). */
+ * and first-time schema creation by many processes at once), within the store's timeout: another
+ * process holding the write lock must not stall a cycle for 50 busy timeouts (12 minutes). */
 static int sq_exec_retry(sq_store *s, const char *sql)
 {
-    int rc = SQLITE_OK;
-    for (int attempt = 0; attempt < 50; attempt++) {
+    int64_t until = clock_monotonic_ms() + store_timeout_ms();
+    int rc;
+    for (;;) {
         rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || clock_monotonic_ms() >= until) break;
         sqlite3_sleep(100);
     }
     return rc;
@@ -325,7 +326,7 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
         return NULL;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(s->db, store_timeout_ms());
     if (sqlite3_db_readonly(s->db, "main") == 1) {
         store_errorf(err, errlen, prefix, "the file is not writable (the lock and the ledger need to write)");
         sq_close(s);
@@ -467,17 +468,17 @@ static store_rc sq_finish_cycle(void *impl, const char *cycle_id, const char *ho
     return sq_update_held(s, stmt, cycle_id, holder, "finish", err, errlen);
 }
 
-static store_rc sq_resolve_in_doubt(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
-                                    const char *note, char *err, size_t errlen)
+static store_rc sq_resolve_cycle(void *impl, const char *cycle_id, const char *from_status, const char *new_status,
+                                 const char *orders_json, const char *note, char *err, size_t errlen)
 {
     sq_store *s = impl;
     if (sq_begin(s, err, errlen) != 0) return STORE_ERR;
     store_cycle row;
     store_rc r = sq_load_cycle(s, cycle_id, &row, err, errlen);
     if (r == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "no cycle %s", cycle_id);
-    if (r == STORE_OK && strcmp(row.status, STORE_STATUS_IN_DOUBT) != 0) {
-        store_errorf(err, errlen, s->prefix, "cycle %s is %s, not in_doubt (resolved already?); nothing changed",
-                     cycle_id, row.status);
+    if (r == STORE_OK && strcmp(row.status, from_status) != 0) {
+        store_errorf(err, errlen, s->prefix, "cycle %s is %s, not %s (resolved already?); nothing changed",
+                     cycle_id, row.status, from_status);
         r = STORE_CONFLICT;
     }
     if (r == STORE_OK) {
@@ -492,8 +493,8 @@ static store_rc sq_resolve_in_doubt(void *impl, const char *cycle_id, const char
             r = STORE_ERR;
         } else if (sq_exec(s, err, errlen, NULL, "cannot resolve the in-doubt cycle",
                            "UPDATE execution_logs SET status = ?, orders = COALESCE(?, orders), "
-                           "error = COALESCE(?, error) WHERE cycle_id = ? AND status = 'in_doubt'",
-                           "ssss", new_status, orders_json, error, cycle_id) != 0) {
+                           "error = COALESCE(?, error) WHERE cycle_id = ? AND status = ?",
+                           "sssss", new_status, orders_json, error, cycle_id, from_status) != 0) {
             r = STORE_ERR;
         }
         free(error);
@@ -1010,7 +1011,7 @@ static const store_ops sq_ops = {
     .renew_lease = sq_renew_lease,
     .update_cycle_orders = sq_update_cycle_orders,
     .finish_cycle = sq_finish_cycle,
-    .resolve_in_doubt = sq_resolve_in_doubt,
+    .resolve_cycle = sq_resolve_cycle,
     .retry_cycle = sq_retry_cycle,
     .get_cycle = sq_get_cycle,
     .list_cycles = sq_list_cycles,

@@ -15,7 +15,6 @@
 #include "strbuf.h"
 #include "version.h"
 
-#define SB_TIMEOUT_MS 15000
 #define SB_ACQUIRE_ROUNDS 4
 
 typedef struct sb_store {
@@ -159,7 +158,7 @@ static long sb_request(sb_store *s, const char *method, const char *path, const 
         .header_count = nh,
         .body = body,
         .body_len = body ? strlen(body) : 0,
-        .timeout_ms = SB_TIMEOUT_MS,
+        .timeout_ms = store_timeout_ms(),
         .retries = is_get ? 2 : 0,
         .idempotent = is_get,
     };
@@ -528,8 +527,8 @@ static store_rc sb_finish_cycle(void *impl, const char *cycle_id, const char *ho
     return r;
 }
 
-static store_rc sb_resolve_in_doubt(void *impl, const char *cycle_id, const char *new_status, const char *orders_json,
-                                    const char *note, char *err, size_t errlen)
+static store_rc sb_resolve_cycle(void *impl, const char *cycle_id, const char *from_status, const char *new_status,
+                                 const char *orders_json, const char *note, char *err, size_t errlen)
 {
     sb_store *s = impl;
     store_cycle row;
@@ -548,12 +547,12 @@ static store_rc sb_resolve_in_doubt(void *impl, const char *cycle_id, const char
     strbuf_puts(&body, "}");
     strbuf_puts(&q, "execution_logs");
     sb_filter(&q, "cycle_id", "eq", cycle_id);
-    sb_filter(&q, "status", "eq", STORE_STATUS_IN_DOUBT);
+    sb_filter(&q, "status", "eq", from_status);
     long changed = sb_changed_rows(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), NULL, err, errlen);
     r = changed < 0 ? STORE_ERR : changed == 1 ? STORE_OK : STORE_CONFLICT;
     if (r == STORE_CONFLICT)
-        store_errorf(err, errlen, s->prefix, "cycle %s is not in_doubt (status %s; resolved already?); nothing changed",
-                     cycle_id, row.status);
+        store_errorf(err, errlen, s->prefix, "cycle %s is not %s (status %s; resolved already?); nothing changed",
+                     cycle_id, from_status, row.status);
     store_cycle_free(&row);
     strbuf_free(&body), strbuf_free(&q), strbuf_free(&error);
     return r;
@@ -1040,7 +1039,7 @@ static const store_ops sb_ops = {
     .renew_lease = sb_renew_lease,
     .update_cycle_orders = sb_update_cycle_orders,
     .finish_cycle = sb_finish_cycle,
-    .resolve_in_doubt = sb_resolve_in_doubt,
+    .resolve_cycle = sb_resolve_cycle,
     .retry_cycle = sb_retry_cycle,
     .get_cycle = sb_get_cycle,
     .list_cycles = sb_list_cycles,

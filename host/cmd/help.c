@@ -17,6 +17,8 @@ static const char help_environment[] =
     "                      paper broker: starting cash (10000), taker fee (40 bps), slippage (5 bps)\n"
     "  TITAN_LEASE_S       cycle lock lease in seconds (default 600)\n"
     "  TITAN_CAPSULE_DAYS  days the store keeps each cycle's capsule for `replay` (default 30; 0 = none)\n"
+    "  TITAN_KRAKEN_TIMEOUT_MS  deadline of each Kraken call, ms (default and at most 15000)\n"
+    "  TITAN_STORE_TIMEOUT_MS   SQLite lock wait and PostgREST request deadline, ms (default 15000)\n"
     "  TITAN_KRAKEN_LUA_WRITES  1 = `script` tools may place/cancel orders from Lua (never strategies)\n"
     "  KRAKEN_API_URL, OPENAI_BASE_URL, GROQ_BASE_URL, GEMINI_BASE_URL   endpoint overrides (tests)\n"
     "  TITAN_BLACKBOX      flight-recorder file (default ./blackbox.log)\n"
@@ -26,6 +28,7 @@ static const char help_environment[] =
     "  TITAN_LOG_LEVEL     lowest level echoed on stderr: debug|info|warn|error (default info)\n"
     "  TITAN_HOME          folder holding strategies/lib (default: found next to the binary)\n"
     "  TITAN_FAKE_NOW_MS   pins the clock (tests and replays only)\n"
+    "  TITAN_TEST_PAUSE_AT (tests only) run waits at that step boundary for SIGTERM, SIGINT or SIGUSR1\n"
     "  a malformed or absurd value of any of these: exit 2 naming it, nothing done (numbers: plain decimals)\n"
     "  secret variables, never visible to Lua and redacted from all output:\n"
     "  KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY\n";

@@ -46,4 +46,5 @@ const command cmd_run_command = {
     "  1  the cycle failed (recorded; no order left unrecorded): strategy error, Kraken or store unreachable,\n"
     "     a refused order, stopped by SIGINT/SIGTERM\n"
     "  2  usage or configuration error, or --retry refused (nothing was done)\n"
-    "  3  orders in doubt: an order may have reached Kraken unconfirmed; the next run reconciles first\n"};
+    "  3  orders in doubt: an order may have reached Kraken unconfirmed, or the record of a cycle that sent\n"
+    "     could not be written; the next run reconciles first\n"};

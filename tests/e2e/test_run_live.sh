@@ -105,8 +105,8 @@ r_eq "AddOrder refused: the row is failed, so monitoring sees it" "$(r_status "$
 r_eq "AddOrder refused: no lookup" "$(r_kmethods "$from" | grep -c 'ClosedOrders')" 0
 
 # ---- 4. timeout after send, the order booked: looked up, found, recorded, never resent -----------------
-# (the fake answers after 17 s; the host's AddOrder timeout is 15 s — TITAN_KRAKEN_TIMEOUT_MS, if the
-# host ever reads such a knob, shortens the wait without changing what is tested)
+# (the fake answers after 17 s, past the 15 s default; TITAN_KRAKEN_TIMEOUT_MS=2000 has the host give up
+# after 2 s, which changes nothing that is tested)
 r_kctl "$PASS_VALIDATE"; r_kctl '{"method": "AddOrder", "kind": "stall", "seconds": 17, "after_record": true}'
 S6=$(r_slot_iso 6); CID6="live_rt@$S6"; CL6=$(r_cl_ord_id "$CID6" 1)
 from=$(r_kcalls); t0=$SECONDS

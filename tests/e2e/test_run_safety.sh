@@ -237,6 +237,44 @@ t_rc "non-string Kraken error: exit 1" 1
 t_nogrep "non-string Kraken error: no table address" "table: 0x" "$T_OUT" "$T_ERR" "$TITAN_BLACKBOX"
 r_contains "non-string Kraken error: shown as JSON" "$(r_sql "select error from execution_logs where cycle_id='buy_sf@$(r_slot_iso 52)'")" '{"code":7}'
 
+# ---- a failed row with orders of unknown fate (written by an older titan-host) --------------------------
+# Before #13 an odd answer after AddOrder left the row failed with the order "sending" although Kraken
+# had booked it. Such a row is reconciled like an in_doubt one before anything trades; it stays failed.
+cid="buy_sf@$(r_slot_iso 55)"; cl=$(r_cl_ord_id "$cid" 1)
+TITAN_FAKE_NOW_MS=$(r_now 55) r_run run "$BUY"
+t_rc "old failed row: setup run (exit 0)" 0
+tx=$(r_ktxid "$cl")
+r_sql "update execution_logs set status='failed', host_version='0.0.9', error='internal error: attempt to index a nil value',
+         orders='[{\"index\":1,\"cl_ord_id\":\"$cl\",\"state\":\"sending\"}]' where cycle_id='$cid'"
+cid2="buy_sf@$(r_slot_iso 56)"; cl2=$(r_cl_ord_id "$cid2" 1)
+r_sql "insert into execution_logs (cycle_id, strategy, mode, status, holder, started_at, lease_until, finished_at, orders, error, host_version)
+       values ('$cid2', 'buy_sf', 'LIVE', 'failed', 'old-runner:1', '$(r_iso $((R_DAY0 + 56 * 900000)))',
+               '$(r_iso $((R_DAY0 + 56 * 900000 + 1000)))', '$(r_iso $((R_DAY0 + 56 * 900000 + 1000)))',
+               '[{\"index\":1,\"cl_ord_id\":\"$cl2\",\"state\":\"in_doubt\"}]', 'internal error', '0.0.9')"
+r_kctl '{"method": "OpenOrders", "kind": "error", "error": "EService:Unavailable", "times": -1}'
+from=$(r_kcalls)
+TITAN_FAKE_NOW_MS=$(r_now 57) r_run run "$BUY"
+t_rc "old failed rows, lookup failing: exit 3" 3
+r_eq "old failed rows, lookup failing: no AddOrder" "$(r_kmethods "$from" | grep -c AddOrder)" 0
+r_eq "old failed rows, lookup failing: no market read" "$(r_kmethods "$from" | grep -c Ticker)" 0
+r_contains "old failed rows, lookup failing: the row says why" "$(r_sql "select error from execution_logs where cycle_id='buy_sf@$(r_slot_iso 57)'")" "older titan-host"
+r_kctl '{"clear_faults": true}'
+from=$(r_kcalls)
+TITAN_FAKE_NOW_MS=$(r_now 58) r_run run "$BUY"
+t_rc "old failed rows: reconciled, then trades (exit 0)" 0
+first=$(r_kmethods "$from" | cut -d' ' -f1-4)
+r_contains "old failed rows: the booked order is looked up first" "$first" "OpenOrders(cl_ord_id=$cl)"
+r_contains "old failed rows: and the other one" "$first" "OpenOrders(cl_ord_id=$cl2)"
+r_eq "old failed row: stays failed" "$(r_status "$cid")" failed
+r_eq "old failed row: the booked order has Kraken's txid" "$(r_json_get "$cid" orders 'd[0].get("txid")')" "$tx"
+r_eq "old failed row: and Kraken's state" "$(s_state "$cid" 0)" closed
+r_contains "old failed row: the note says how" "$(r_sql "select error from execution_logs where cycle_id='$cid'")" "older titan-host"
+r_eq "old failed row never booked: not placed" "$(s_state "$cid2" 0)" not_placed
+r_eq "old failed rows: no order sent twice" "$(r_kreal_addorders "$cl")" 1
+r_eq "old failed rows: then it trades" "$(r_status "buy_sf@$(r_slot_iso 58)")" done
+TITAN_FAKE_NOW_MS=$(r_now 59) r_run run "$BUY"
+r_eq "old failed rows: looked up once, not every run" "$(r_kmethods "$from" | grep -o "cl_ord_id=$cl)" | wc -l)" 2
+
 # ---- run --retry ----------------------------------------------------------------------------------------
 export SYSTEM_MODE=PAPER
 FLAKY=$(r_strategy flaky_sf 'if os.getenv("E2E_FAIL") == "1" then error("flaky on purpose") end

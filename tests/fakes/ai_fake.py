@@ -20,6 +20,9 @@ Control (tests only):
                   "action": "buy", "confidence": 0.8, "retry_after": "1", "times": N,
                   "expect_model": "name"}
        (times: the mode applies to the next N requests, then "ok")
+       modes besides the provider's answers: "wrong_shape" (HTTP 200, JSON that is not the API's
+       answer shape) and "cut_body" (a body shorter than its Content-Length, then the connection
+       closes: a truncated answer)
   GET  /v1/models, /openai/v1/models, /v1beta/models   model lists (key checked; 401 / Gemini's 400)
   GET  /_stats   {"requests": {...}, "bad_shape": [...], "bad_key": N, "paths": [...]}
   POST /_reset
@@ -343,8 +346,28 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(400, {"error": {"message": "fake: " + "; ".join(problems),
                                          "type": "invalid_request_error", "param": None, "code": "fake_bad_shape"}})
 
+    def answer_broken(self, provider, mode):
+        """An answer broken at the HTTP level, the same for every provider, or None for another mode."""
+        if mode == "wrong_shape":  # JSON, but no choices/candidates where the client looks
+            shape = {"candidates": {"text": "buy"}} if provider == "gemini" else {"choices": {"message": "buy"}}
+            self.send(200, shape)
+            return True
+        if mode == "cut_body":
+            data = json.dumps({"id": "chatcmpl-cut", "choices": [{"message": {"content": "x" * 200}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return True
+        return None
+
     def answer_chat(self, provider, body, s):
         mode = s["mode"]
+        if self.answer_broken(provider, mode) is not None:
+            return
         def err(status, message, code, typ="invalid_request_error", headers=None, extra=None):
             e = {"message": message, "type": typ, "param": None, "code": code}
             e.update(extra or {})
@@ -394,6 +417,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer_gemini(self, s, model, body):
         mode = s["mode"]
+        if self.answer_broken("gemini", mode) is not None:
+            return
         usage = {"promptTokenCount": 100, "candidatesTokenCount": 20, "totalTokenCount": 120}
         budget = ((body.get("generationConfig") or {}).get("thinkingConfig") or {}).get("thinkingBudget")
         if model in GEMINI_THINKING and not (budget == 0 and model != "gemini-2.5-pro"):

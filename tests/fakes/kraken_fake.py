@@ -48,6 +48,7 @@ Control API (for tests, JSON bodies):
   POST /__control {"rate_limit": {"calls": N, "seconds": S, "answer": "eapi"|"too_many"|"429"}}
       public calls beyond N in any S seconds are answered EAPI:Rate limit exceeded, EGeneral:Too many
       requests, or HTTP 429 with no envelope (counted in /__calls as such); {"rate_limit": null} lifts it
+  POST /__control {"clear_faults": true}     forget the queued faults only (orders and calls stay)
   POST /__control {"balances": {"ZUSD": "100.0", ...}}     replace the balances
   POST /__control {"last_nonce": 1900000000000}   the key's last nonce (as if another client used it)
   POST /__control {"fill": {"trades": [{"price": "105000.5", "ratio": "0.5"}, ...], "fee_bps": "26",
@@ -153,6 +154,10 @@ class State:
         """The Trades series, sorted by time, each row with its time in nanoseconds beside it."""
         self.trades = sorted(((trade_ns(r), r) for r in rows), key=lambda item: item[0])
         self.trades_ns = [ns for ns, _ in self.trades]
+
+    def clear_faults(self):
+        """The faults only: what was booked and called stays, so a test can check the next run."""
+        self.faults = []
 
 
 def load_data(dirs):
@@ -296,6 +301,8 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if cmd.get("reset"):
                     st.reset()
+                if cmd.get("clear_faults"):
+                    st.clear_faults()
                 if "balances" in cmd:
                     st.balances = dict(cmd["balances"])
                 if "trades" in cmd:

@@ -19,7 +19,9 @@ Faults for tests: when --fault-file exists, its content decides the answer to ev
   "malformed"                   -> 200 with a body that is not JSON
   "badrows"                     -> 200 with a JSON array whose row lacks every expected column
   "html500"                     -> 500 with an HTML body
-  "hang"                        -> no answer for 30 s
+  "hang"                        -> no answer for 30 s (the request is not carried out)
+  "slow:MS"                     -> the request is carried out, then the answer waits MS ms (a
+                                   client that gave up meanwhile does not know its write happened)
 Keys come from the environment (FAKE_SUPABASE_KEYS, comma-separated), never the command line.
 Uses python3's stdlib plus psycopg2 (python3-psycopg2).
 """
@@ -397,6 +399,16 @@ class Handler(BaseHTTPRequestHandler):
         self.record(int(what) if what.isdigit() else 200)
         return True
 
+    def slow_answer(self):
+        """The "slow:MS" fault: called once the request was carried out, before its answer."""
+        path = self.server.cfg["fault_file"]
+        if not path or not os.path.exists(path):
+            return
+        with open(path) as f:
+            what = f.read().strip()
+        if what.startswith("slow:") and what[5:].isdigit():
+            time.sleep(int(what[5:]) / 1000.0)
+
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -448,6 +460,7 @@ class Handler(BaseHTTPRequestHandler):
             status = pg_status(e.pgcode, d.message_primary or "")
             out = json.dumps({"code": e.pgcode, "message": d.message_primary or str(e).strip(),
                               "details": d.message_detail, "hint": d.message_hint})
+        self.slow_answer()
         self.record(status)
         self.send(status, out, headers=headers if status < 300 else [])
 

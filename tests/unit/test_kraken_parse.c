@@ -93,6 +93,26 @@ static void test_placed(void)
     }
 }
 
+/* validate=true: the answer must show Kraken checked the order (a descr object), else it fails */
+static void test_validated(void)
+{
+    kraken_placed p;
+    kraken_answer a;
+    const char *good = "{\"error\":[],\"result\":{\"descr\":{\"order\":\"buy 1 XBTUSD @ market\"}}}";
+    CHECK_INT(kraken_parse_validated(good, strlen(good), &p, &a), 0);
+    CHECK_STR(p.description, "buy 1 XBTUSD @ market");
+    CHECK_STR(p.txid, "");
+    kraken_answer_free(&a);
+    static const char *const odd[] = {
+        "{\"error\":[],\"result\":5}", "{\"error\":[],\"result\":{}}", "{\"error\":[]}",
+        "{\"error\":[],\"result\":{\"descr\":\"buy\"}}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        CHECK_MSG(kraken_parse_validated(odd[i], strlen(odd[i]), &p, &a) == -1, odd[i]);
+        kraken_answer_free(&a);
+    }
+}
+
 static void test_orders(void)
 {
     kraken_orders o;
@@ -121,6 +141,7 @@ static void test_orders(void)
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":5}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":5}}}}",
+        "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"\"}}}}",   /* found by fuzz_kraken_parse */
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"cl_ord_id\":3}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"vol\":\"abc\"}}}}",
         "{\"error\":[],\"result\":{\"open\":{\"OT1\":{\"status\":\"open\",\"descr\":5}}}}",
@@ -237,6 +258,13 @@ static void test_ticker_and_pair(void)
         CHECK_MSG(kraken_parse_ticker(odd[i], strlen(odd[i]), "XBTUSD", &t, &a) == -1, odd[i]);
         kraken_answer_free(&a);
     }
+    /* an entry without altname or wsname is not named "" (found by fuzz_kraken_parse) */
+    const char *two = "{\"error\":[],\"result\":{\"X\":{\"a\":[\"1\"],\"b\":[\"1\"],\"c\":[\"1\"]},\"Y\":{\"a\":[\"1\"]}}}";
+    CHECK_INT(kraken_parse_ticker(two, strlen(two), "", &t, &a), -1);
+    kraken_answer_free(&a);
+    const char *last = "{\"error\":[],\"result\":{\"last\":{\"a\":[\"1\"],\"b\":[\"1\"],\"c\":[\"1\"]}}}";
+    CHECK_INT(kraken_parse_ticker(last, strlen(last), "last", &t, &a), -1);   /* OHLC's `last` is no pair */
+    kraken_answer_free(&a);
     kraken_pair_info p;
     const char *pair = "{\"error\":[],\"result\":{\"XETHZUSD\":{\"altname\":\"ETHUSD\",\"base\":\"XETH\",\"quote\":\"ZUSD\","
                        "\"pair_decimals\":2,\"lot_decimals\":\"8\",\"ordermin\":\"0.01\"},\"XXBTZUSD\":{\"altname\":\"XBTUSD\","
@@ -276,6 +304,9 @@ static void test_ohlc(void)
         "{\"error\":[],\"result\":{\"X\":[[120,\"1\",\"2\",\"0.5\",\"1.5\",\"1.2\",\"3\",4],[60,\"1\",\"2\",\"0.5\",\"1.5\",\"1.2\",\"3\",4]]}}",
         "{\"error\":[],\"result\":{\"X\":{\"1\":[60]}}}",
         "{\"error\":[],\"result\":{\"X\":5}}",
+        /* open or close outside low..high (found by fuzz_kraken_parse) */
+        "{\"error\":[],\"result\":{\"X\":[[60,\"1\",\"2\",\"1.1\",\"1.5\",\"1.2\",\"3\",4],[120,\"1\",\"2\",\"0.5\",\"1.5\",\"1.2\",\"3\",4]]}}",
+        "{\"error\":[],\"result\":{\"X\":[[60,\"1\",\"1.4\",\"0.5\",\"1.5\",\"1.2\",\"3\",4],[120,\"1\",\"2\",\"0.5\",\"1.5\",\"1.2\",\"3\",4]]}}",
     };
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         CHECK_MSG(kraken_parse_ohlc(odd[i], strlen(odd[i]), "X", 0, &c, &a) == -1 && !c.items, odd[i]);
@@ -287,6 +318,7 @@ int main(void)
 {
     test_envelope();
     test_placed();
+    test_validated();
     test_orders();
     test_trades();
     test_balance();

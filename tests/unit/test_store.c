@@ -325,7 +325,9 @@ static void test_misuse(store *st)
     CHECK(strstr(err, "control character") != NULL);
     CHECK_INT(store_finish_cycle(st, "c", "h", "weird", NULL, NULL, NULL, err, sizeof err), STORE_ERR);
     CHECK_INT(store_finish_cycle(st, "c", "h", "done", "{", NULL, NULL, err, sizeof err), STORE_ERR);
-    CHECK_INT(store_resolve_in_doubt(st, "c", "skipped", NULL, NULL, err, sizeof err), STORE_ERR);
+    CHECK_INT(store_resolve_cycle(st, "c", "in_doubt", "skipped", NULL, NULL, err, sizeof err), STORE_ERR);
+    CHECK_INT(store_resolve_cycle(st, "c", "running", "done", NULL, NULL, err, sizeof err), STORE_ERR);
+    CHECK(strstr(err, "in_doubt or failed") != NULL);
     store_fill f = {.cycle_id = "c", .ts_ms = 1, .pair = "XBTUSD", .side = "buy", .order_type = "market",
                     .volume = -1, .price = 1, .cost = 1, .fee = 0, .base_asset = "XBT", .quote_asset = "USD"};
     CHECK_INT(store_paper_apply_fill(st, "s", &f, NULL, err, sizeof err), STORE_ERR);
