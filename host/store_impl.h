@@ -43,6 +43,9 @@ typedef struct store_ops {
     store_rc (*lock_acquire)(void *impl, const char *name, const char *holder, int ttl_s, char *current_holder,
                              size_t current_holder_len, char *err, size_t errlen);
     store_rc (*lock_release)(void *impl, const char *name, const char *holder, char *err, size_t errlen);
+    store_rc (*notify_claim)(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                             const char *event, char *err, size_t errlen);
+    store_rc (*notify_record)(void *impl, const char *key, const char *result_json, char *err, size_t errlen);
 } store_ops;
 
 /* Wraps an opened backend into a store (takes impl; on failure closes it and returns NULL). */

@@ -82,6 +82,17 @@ static const char sq_schema[] =
     " acquired_at TEXT NOT NULL,"
     " lease_until TEXT NOT NULL);";
 
+/* Kept apart from sq_schema so that tables added by other features merge without touching it. */
+static const char sq_schema_notifications[] =
+    "CREATE TABLE IF NOT EXISTS notifications ("
+    " key TEXT PRIMARY KEY,"
+    " strategy TEXT NOT NULL,"
+    " cycle_id TEXT,"
+    " event TEXT NOT NULL,"
+    " claimed_at TEXT NOT NULL,"
+    " result TEXT CHECK (result IS NULL OR json_valid(result)),"
+    " finished_at TEXT);";
+
 #define SQ_CYCLE_COLUMNS                                                                                    \
     "cycle_id, strategy, mode, status, holder, started_at, lease_until, finished_at, decision, orders, error, " \
     "host_version"
@@ -333,6 +344,7 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
         return NULL;
     }
     rc = sqlite3_exec(s->db, sq_schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, sq_schema_notifications, NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sq_fail(s, err, errlen, "cannot create the tables");
@@ -909,6 +921,36 @@ static store_rc sq_lock_release(void *impl, const char *name, const char *holder
     return STORE_OK;
 }
 
+/* ---- notifications ---- */
+
+static store_rc sq_notify_claim(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                                const char *event, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    int constraint = 0;
+    if (sq_exec(s, err, errlen, &constraint, "cannot write notifications",
+                "INSERT INTO notifications (key, strategy, cycle_id, event, claimed_at) VALUES (?, ?, ?, ?, ?)",
+                "sssst", key, strategy, cycle_id, event, clock_now_ms()) == 0)
+        return STORE_OK;
+    if (!constraint) return STORE_ERR;
+    store_errorf(err, errlen, s->prefix, "notification %s was claimed before", key);
+    return STORE_CONFLICT;
+}
+
+static store_rc sq_notify_record(void *impl, const char *key, const char *result_json, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    if (sq_exec(s, err, errlen, NULL, "cannot write notifications",
+                "UPDATE notifications SET result = ?, finished_at = ? WHERE key = ?", "sts", result_json,
+                clock_now_ms(), key) != 0)
+        return STORE_ERR;
+    if (sqlite3_changes(s->db) == 0) {
+        store_errorf(err, errlen, s->prefix, "no notification %s", key);
+        return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
 static const store_ops sq_ops = {
     .close = sq_close,
     .acquire_cycle = sq_acquire_cycle,
@@ -930,4 +972,6 @@ static const store_ops sq_ops = {
     .control_set = sq_control_set,
     .lock_acquire = sq_lock_acquire,
     .lock_release = sq_lock_release,
+    .notify_claim = sq_notify_claim,
+    .notify_record = sq_notify_record,
 };

@@ -1101,6 +1101,59 @@ static store_rc sb_lock_release(void *impl, const char *name, const char *holder
     return rc;
 }
 
+/* ---- notifications ---- */
+
+static store_rc sb_notify_claim(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                                const char *event, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf body = {0};
+    strbuf_puts(&body, "{");
+    sb_json_str(&body, "key", key);
+    sb_json_str(&body, "strategy", strategy);
+    sb_json_str(&body, "cycle_id", cycle_id);
+    sb_json_str(&body, "event", event);
+    sb_json_time(&body, "claimed_at", clock_now_ms());
+    strbuf_puts(&body, "}");
+    sb_reply r;
+    long status = sb_request(s, "POST", "notifications", "return=minimal", strbuf_cstr(&body), &r, err, errlen);
+    strbuf_free(&body);
+    store_rc rc = status >= 200 && status < 300 ? STORE_OK : STORE_ERR;
+    if (status == 409 && strcmp(r.code, "23505") == 0) {
+        store_errorf(err, errlen, s->prefix, "notification %s was claimed before", key);
+        rc = STORE_CONFLICT;
+    }
+    sb_reply_free(&r);
+    return rc;
+}
+
+static store_rc sb_notify_record(void *impl, const char *key, const char *result_json, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf q = {0}, body = {0};
+    strbuf_puts(&q, "notifications");
+    sb_filter(&q, "key", "eq", key);
+    sb_param(&q, "select", "key");
+    strbuf_puts(&body, "{");
+    sb_json_raw(&body, "result", result_json);
+    sb_json_time(&body, "finished_at", clock_now_ms());
+    strbuf_puts(&body, "}");
+    sb_reply r;
+    store_rc rc = STORE_ERR;
+    if (sb_call(s, "PATCH", strbuf_cstr(&q), "return=representation", strbuf_cstr(&body), &r, err, errlen) == 0) {
+        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
+            size_t pos = 0, vlen;
+            const char *v;
+            rc = store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1 ? STORE_OK : STORE_NOT_FOUND;
+            if (rc == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "no notification %s", key);
+        }
+        sb_reply_free(&r);
+    }
+    strbuf_free(&q);
+    strbuf_free(&body);
+    return rc;
+}
+
 static const store_ops sb_ops = {
     .close = sb_close,
     .acquire_cycle = sb_acquire_cycle,
@@ -1122,4 +1175,6 @@ static const store_ops sb_ops = {
     .control_set = sb_control_set,
     .lock_acquire = sb_lock_acquire,
     .lock_release = sb_lock_release,
+    .notify_claim = sb_notify_claim,
+    .notify_record = sb_notify_record,
 };

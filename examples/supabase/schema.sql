@@ -154,3 +154,32 @@ begin
   end if;
 end
 $$;
+
+-- Notifications (issue 14): one row per message key, inserted before the message goes out, so a
+-- rerun of the same slot sends nothing twice (the insert conflicts with 23505). Migration: a store
+-- created before this table existed needs this file applied again (safe: everything above is
+-- "if not exists" / "or replace"); until then titan-host still sends, without that guard, and its
+-- blackbox says "notify.unguarded".
+create table if not exists public.notifications (
+  key         text primary key,
+  strategy    text not null,
+  cycle_id    text,
+  event       text not null,
+  claimed_at  timestamptz not null default now(),
+  result      jsonb,
+  finished_at timestamptz
+);
+alter table public.notifications enable row level security;
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'anon') then
+    execute 'revoke all on table public.notifications from anon';
+  end if;
+  if exists (select 1 from pg_roles where rolname = 'authenticated') then
+    execute 'revoke all on table public.notifications from authenticated';
+  end if;
+  if exists (select 1 from pg_roles where rolname = 'service_role') then
+    execute 'grant all on table public.notifications to service_role';
+  end if;
+end
+$$;
