@@ -27,6 +27,7 @@
 #include "kraken.h"
 #include "kraken_lua.h"
 #include "live.h"
+#include "notify.h"
 #include "orders.h"
 #include "paper.h"
 #include "recovery.h"
@@ -825,11 +826,13 @@ static void cycle_book_live_fill(cycle *c, order_side side, order_record *o)
     if (side == SIDE_BUY) {
         c->basis += cost + fee;
         c->position += vol;
+        c->cash -= cost + fee;                         /* the record's book is the one after the fills */
     } else {
         double released = c->position > 0 ? c->basis * fmin(vol / c->position, 1.0) : 0;
         realized = cost - fee - released;
         c->basis = fmax(0, c->basis - released);
         c->position = fmax(0, c->position - vol);
+        c->cash += cost - fee;
     }
     o->realized_pnl = realized;
     cycle_state_set_number(c, cycle_basis_key(c), c->position > 1e-12 ? c->basis : 0);
@@ -1150,6 +1153,12 @@ int cycle_run(const cycle_options *opt)
         cycle_finish(&c, STORE_STATUS_FAILED, EXIT_FAILED);
         cycle_record(&c);
     }
+    /* after the record, whatever ended the cycle; a SIGTERM still lets it out (bounded) */
+    notify_after_cycle(&(notify_cycle){
+        .st = c.st, .cycle_id = c.cycle_id, .strategy = c.strategy, .mode = cycle_mode_name(c.mode), .pair = c.pair,
+        .status = c.status, .error = c.error.len ? strbuf_cstr(&c.error) : NULL, .exit_code = c.exit_code,
+        .dry_run = opt->dry_run, .orders = &c.orders, .intents = c.intents, .n_intents = c.n_intents,
+        .decision_json = c.strategy_decision});
     signals_restore();
     int code = c.exit_code;
     store_set_active(NULL);
