@@ -826,13 +826,11 @@ static void cycle_book_live_fill(cycle *c, order_side side, order_record *o)
     if (side == SIDE_BUY) {
         c->basis += cost + fee;
         c->position += vol;
-        c->cash -= cost + fee;                         /* the record's book is the one after the fills */
     } else {
         double released = c->position > 0 ? c->basis * fmin(vol / c->position, 1.0) : 0;
         realized = cost - fee - released;
         c->basis = fmax(0, c->basis - released);
         c->position = fmax(0, c->position - vol);
-        c->cash += cost - fee;
     }
     o->realized_pnl = realized;
     cycle_state_set_number(c, cycle_basis_key(c), c->position > 1e-12 ? c->basis : 0);

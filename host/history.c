@@ -134,7 +134,7 @@ static int history_add_fill(history *h, size_t *cap, const history_fill *f)
     return 0;
 }
 
-/* One row into a cycle summary; LIVE orders that executed become fills. */
+/* One row into a cycle summary; LIVE orders that executed become fills (fill_cap NULL: not). */
 static int history_read_row(history *h, const store_cycle *row, history_cycle *c, size_t *fill_cap)
 {
     history_decision d;
@@ -155,15 +155,19 @@ static int history_read_row(history *h, const store_cycle *row, history_cycle *c
         c->unknown_orders = 1;                           /* unreadable: nothing proves their fate */
         return 0;
     }
-    int rc = 0;
+    int rc = 0, live = strcmp(c->mode, "LIVE") == 0;
     for (size_t k = 0; k < orders.n; k++) {
         const order_record *o = &orders.items[k];
         c->unknown_orders += order_fate_unknown(o);
         if (!order_executed(o)) continue;
         c->fills++;
-        if (strcmp(c->mode, "LIVE") != 0) continue;      /* PAPER fills come from the ledger */
+        /* a LIVE record keeps the cash Kraken reported before the orders (and the position
+         * after them): its fills move the cash to where they left it */
+        double fee = isfinite(o->fee) ? o->fee : 0;
+        if (live && isfinite(o->cost)) c->cash += strcmp(o->side, "buy") == 0 ? -(o->cost + fee) : o->cost - fee;
+        if (!fill_cap || !live) continue;                /* PAPER fills come from the ledger */
         history_fill f = {.t_ms = history_cycle_time(row), .volume = o->vol_exec, .price = o->avg_price,
-                          .cost = o->cost, .fee = isfinite(o->fee) ? o->fee : 0,
+                          .cost = o->cost, .fee = fee,
                           .realized_pnl = isfinite(o->realized_pnl) ? o->realized_pnl : 0};
         snprintf(f.cycle_id, sizeof f.cycle_id, "%s", row->cycle_id);
         snprintf(f.side, sizeof f.side, "%s", o->side);
@@ -316,6 +320,24 @@ static void history_figures(store *st, history *h, int64_t now_ms)
     h->ai_spend_today_usd = isfinite(spent) ? spent : history_ai_spend(h, clock_slot_ms(now_ms, 1440), now_ms + 1);
 }
 
+#define HISTORY_MAX_IN_DOUBT 100
+
+static int history_read_in_doubt(store *st, history *h, char *err, size_t errlen)
+{
+    store_cycle *rows = NULL;
+    size_t n = 0;
+    if (store_list_cycles(st, HISTORY_MAX_IN_DOUBT, h->strategy, STORE_STATUS_IN_DOUBT, &rows, &n, err, errlen) !=
+        STORE_OK)
+        return -1;
+    h->in_doubt = calloc(n ? n : 1, sizeof *h->in_doubt);
+    for (size_t i = 0; h->in_doubt && i < n; i++) history_read_row(h, &rows[i], &h->in_doubt[i], NULL);
+    if (h->in_doubt) h->n_in_doubt = n;
+    store_cycles_free(rows, n);
+    if (h->in_doubt) return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
 int history_load(store *st, const char *strategy, int64_t now_ms, history *h, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
@@ -343,7 +365,7 @@ int history_load(store *st, const char *strategy, int64_t now_ms, history *h, ch
                                                   .position = c->position, .price = c->price};
     }
     if (!h->mode[0]) snprintf(h->mode, sizeof h->mode, "PAPER");
-    if (history_read_book(st, h, &fill_cap, err, errlen) != STORE_OK) {
+    if (history_read_in_doubt(st, h, err, errlen) != 0 || history_read_book(st, h, &fill_cap, err, errlen) != STORE_OK) {
         history_free(h);
         return -1;
     }
@@ -355,6 +377,7 @@ int history_load(store *st, const char *strategy, int64_t now_ms, history *h, ch
 void history_free(history *h)
 {
     free(h->cycles);
+    free(h->in_doubt);
     free(h->points);
     free(h->fills);
     memset(h, 0, sizeof *h);
@@ -365,6 +388,11 @@ double history_equity_before(const history *h, int64_t t_ms)
     double e = h->initial_equity;
     for (size_t i = 0; i < h->npoints && h->points[i].t_ms < t_ms; i++) e = h->points[i].equity;
     return e;
+}
+
+double history_change_since(const history *h, int64_t t_ms)
+{
+    return h->equity - (t_ms ? history_equity_before(h, t_ms) : h->initial_equity);
 }
 
 double history_ai_spend(const history *h, int64_t from_ms, int64_t to_ms)

@@ -42,6 +42,8 @@ typedef struct history {
     char strategy[200], mode[8], pair[40], quote[32];
     history_cycle *cycles;               /* most recent first, at most HISTORY_MAX_CYCLES */
     size_t ncycles;
+    history_cycle *in_doubt;             /* cycles recorded in_doubt, not yet reconciled (newest first) */
+    size_t n_in_doubt;
     history_point *points;               /* oldest first: the cycles that recorded a portfolio */
     size_t npoints;
     history_fill *fills;                 /* oldest first */
@@ -61,6 +63,8 @@ int history_load(store *st, const char *strategy, int64_t now_ms, history *h, ch
 void history_free(history *h);
 /* Equity just before t_ms: the latest point before it, else the initial equity (NaN when unknown). */
 double history_equity_before(const history *h, int64_t t_ms);
+/* Equity now minus equity just before t_ms (t_ms 0: minus the initial equity); NaN when unknown. */
+double history_change_since(const history *h, int64_t t_ms);
 /* AI spend recorded by the cycles started in [from_ms, to_ms). */
 double history_ai_spend(const history *h, int64_t from_ms, int64_t to_ms);
 /* The strategies with cycles in the store, most recently active first (at most `max`), as one

@@ -18,6 +18,7 @@
 #include "history.h"
 #include "http.h"
 #include "jsondoc.h"
+#include "numfmt.h"
 #include "secrets.h"
 #include "settings.h"
 #include "store.h"
@@ -99,23 +100,6 @@ static int notify_read_config(notify_config *cfg)
 
 /* ---- text ------------------------------------------------------------------------------------- */
 
-/* 12345.678 -> "12,345.68": quote amounts read at a glance. */
-static const char *notify_amount(char *out, size_t size, double v, int decimals, int sign)
-{
-    if (!isfinite(v)) return snprintf(out, size, "n/a"), out;
-    char digits[64];
-    snprintf(digits, sizeof digits, "%.*f", decimals, fabs(v));
-    size_t int_len = strcspn(digits, "."), o = 0;
-    if (v < 0 && strspn(digits, "0.") != strlen(digits)) out[o++] = '-';
-    else if (sign) out[o++] = '+';
-    for (size_t i = 0; digits[i] && o + 2 < size; i++) {
-        if (i > 0 && i < int_len && (int_len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* The cycle's line under every message: its id and when, in UTC. */
 static void notify_footer(strbuf *t, const char *cycle_id, int64_t now)
 {
@@ -142,15 +126,15 @@ static void notify_fill_message(const notify_cycle *c, notify_message *m, int fi
         const char *side = strcmp(o->side, "sell") == 0 ? "SELL" : "BUY";
         if (fills == 1)
             strbuf_printf(t, "%s %.8g %s @ %s — %s (%s)\n", side, o->vol_exec, c->pair,
-                          notify_amount(a, sizeof a, o->avg_price, 2, 0), c->strategy, c->mode);
+                          numfmt_amount(a, sizeof a, o->avg_price, 2, 0), c->strategy, c->mode);
         else if (shown == 0)
             strbuf_printf(t, "%d fills on %s — %s (%s)\n", fills, c->pair, c->strategy, c->mode);
         if (fills > 1)
-            strbuf_printf(t, "%s %.8g @ %s\n", side, o->vol_exec, notify_amount(a, sizeof a, o->avg_price, 2, 0));
-        strbuf_printf(t, "cost %s · fee %s", notify_amount(b, sizeof b, o->cost, 2, 0),
-                      notify_amount(f, sizeof f, isfinite(o->fee) ? o->fee : 0, 2, 0));
+            strbuf_printf(t, "%s %.8g @ %s\n", side, o->vol_exec, numfmt_amount(a, sizeof a, o->avg_price, 2, 0));
+        strbuf_printf(t, "cost %s · fee %s", numfmt_amount(b, sizeof b, o->cost, 2, 0),
+                      numfmt_amount(f, sizeof f, isfinite(o->fee) ? o->fee : 0, 2, 0));
         if (strcmp(o->side, "sell") == 0 && isfinite(o->realized_pnl))
-            strbuf_printf(t, " · realized %s", notify_amount(a, sizeof a, o->realized_pnl, 2, 1));
+            strbuf_printf(t, " · realized %s", numfmt_amount(a, sizeof a, o->realized_pnl, 2, 1));
         const char *reason = notify_reason(c, o->index);
         strbuf_printf(t, "\n%s%s\n", reason[0] ? "reason: " : "", reason);
         strbuf_json_raw(&m->data, NULL, "{");
@@ -304,11 +288,10 @@ static int notify_daily_text(const notify_cycle *c, notify_message *m, int64_t n
     clock_iso(yesterday, day);
     strbuf *t = &m->text;
     strbuf_printf(t, "Daily summary %.10s — %s (%s)\n", day, c->strategy, h.mode);
-    strbuf_printf(t, "equity %s %s (%s, %s%%)\n", notify_amount(a, sizeof a, end, 2, 0), h.quote,
-                  notify_amount(b, sizeof b, change, 2, 1),
-                  notify_amount(d, sizeof d, start > 0 ? change / start * 100 : NAN, 2, 1));
-    strbuf_printf(t, "fills %d · realized PnL %s · fees %s\n", fills, notify_amount(a, sizeof a, realized, 2, 1),
-                  notify_amount(f, sizeof f, fees, 2, 0));
+    strbuf_printf(t, "equity %s %s (%s, %s)\n", numfmt_amount(a, sizeof a, end, 2, 0), h.quote,
+                  numfmt_amount(b, sizeof b, change, 2, 1), numfmt_percent(d, sizeof d, change, start));
+    strbuf_printf(t, "fills %d · realized PnL %s · fees %s\n", fills, numfmt_amount(a, sizeof a, realized, 2, 1),
+                  numfmt_amount(f, sizeof f, fees, 2, 0));
     strbuf_printf(t, "AI spend %.4f USD\ncycles %d: %d done, %d failed", ai, cycles, counts[0], counts[1]);
     if (counts[2]) strbuf_printf(t, ", %d in doubt", counts[2]);
     if (counts[3]) strbuf_printf(t, ", %d halted", counts[3]);

@@ -17,6 +17,7 @@ typedef struct command {
 
 extern const command cmd_check_command, cmd_run_command, cmd_backtest_command, cmd_script_command,
     cmd_locks_command, cmd_halt_command, cmd_version_command, cmd_help_command;
+extern const command cmd_status_command;
 /* Every command, in the order `help` lists them; NULL-terminated. */
 extern const command *const cmd_all[];
 /* The command called `name`, or NULL. */

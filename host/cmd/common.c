@@ -11,6 +11,7 @@
 
 const command *const cmd_all[] = {
     &cmd_check_command, &cmd_run_command,  &cmd_backtest_command, &cmd_script_command,
+    &cmd_status_command,
     &cmd_locks_command, &cmd_halt_command, &cmd_version_command,  &cmd_help_command,
     NULL,
 };
