@@ -23,6 +23,10 @@ extern const command *const cmd_all[];
 /* The command called `name`, or NULL. */
 const command *cmd_find(const char *name);
 
+/* 1 when argv (argv[0] the command) asks for the command's help: a -h or --help argument (for
+ * `script`, only before the file: what follows it is the script's). */
+int cmd_wants_help(const command *c, int argc, char **argv);
+
 /* Prints "titan-host: <message>" redacted on stderr and returns EXIT_USAGE. */
 int cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens a runtime for `script_path`; prints the reason and returns NULL on failure. */

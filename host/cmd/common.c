@@ -23,6 +23,15 @@ const command *cmd_find(const char *name)
     return NULL;
 }
 
+int cmd_wants_help(const command *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+        if (c == &cmd_script_command && argv[i][0] != '-') return 0;
+    }
+    return 0;
+}
+
 int cmd_usage_error(const char *fmt, ...)
 {
     va_list ap;
