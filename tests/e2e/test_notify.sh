@@ -142,6 +142,32 @@ t_rc "--retry of the slot fails again: exit 1" 1
 r_eq "neither rerun sent anything" "$(n_total)" 8
 r_eq "blackbox: notify.already_sent twice for the failure" "$(grep -c '"ev":"notify.already_sent","cycle":"nfail@'"$S2"'","event":"failed"' "$TITAN_BLACKBOX")" 2
 
+# ---- 2b. sent after the record, whatever ended the cycle: a budget kill, SIGTERM -------------------------
+n_reset
+SPIN=$(r_strategy nspin 'while true do end')
+TITAN_LUA_CPU_S=1 TITAN_FAKE_NOW_MS=$(r_now 20) r_run run "$SPIN"
+t_rc "a CPU budget kill: exit 1" 1
+r_contains "the budget kill is told" "$(n_last webhook 'r["json"]["event"] + " " + r["json"]["text"]')" "failed"
+r_contains "... with its reason" "$(n_last telegram 'r["json"]["text"]')" "nspin"
+SLEEPY=$(r_strategy nsleep 'ctx.log("sleeping", {}) titan.time.sleep_ms(8000) return {}')
+TITAN_FAKE_NOW_MS=$(r_now 21) "$TITAN_BIN" run "$SLEEPY" >"$T_TMP/term.out" 2>"$T_TMP/term.err" </dev/null &
+BG=$!
+for _ in $(seq 100); do grep -q '"ev":"strategy.sleeping","cycle":"nsleep@' "$TITAN_BLACKBOX" && break; sleep 0.1; done
+kill -TERM "$BG"; wait "$BG"; T_RC=$?
+R_OUTPUTS+=("$T_TMP/term.out" "$T_TMP/term.err")
+t_rc "SIGTERM while the strategy runs: exit 1" 1
+r_eq "SIGTERM: the row is failed" "$(r_status "nsleep@$(r_slot_iso 21)")" failed
+r_contains "SIGTERM: the failure is told" "$(n_last discord 'r["json"]["content"]')" "stopped by SIGTERM"
+# the record comes first: cycle.end is logged before any notify.sent of the cycle
+t_check "cycle.end is in the blackbox before the cycle's notify.sent" python3 -c 'import json, sys
+end = sent = None
+for i, line in enumerate(open(sys.argv[1])):
+    e = json.loads(line)
+    if e.get("cycle") != sys.argv[2]: continue
+    if e["ev"] == "cycle.end" and end is None: end = i
+    if e["ev"] == "notify.sent" and sent is None: sent = i
+sys.exit(0 if end is not None and sent is not None and end < sent else 1)' "$TITAN_BLACKBOX" "nsleep@$(r_slot_iso 21)"
+
 # ---- 3. failing channels never change the cycle and cost at most the deadline ---------------------------
 n_control telegram '{"mode": "500"}'; n_control discord '{"mode": "429", "times": 1, "retry_after": 0.3}'
 n_control slack '{"mode": "garbage"}'; n_control webhook '{"mode": "hang"}'
