@@ -11,8 +11,9 @@ const char *numfmt_amount(char *out, size_t size, double v, int decimals, int si
     char digits[400];
     snprintf(digits, sizeof digits, "%.*f", decimals, fabs(v));
     size_t int_len = strcspn(digits, "."), o = 0;
+    /* a change keeps its direction even when it rounds to nothing; a plain amount drops a "-0.00" */
     int zero = strspn(digits, "0.") == strlen(digits);
-    if (v < 0 && !zero) out[o++] = '-';
+    if (v < 0 && (sign || !zero)) out[o++] = '-';
     else if (sign) out[o++] = '+';
     for (size_t i = 0; digits[i] && o + 2 < size; i++) {
         if (i > 0 && i < int_len && (int_len - i) % 3 == 0) out[o++] = ',';
