@@ -1002,6 +1002,25 @@ static store_rc sb_control_set(void *impl, const char *key, const char *value, c
 
 /* ---- named locks ---- */
 
+/* Runs a filtered PATCH or DELETE with return=representation; returns how many rows it changed
+ * (of any table), -1 when it failed (err says why). */
+static long sb_count_changed(sb_store *s, const char *method, const char *query, const char *body, char *err,
+                             size_t errlen)
+{
+    sb_reply r;
+    long changed = -1;
+    if (sb_call(s, method, query, "return=representation", body, &r, err, errlen) == 0) {
+        if (sb_expect_array(s, query, &r, err, errlen) == 0) {
+            size_t pos = 0, vlen;
+            const char *v;
+            changed = 0;
+            while (store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1) changed++;
+        }
+        sb_reply_free(&r);
+    }
+    return changed;
+}
+
 /* PATCHes the lock row under `filter_holder` (and an expired lease when expired_before > 0);
  * returns the number of rows changed, -1 on failure. */
 static long sb_lock_patch(sb_store *s, const char *name, const char *filter_holder, int64_t expired_before,
@@ -1017,17 +1036,7 @@ static long sb_lock_patch(sb_store *s, const char *name, const char *filter_hold
     if (strcmp(filter_holder, holder) != 0) sb_json_time(&body, "acquired_at", now);
     sb_json_time(&body, "lease_until", until);
     strbuf_puts(&body, "}");
-    sb_reply r;
-    long changed = -1;
-    if (sb_call(s, "PATCH", strbuf_cstr(&q), "return=representation", strbuf_cstr(&body), &r, err, errlen) == 0) {
-        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-            size_t pos = 0, vlen;
-            const char *v;
-            changed = 0;
-            while (store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1) changed++;
-        }
-        sb_reply_free(&r);
-    }
+    long changed = sb_count_changed(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), err, errlen);
     strbuf_free(&q), strbuf_free(&body);
     return changed;
 }
@@ -1086,19 +1095,10 @@ static store_rc sb_lock_release(void *impl, const char *name, const char *holder
     strbuf_puts(&q, "locks");
     sb_filter(&q, "name", "eq", name);
     sb_filter(&q, "holder", "eq", holder);
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "DELETE", strbuf_cstr(&q), "return=representation", NULL, &r, err, errlen) == 0) {
-        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-            size_t pos = 0, vlen;
-            const char *v;
-            rc = store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1 ? STORE_OK : STORE_NOT_FOUND;
-            if (rc == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
-        }
-        sb_reply_free(&r);
-    }
+    long changed = sb_count_changed(s, "DELETE", strbuf_cstr(&q), NULL, err, errlen);
     strbuf_free(&q);
-    return rc;
+    if (changed == 0) store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
+    return changed < 0 ? STORE_ERR : changed ? STORE_OK : STORE_NOT_FOUND;
 }
 
 /* ---- notifications ---- */
@@ -1138,20 +1138,10 @@ static store_rc sb_notify_record(void *impl, const char *key, const char *result
     sb_json_raw(&body, "result", result_json);
     sb_json_time(&body, "finished_at", clock_now_ms());
     strbuf_puts(&body, "}");
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "PATCH", strbuf_cstr(&q), "return=representation", strbuf_cstr(&body), &r, err, errlen) == 0) {
-        if (sb_expect_array(s, strbuf_cstr(&q), &r, err, errlen) == 0) {
-            size_t pos = 0, vlen;
-            const char *v;
-            rc = store_json_array_next(r.body, r.len, &pos, &v, &vlen) == 1 ? STORE_OK : STORE_NOT_FOUND;
-            if (rc == STORE_NOT_FOUND) store_errorf(err, errlen, s->prefix, "no notification %s", key);
-        }
-        sb_reply_free(&r);
-    }
-    strbuf_free(&q);
-    strbuf_free(&body);
-    return rc;
+    long changed = sb_count_changed(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), err, errlen);
+    strbuf_free(&q), strbuf_free(&body);
+    if (changed == 0) store_errorf(err, errlen, s->prefix, "no notification %s", key);
+    return changed < 0 ? STORE_ERR : changed ? STORE_OK : STORE_NOT_FOUND;
 }
 
 static const store_ops sb_ops = {
