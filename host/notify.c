@@ -633,7 +633,7 @@ void notify_after_cycle(const notify_cycle *c)
         }
     }
     /* the first recorded cycle of a UTC day tells the day before */
-    if ((cfg.events & NOTIFY_DAILY) && c->st) {
+    if ((cfg.events & NOTIFY_DAILY) && c->st && sending < NOTIFY_MAX_MESSAGES) {
         notify_message *m = &msgs[sending];
         char day[CLOCK_ISO_SIZE], err[256];
         clock_iso(clock_slot_ms(now, 1440) - 86400000, day);

@@ -45,6 +45,7 @@ class Browser:
         args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
                 "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
+                "--disable-dev-shm-usage",   # a chroot or container may have no /dev/shm
                 "--user-data-dir=" + self.profile, "--remote-debugging-pipe", "--window-size=%d,%d" % (width, height),
                 "about:blank"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
