@@ -4,7 +4,7 @@
  * latest record says Kraken held, since the store keeps no LIVE ledger. */
 #include "history.h"
 
-#include <lauxlib.h>
+#include <lua.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

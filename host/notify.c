@@ -4,7 +4,7 @@
  * is claimed in the store before it goes out; what delivery did is recorded beside the claim. */
 #include "notify.h"
 
-#include <lauxlib.h>
+#include <lua.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -15,6 +15,7 @@
 #include "blackbox.h"
 #include "clock.h"
 #include "codec.h"
+#include "exit_codes.h"
 #include "history.h"
 #include "http.h"
 #include "jsondoc.h"
@@ -136,7 +137,8 @@ static void notify_fill_message(const notify_cycle *c, notify_message *m, int fi
         if (strcmp(o->side, "sell") == 0 && isfinite(o->realized_pnl))
             strbuf_printf(t, " · realized %s", numfmt_amount(a, sizeof a, o->realized_pnl, 2, 1));
         const char *reason = notify_reason(c, o->index);
-        strbuf_printf(t, "\n%s%s\n", reason[0] ? "reason: " : "", reason);
+        strbuf_puts(t, "\n");
+        if (reason[0]) strbuf_printf(t, "reason: %s\n", reason);
         strbuf_json_raw(&m->data, NULL, "{");
         strbuf_json_str(&m->data, "side", o->side);
         strbuf_json_num(&m->data, "volume", o->vol_exec);
@@ -164,7 +166,7 @@ static size_t notify_cycle_messages(const notify_cycle *c, unsigned events, noti
         unknown += order_fate_unknown(&c->orders->items[k]);
     }
     const char *error = c->error ? c->error : "";
-    int in_doubt = strcmp(c->status, STORE_STATUS_IN_DOUBT) == 0 || c->exit_code == 3;
+    int in_doubt = strcmp(c->status, STORE_STATUS_IN_DOUBT) == 0 || c->exit_code == EXIT_IN_DOUBT;
     struct {
         unsigned event;
         int when;
@@ -192,9 +194,9 @@ static size_t notify_cycle_messages(const notify_cycle *c, unsigned events, noti
             break;
         case NOTIFY_IN_DOUBT:
             m->urgent = 1;
-            strbuf_printf(t, "🚨 URGENT: orders in doubt — %s (%s)\n%.900s\n%d order(s) of unknown fate; nothing "
-                             "trades until the next run reconciles them. Check them on Kraken.",
-                          c->strategy, c->mode, error, unknown);
+            strbuf_printf(t, "🚨 URGENT: orders in doubt — %s (%s)\n%.900s\n", c->strategy, c->mode, error);
+            if (unknown) strbuf_printf(t, "%d order(s) of this cycle of unknown fate. ", unknown);
+            strbuf_puts(t, "Nothing trades until the next run reconciles them. Check them on Kraken.");
             notify_footer(t, c->cycle_id, now);
             strbuf_json_int(&m->data, "unknown_orders", unknown);
             break;
