@@ -1,4 +1,4 @@
-/* titan.secret(NAME) — an opaque handle for one of the six secret variables, usable only as
+/* titan.secret(NAME) — an opaque handle for one of the AI keys, usable only as
  * (part of) a header value in titan.http. The value stays in C: the handle holds the name's
  * index, prints as `<secret NAME>`, and raises on `..`; it has no fields and no metatable access.
  * Misuse (non-string name) raises; an unknown name or an unset variable returns nil, err. */
@@ -54,14 +54,16 @@ static int secret_new(lua_State *L)
     for (int i = 0; i < SECRETS_COUNT; i++)
         if (strcmp(name, secrets_names[i]) == 0) index = i;
     if (index < 0) {
-        lua_pushfstring(L, "%s is not a secret variable (one of KRAKEN_API_KEY, KRAKEN_SECRET, SUPABASE_KEY, "
-                           "OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY)", name);
+        lua_pushfstring(L, "%s is not a secret variable (handles exist for OPENAI_API_KEY, GROQ_API_KEY and "
+                           "GEMINI_API_KEY)", name);
         return bindings_push_error(L, "secret.unknown", lua_tostring(L, -1), 0);
     }
-    /* The exchange and store credentials are used by C alone (signing, the store): a handle in Lua
-     * could only send them somewhere they do not belong. */
-    if (strcmp(name, "KRAKEN_API_KEY") == 0 || strcmp(name, "KRAKEN_SECRET") == 0 || strcmp(name, "SUPABASE_KEY") == 0) {
-        lua_pushfstring(L, "%s is used by the host only (Kraken signing, the store) and is not available to Lua", name);
+    /* The exchange and store credentials and the notification channels are used by C alone
+     * (signing, the store, notify.c): a handle in Lua could only send them somewhere they do
+     * not belong. */
+    if (!secrets_lua_may_hold(name)) {
+        lua_pushfstring(L, "%s is used by the host only (Kraken signing, the store, notifications) and is not "
+                           "available to Lua", name);
         return bindings_push_error(L, "secret.host_only", lua_tostring(L, -1), 0);
     }
     if (!secrets_value(name)) {

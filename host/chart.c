@@ -39,7 +39,8 @@ void chart_fit(chart_axis *a, double lo, double hi, int allow_log)
 
 static int64_t chart_t(const chart_series_data *s, size_t k)
 {
-    return *(const int64_t *)((const char *)s->t + k * s->t_stride);
+    int64_t t = *(const int64_t *)((const char *)s->t + k * s->t_stride);
+    return s->t_ms ? t / 1000 : t;
 }
 
 static double chart_v(const chart_series_data *s, size_t k)
@@ -108,55 +109,61 @@ static void chart_y_ticks(strbuf *b, const chart *c)
     }
 }
 
-/* The start of the calendar unit after t: a day, or a month stepped by `months`. */
-static int64_t chart_next_boundary(int64_t t, int months)
+/* The start of the calendar unit after t: a step of `minutes` within the day (aligned to
+ * midnight UTC), or a month stepped by `months`. */
+static int64_t chart_next_boundary(int64_t t, int minutes, int months)
 {
+    if (minutes > 0) {
+        int64_t step = (int64_t)minutes * 60;
+        return (t >= 0 ? t / step : (t - step + 1) / step) * step + step;
+    }
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    if (months == 0) {
-        tm.tm_mday += 1;
-    } else {
-        tm.tm_mday = 1;
-        int index = tm.tm_year * 12 + tm.tm_mon;
-        index = (index / months + 1) * months;        /* aligned: quarters start in Jan, Apr, ... */
-        tm.tm_year = index / 12;
-        tm.tm_mon = index % 12;
-    }
+    tm.tm_mday = 1;
+    int index = tm.tm_year * 12 + tm.tm_mon;
+    index = (index / months + 1) * months;            /* aligned: quarters start in Jan, Apr, ... */
+    tm.tm_year = index / 12;
+    tm.tm_mon = index % 12;
     return (int64_t)timegm(&tm);
 }
 
-/* Vertical ticks at calendar boundaries: days under two months, else months (or every 3, 6, 12,
- * 24... months so that at most about 14 are labelled). */
+/* Vertical ticks at calendar boundaries: minutes or hours (a status page a few cycles old) under
+ * two days, days under two months, else months (or every 3, 6, 12, 24... months); at most about
+ * 14 are labelled. A tick at midnight says the day, one on the 1st of January the year. */
 static void chart_x_ticks(strbuf *b, const chart *c)
 {
+    static const int minute_steps[] = {5, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 7200, 14400};
+    static const int month_steps[] = {1, 3, 6, 12, 24, 60, 120};
     int64_t span = c->t1 - c->t0;
-    int months = 0, day_step = 1;
+    int minutes = 0, months = 120;
     if (span < 62 * 86400) {
-        day_step = (int)(span / (14 * 86400)) + 1;
+        minutes = minute_steps[sizeof minute_steps / sizeof minute_steps[0] - 1];
+        for (size_t i = 0; i < sizeof minute_steps / sizeof minute_steps[0]; i++)
+            if (span / (minute_steps[i] * 60) <= 14) { minutes = minute_steps[i]; break; }
     } else {
-        static const int steps[] = {1, 3, 6, 12, 24, 60, 120};
         double spanned = (double)span / (30.44 * 86400);
-        months = 120;
-        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-            if (spanned / steps[i] <= 14) { months = steps[i]; break; }
+        for (size_t i = 0; i < sizeof month_steps / sizeof month_steps[0]; i++)
+            if (spanned / month_steps[i] <= 14) { months = month_steps[i]; break; }
     }
-    int y0 = CHART_TOP, y1 = c->height - CHART_BOTTOM, count = 0;
-    for (int64_t t = chart_next_boundary(c->t0 - 1, months); t <= c->t1; t = chart_next_boundary(t, months)) {
+    int y0 = CHART_TOP, y1 = c->height - CHART_BOTTOM;
+    for (int64_t t = chart_next_boundary(c->t0 - 1, minutes, months); t <= c->t1;
+         t = chart_next_boundary(t, minutes, months)) {
         time_t tt = (time_t)t;
         struct tm tm;
         gmtime_r(&tt, &tm);
-        if (months == 0 && (count++ % day_step) != 0) continue;
         char label[16];
-        if (months == 0) snprintf(label, sizeof label, "%s %d", chart_months[tm.tm_mon], tm.tm_mday);
+        int midnight = tm.tm_hour == 0 && tm.tm_min == 0;
+        if (minutes && !midnight) snprintf(label, sizeof label, "%02d:%02d", tm.tm_hour, tm.tm_min);
+        else if (minutes) snprintf(label, sizeof label, "%s %d", chart_months[tm.tm_mon], tm.tm_mday);
         else if (tm.tm_mon == 0 || months >= 12) snprintf(label, sizeof label, "%d", tm.tm_year + 1900);
         else snprintf(label, sizeof label, "%s", chart_months[tm.tm_mon]);
         double x = chart_x(c, t);
-        int year_line = months > 0 && tm.tm_mon == 0;
+        int bold_line = minutes ? midnight && minutes < 1440 : tm.tm_mon == 0;
         strbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\"/>"
                          "<text x=\"%.1f\" y=\"%d\" class=\"ax%s\" text-anchor=\"middle\">%s</text>\n",
-                      x, x, y0, y1 + 4, year_line ? "#d0d7de" : "#f0f2f4", x, y1 + 16, year_line ? " yr" : "", label);
+                      x, x, y0, y1 + 4, bold_line ? "#d0d7de" : "#f0f2f4", x, y1 + 16, bold_line ? " yr" : "", label);
     }
 }
 
@@ -198,6 +205,18 @@ void chart_series(strbuf *b, const chart *c, const chart_series_data *s, const c
         if (col != column) { column = col; lo = hi = val; lo_k = hi_k = k; }
         if (val < lo) { lo = val; lo_k = k; }
         if (val > hi) { hi = val; hi_k = k; }
+    }
+    strbuf_puts(b, "\"/>\n");
+}
+
+void chart_steps(strbuf *b, const chart *c, const chart_series_data *s, const char *style)
+{
+    strbuf_printf(b, "<polyline %s points=\"", style);
+    for (size_t k = 0; k < s->n; k++) {
+        double x = chart_x(c, chart_t(s, k)), y = chart_y(c, chart_v(s, k));
+        if (k > 0) strbuf_printf(b, "%.1f,%.1f ", x, chart_y(c, chart_v(s, k - 1)));
+        strbuf_printf(b, "%.1f,%.1f ", x, y);
+        if (k + 1 == s->n) strbuf_printf(b, "%.1f,%.1f ", chart_x(c, c->t1), y);
     }
     strbuf_puts(b, "\"/>\n");
 }

@@ -1,6 +1,6 @@
-/* Inline SVG time-series charts and the page frame of the self-contained HTML reports (backtest,
- * optimize): no scripts, no external resources. Long series are reduced to the min and max of
- * each pixel column, so a decade of bars stays a small file with the same shape. */
+/* Inline SVG time-series charts and the page frame of the self-contained HTML pages (the backtest
+ * and optimize reports, the status page): no scripts, no external resources. Long series are
+ * reduced to the min and max of each pixel column, so a decade of bars stays a small file. */
 #ifndef TITAN_CHART_H
 #define TITAN_CHART_H
 #include <stddef.h>
@@ -28,10 +28,12 @@ typedef struct chart {
 } chart;
 
 /* A series: n points, point k at time *(int64_t *)(t + k * t_stride), value *(double *)(v + k *
- * v_stride) times scale (strides in bytes, so arrays of structs work as they are). */
+ * v_stride) times scale (strides in bytes, so arrays of structs work as they are). Times are
+ * Unix seconds, or milliseconds when t_ms is set (the store's records). */
 typedef struct chart_series_data {
     const void *t;
     size_t t_stride;
+    int t_ms;
     const void *v;
     size_t v_stride;
     size_t n;
@@ -44,10 +46,13 @@ void chart_fit(chart_axis *a, double lo, double hi, int allow_log);
 void chart_range(const chart_series_data *s, double *lo, double *hi);
 double chart_x(const chart *c, int64_t t);
 double chart_y(const chart *c, double v);
-/* <svg> with the frame, the y grid and labels, ticks at month boundaries (or days, quarters,
- * years as the span asks), and both axis titles. */
+/* <svg> with the frame, the y grid and labels, ticks at month boundaries (or hours, days,
+ * quarters, years as the span asks), and both axis titles. */
 void chart_begin(strbuf *b, const chart *c);
+/* A polyline of the series, min/max per pixel column; `style` holds its SVG attributes. */
 void chart_series(strbuf *b, const chart *c, const chart_series_data *s, const char *style);
+/* A step line: each value holds until the next point's time, the last one until t1. */
+void chart_steps(strbuf *b, const chart *c, const chart_series_data *s, const char *style);
 void chart_hline(strbuf *b, const chart *c, double v, const char *style);
 void chart_end(strbuf *b);
 

@@ -27,6 +27,7 @@
 #include "kraken.h"
 #include "kraken_lua.h"
 #include "live.h"
+#include "notify.h"
 #include "orders.h"
 #include "paper.h"
 #include "recovery.h"
@@ -1022,6 +1023,12 @@ int cycle_run(const cycle_options *opt)
         cycle_finish(&c, STORE_STATUS_FAILED, EXIT_FAILED);
         cycle_record(&c);
     }
+    /* after the record, whatever ended the cycle; a SIGTERM still lets it out (bounded) */
+    notify_after_cycle(&(notify_cycle){
+        .st = c.st, .cycle_id = c.cycle_id, .strategy = c.strategy, .mode = cycle_mode_name(c.mode), .pair = c.pair,
+        .status = c.status, .error = c.error.len ? strbuf_cstr(&c.error) : NULL, .exit_code = c.exit_code,
+        .dry_run = opt->dry_run, .orders = &c.orders, .intents = c.decided.intents,
+        .n_intents = c.decided.n_intents, .decision_json = c.decided.strategy_decision});
     signals_restore();
     tape_record_end();                                 /* an internal error may have ended it mid-record */
     tape dropped;

@@ -425,6 +425,10 @@ static void http_attempt_done(http_transfer *t, CURLcode code)
         want_retry = res->retryable;
         retry_after = http_retry_after_ms(res);
         http_take_body(t);
+        if (status == 429 && t->req->retry_429_after_ms) {
+            retry_after = t->req->retry_429_after_ms(res);
+            want_retry = retry_after >= 0;
+        }
     } else {
         strbuf_free(&t->body);
         http_free_headers(res);
@@ -432,7 +436,8 @@ static void http_attempt_done(http_transfer *t, CURLcode code)
         http_classify(t, code);
         want_retry = res->retryable;
     }
-    if (want_retry && t->retry_allowed && res->attempts <= t->max_retries) {
+    int allowed = t->retry_allowed || (res->status == 429 && t->req->retry_429_after_ms);
+    if (want_retry && allowed && res->attempts <= t->max_retries) {
         int64_t delay = http_backoff_ms(res->attempts);
         if (retry_after > delay) delay = retry_after;
         /* Only if the next attempt can start (and have a little time) before the deadline. */
@@ -507,7 +512,8 @@ static void http_log(const http_request *req, const http_response *res)
     strbuf f = {0};
     strbuf url = {0};
     const char *method = req->method ? req->method : "GET";
-    http_loggable_url(&url, req->url);
+    if (req->log_url) strbuf_puts(&url, req->log_url);
+    else http_loggable_url(&url, req->url);
     strbuf_puts(&f, "{\"method\":");
     strbuf_json_string(&f, method, strlen(method));
     strbuf_puts(&f, ",\"url\":");

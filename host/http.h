@@ -12,9 +12,13 @@
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define HTTP_DEFAULT_MAX_BODY (8u * 1024 * 1024)
 
+struct http_response;
 typedef struct http_request {
     const char *method;              /* "GET", "POST", "PATCH", "DELETE", ... */
     const char *url;
+    const char *log_url;             /* shown in the blackbox instead of url when the URL itself holds a
+                                        secret (a webhook, a token in the path); NULL = url, with secret
+                                        query values removed */
     const char *const *headers;      /* "Name: value" lines; may hold secret values */
     size_t header_count;
     const char *body;                /* may be NULL */
@@ -25,6 +29,10 @@ typedef struct http_request {
     int idempotent;
     int follow_redirects;
     size_t max_body;                 /* 0 = HTTP_DEFAULT_MAX_BODY */
+    /* For a request whose 429 proves it was not acted on (a notification): a 429 is retried (up
+     * to `retries`) even for a POST, after the wait this returns in ms (read from the answer; -1 =
+     * no retry), inside the same deadline; nothing else is retried. NULL = off. */
+    long (*retry_429_after_ms)(const struct http_response *res);
 } http_request;
 
 typedef struct http_header {

@@ -29,12 +29,15 @@ int main(int argc, char **argv)
     }
     const char *name = argc < 2 ? "help" : argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) name = "help";
-    if (strcmp(name, "--version") == 0) name = "version";
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) name = "version";
     const command *found = cmd_find(name);
+    /* `titan-host COMMAND --help` (or -h) is `titan-host help COMMAND`, before anything is checked */
+    int wants_help = found && found != &cmd_help_command && cmd_wants_help(found, argc - 1, argv + 1);
     /* A malformed setting stops every command that reads the environment, before it does anything. */
     int reads_env = found && found != &cmd_help_command && found != &cmd_version_command;
     char bad[512];
-    int code = !found    ? cmd_usage_error("unknown command '%s' (see 'titan-host help')", argv[1])
+    int code = wants_help ? (fputs(found->help, stdout), EXIT_OK)
+               : !found    ? cmd_usage_error("unknown command '%s' (see 'titan-host help')", argv[1])
                : argc < 2 ? (found->run(1, argv), EXIT_USAGE)
                : reads_env && settings_check_all(bad, sizeof bad) != 0 ? cmd_usage_error("%s; nothing was done", bad)
                           : found->run(argc - 1, argv + 1);

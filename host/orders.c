@@ -90,6 +90,8 @@ static const struct {
 #undef ORDER_STRING
 };
 
+int order_executed(const order_record *o) { return isfinite(o->vol_exec) && o->vol_exec > 0; }
+
 char *order_list_json(const order_list *l)
 {
     strbuf b = {0};

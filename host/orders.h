@@ -64,6 +64,9 @@ int order_fate_unknown(const order_record *o);
  * refused at validate (validate never trades) and dry-run records. */
 int order_may_have_executed(const order_record *o);
 
+/* 1 when some of the order's volume executed (a paper fill, or Kraken's vol_exec above 0). */
+int order_executed(const order_record *o);
+
 /* The list as a JSON array, malloc'd; NULL when out of memory. */
 char *order_list_json(const order_list *l);
 /* Reads a stored orders document (NULL or "" = no orders). Fields of the wrong type are

@@ -497,6 +497,23 @@ static int runtime_find_module(runtime *rt, const char *name, strbuf *found, str
     return ok;
 }
 
+/* A missing lib.* module: where titan-host looked for its library and how to point it there. */
+static void runtime_explain_home(const runtime *rt, strbuf *out)
+{
+    const char *env = NULL;
+    char ignored[256];
+    settings_text("TITAN_HOME", &env, ignored, sizeof ignored);
+    if (rt->home)
+        strbuf_printf(out, "\n\ttitan-host's Lua library is looked for in %s/strategies/lib (%s); reinstall it with "
+                           "`make install`, or set TITAN_HOME to the folder that holds strategies/lib",
+                      rt->home, env ? "from TITAN_HOME" : "found from the binary's location");
+    else
+        strbuf_puts(out, "\n\ttitan-host found no Lua library: TITAN_HOME is not set, and neither "
+                         "../share/titan-host/strategies/lib nor strategies/lib is next to the binary; install it with "
+                         "`make install` (into PREFIX/share/titan-host), or set TITAN_HOME to the folder that holds "
+                         "strategies/lib (such as your clone of titan-host)");
+}
+
 static int runtime_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -517,6 +534,7 @@ static int runtime_require(lua_State *L)
                   "module names are dotted paths like 'lib.ta'");
     strbuf path = {0}, tried = {0};
     if (!runtime_find_module(rt, name, &path, &tried)) {
+        if (strncmp(name, "lib.", 4) == 0) runtime_explain_home(rt, &tried);
         lua_pushfstring(L, "module '%s' not found:%s", name, strbuf_cstr(&tried));
         strbuf_free(&path);
         strbuf_free(&tried);
@@ -539,8 +557,19 @@ static int runtime_require(lua_State *L)
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-/* The folder that holds strategies/lib: TITAN_HOME, else the executable's folder or one of
- * its parents (the binary may live in build/<variant>/). */
+static int runtime_has_lib(const char *home)
+{
+    strbuf probe = {0};
+    strbuf_printf(&probe, "%s/strategies/lib", home);
+    FILE *f = fopen(strbuf_cstr(&probe), "r");
+    strbuf_free(&probe);
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* The folder that holds strategies/lib: TITAN_HOME; else, for an installed binary
+ * (PREFIX/bin/titan-host), PREFIX/share/titan-host; else the executable's folder or one of its
+ * parents (a build tree: the binary may live in build/<variant>/). */
 static char *runtime_find_home(void)
 {
     const char *env = NULL;
@@ -551,15 +580,17 @@ static char *runtime_find_home(void)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return NULL;
     exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = '\0';                                            /* the binary's folder */
+    strbuf installed = {0};
+    strbuf_printf(&installed, "%s/../share/titan-host", exe);
+    if (runtime_has_lib(strbuf_cstr(&installed))) return strbuf_take(&installed);
+    strbuf_free(&installed);
     for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash) break;
+        if (runtime_has_lib(exe)) return strdup(exe);
+        if (!(slash = strrchr(exe, '/'))) break;
         *slash = '\0';
-        strbuf probe = {0};
-        strbuf_printf(&probe, "%s/strategies/lib", exe);
-        FILE *f = fopen(strbuf_cstr(&probe), "r");
-        strbuf_free(&probe);
-        if (f) { fclose(f); return strdup(exe); }
     }
     return NULL;
 }

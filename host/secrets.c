@@ -7,10 +7,12 @@
 #include <string.h>
 
 const char *const secrets_names[SECRETS_COUNT] = {
-    "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY",
+    "KRAKEN_API_KEY", "KRAKEN_SECRET",      "SUPABASE_KEY",      "OPENAI_API_KEY",    "GROQ_API_KEY",
+    "GEMINI_API_KEY", "TELEGRAM_BOT_TOKEN", "DISCORD_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "TITAN_WEBHOOK_URL",
+    "TITAN_WEBHOOK_SECRET",
 };
 
-#define SECRETS_MAX_FORMS 256 /* 6 secrets x 8 spellings, plus extras */
+#define SECRETS_MAX_FORMS 256 /* 11 secrets x 8 spellings, plus extras */
 static char *secrets_values[SECRETS_COUNT];
 /* Every string to redact: the raw values and their JSON- and URL-encoded spellings. */
 static char *secrets_forms[SECRETS_MAX_FORMS];
@@ -137,6 +139,14 @@ int secrets_is_secret_name(const char *name)
 {
     for (int i = 0; i < SECRETS_COUNT; i++)
         if (name && strcmp(name, secrets_names[i]) == 0) return 1;
+    return 0;
+}
+
+int secrets_lua_may_hold(const char *name)
+{
+    static const char *const ai_keys[] = {"OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY"};
+    for (size_t i = 0; i < sizeof ai_keys / sizeof ai_keys[0]; i++)
+        if (name && strcmp(name, ai_keys[i]) == 0) return 1;
     return 0;
 }
 

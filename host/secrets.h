@@ -4,7 +4,7 @@
 #define TITAN_SECRETS_H
 #include <stddef.h>
 
-#define SECRETS_COUNT 6
+#define SECRETS_COUNT 11
 extern const char *const secrets_names[SECRETS_COUNT];
 
 /* Captures the values of the secret variables from the environment. Call once, first. */
@@ -17,8 +17,11 @@ void secrets_add_redaction(const char *value);
  * (NULL-terminated) gets a placeholder instead, so the code that needs a key configured runs while
  * no real key can reach anything. The real values stay redacted from every output. */
 void secrets_use_placeholders(const char *const *names);
-/* 1 when `name` is one of the six secret variable names. */
+/* 1 when `name` is one of the secret variable names. */
 int secrets_is_secret_name(const char *name);
+/* 1 when Lua may hold a titan.secret handle for `name`: the AI keys only. The exchange and
+ * store credentials and the notification channels' tokens and webhook URLs are used by C alone. */
+int secrets_lua_may_hold(const char *name);
 /* The value of a secret variable, or NULL when unset/empty or not a secret name.
  * Never hand this to Lua. */
 const char *secrets_value(const char *name);

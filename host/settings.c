@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secrets.h"
+
 typedef enum {
     SETTING_INTEGER,    /* digits only, within [min, max] */
     SETTING_NUMBER,     /* digits[.digits], within [min, max] (min excluded when min_open) */
@@ -17,6 +19,8 @@ typedef enum {
     SETTING_URL,        /* http:// or https://; empty = unset */
     SETTING_CHOICE,     /* one of choices; empty = default */
     SETTING_HALT,       /* TITAN_HALT: every value means something (fail closed) */
+    SETTING_LIST,       /* comma-separated choices, or "all", or "none"; empty = default */
+    SETTING_TEXT,       /* text the entry's `valid` accepts; empty = unset */
 } setting_kind;
 
 typedef struct setting {
@@ -28,6 +32,8 @@ typedef struct setting {
     const char *unit;               /* for messages */
     const char *const *choices;
     int any_case;                   /* choices: case-insensitive */
+    int (*valid)(const char *);     /* SETTING_TEXT: 1 when the text is acceptable */
+    const char *shape;              /* SETTING_TEXT: what valid accepts, for messages */
 } setting;
 
 static const char *const settings_modes[] = {"PAPER", "LIVE", NULL};
@@ -38,42 +44,77 @@ static const char *const settings_pause_points[] = {
     "none", "configure", "lock", "recover", "halt", "market", "decide", "execute", "before_first_send",
     "between_sends", "after_last_send", "record", NULL,
 };
+/* notify.h's events, in its bit order */
+static const char *const settings_notify_events[] = {"fill", "failed", "in_doubt", "halted", "ai_cap", "daily",
+                                                     "done", NULL};
+
+/* Telegram: a numeric chat id (negative for groups) or @channelname. */
+#define SETTINGS_WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+static int settings_valid_chat_id(const char *v)
+{
+    if (*v == '@') return v[1] && strlen(v) <= 64 && strspn(v + 1, SETTINGS_WORD_CHARS) == strlen(v + 1);
+    if (*v == '-') v++;
+    return *v && strlen(v) <= 20 && strspn(v, "0123456789") == strlen(v);
+}
+
+/* Telegram's token goes into the URL path: "<digits>:<letters, digits, _ and ->" and nothing that
+ * could change the path. */
+static int settings_valid_bot_token(const char *v)
+{
+    size_t digits = strspn(v, "0123456789");
+    const char *rest = v + digits + 1;
+    return digits > 0 && v[digits] == ':' && *rest && strlen(v) <= 200 &&
+           strspn(rest, SETTINGS_WORD_CHARS "-") == strlen(rest);
+}
 
 #define QUOTE_MAX 1e12              /* any cap above a trillion in quote currency is a typo */
 
 static const setting settings_table[] = {
-    {"SYSTEM_MODE", SETTING_CHOICE, 0, 0, 0, "PAPER", NULL, settings_modes, 1},
-    {"SUPABASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"TITAN_DB", SETTING_PATH, 0, 0, 0, "./titan.db", NULL, NULL, 0},
-    {"TITAN_BLACKBOX", SETTING_PATH, 0, 0, 0, "./blackbox.log", NULL, NULL, 0},
-    {"TITAN_HOME", SETTING_PATH, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"TITAN_HALT", SETTING_HALT, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"TITAN_LEASE_S", SETTING_INTEGER, 1, 86400, 0, "600", "seconds", NULL, 0},
+    {"SYSTEM_MODE", SETTING_CHOICE, 0, 0, 0, "PAPER", NULL, settings_modes, 1, NULL, NULL},
+    {"SUPABASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"TITAN_DB", SETTING_PATH, 0, 0, 0, "./titan.db", NULL, NULL, 0, NULL, NULL},
+    {"TITAN_BLACKBOX", SETTING_PATH, 0, 0, 0, "./blackbox.log", NULL, NULL, 0, NULL, NULL},
+    {"TITAN_HOME", SETTING_PATH, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"TITAN_HALT", SETTING_HALT, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"TITAN_LEASE_S", SETTING_INTEGER, 1, 86400, 0, "600", "seconds", NULL, 0, NULL, NULL},
     /* how long the store keeps each cycle's capsule; 0 = no capsules at all */
-    {"TITAN_CAPSULE_DAYS", SETTING_INTEGER, 0, 3650, 0, "30", "days", NULL, 0},
+    {"TITAN_CAPSULE_DAYS", SETTING_INTEGER, 0, 3650, 0, "30", "days", NULL, 0, NULL, NULL},
     /* at most 15 s: recovery counts on any send having ended 15 s after the lease (recovery.h) */
-    {"TITAN_KRAKEN_TIMEOUT_MS", SETTING_INTEGER, 100, 15000, 0, "15000", "ms", NULL, 0},
-    {"TITAN_STORE_TIMEOUT_MS", SETTING_INTEGER, 100, 60000, 0, "15000", "ms", NULL, 0},
-    {"TITAN_MAX_ORDER_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "100", "quote currency", NULL, 0},
-    {"TITAN_MAX_POSITION_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "500", "quote currency", NULL, 0},
-    {"TITAN_MAX_ORDERS_PER_CYCLE", SETTING_INTEGER, 1, 32, 0, "2", "orders", NULL, 0},
-    {"TITAN_MAX_DAILY_LOSS_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "50", "quote currency", NULL, 0},
-    {"TITAN_PAPER_CASH", SETTING_NUMBER, 0, QUOTE_MAX, 1, "10000", "quote currency", NULL, 0},
+    {"TITAN_KRAKEN_TIMEOUT_MS", SETTING_INTEGER, 100, 15000, 0, "15000", "ms", NULL, 0, NULL, NULL},
+    {"TITAN_STORE_TIMEOUT_MS", SETTING_INTEGER, 100, 60000, 0, "15000", "ms", NULL, 0, NULL, NULL},
+    {"TITAN_MAX_ORDER_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "100", "quote currency", NULL, 0, NULL, NULL},
+    {"TITAN_MAX_POSITION_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "500", "quote currency", NULL, 0, NULL, NULL},
+    {"TITAN_MAX_ORDERS_PER_CYCLE", SETTING_INTEGER, 1, 32, 0, "2", "orders", NULL, 0, NULL, NULL},
+    {"TITAN_MAX_DAILY_LOSS_QUOTE", SETTING_NUMBER, 0, QUOTE_MAX, 1, "50", "quote currency", NULL, 0, NULL, NULL},
+    {"TITAN_PAPER_CASH", SETTING_NUMBER, 0, QUOTE_MAX, 1, "10000", "quote currency", NULL, 0, NULL, NULL},
     /* 1000 bps = 10%: beyond that a fee or a slippage is a typo, and 10000 would price at zero or less */
-    {"TITAN_PAPER_FEE_BPS", SETTING_NUMBER, 0, 1000, 0, "40", "basis points", NULL, 0},
-    {"TITAN_PAPER_SLIPPAGE_BPS", SETTING_NUMBER, 0, 1000, 0, "5", "basis points", NULL, 0},
-    {"TITAN_LUA_CPU_S", SETTING_INTEGER, 1, 86400, 0, "30", "seconds", NULL, 0},
-    {"TITAN_LUA_WALL_S", SETTING_INTEGER, 1, 86400, 0, "300", "seconds", NULL, 0},
-    {"TITAN_LUA_MEM_MB", SETTING_INTEGER, 1, 65536, 0, "256", "MiB", NULL, 0},
-    {"TITAN_LOG_LEVEL", SETTING_CHOICE, 0, 0, 0, "info", NULL, settings_levels, 0},
-    {"TITAN_KRAKEN_LUA_WRITES", SETTING_CHOICE, 0, 0, 0, "0", NULL, settings_bits, 0},
+    {"TITAN_PAPER_FEE_BPS", SETTING_NUMBER, 0, 1000, 0, "40", "basis points", NULL, 0, NULL, NULL},
+    {"TITAN_PAPER_SLIPPAGE_BPS", SETTING_NUMBER, 0, 1000, 0, "5", "basis points", NULL, 0, NULL, NULL},
+    {"TITAN_LUA_CPU_S", SETTING_INTEGER, 1, 86400, 0, "30", "seconds", NULL, 0, NULL, NULL},
+    {"TITAN_LUA_WALL_S", SETTING_INTEGER, 1, 86400, 0, "300", "seconds", NULL, 0, NULL, NULL},
+    {"TITAN_LUA_MEM_MB", SETTING_INTEGER, 1, 65536, 0, "256", "MiB", NULL, 0, NULL, NULL},
+    {"TITAN_LOG_LEVEL", SETTING_CHOICE, 0, 0, 0, "info", NULL, settings_levels, 0, NULL, NULL},
+    {"TITAN_KRAKEN_LUA_WRITES", SETTING_CHOICE, 0, 0, 0, "0", NULL, settings_bits, 0, NULL, NULL},
     /* up to the year 9999 */
-    {"TITAN_FAKE_NOW_MS", SETTING_INTEGER, 0, 253402300799999.0, 0, NULL, "ms since 1970", NULL, 0},
-    {"TITAN_TEST_PAUSE_AT", SETTING_CHOICE, 0, 0, 0, "none", NULL, settings_pause_points, 0},
-    {"KRAKEN_API_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"OPENAI_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"GROQ_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
-    {"GEMINI_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0},
+    {"TITAN_FAKE_NOW_MS", SETTING_INTEGER, 0, 253402300799999.0, 0, NULL, "ms since 1970", NULL, 0, NULL, NULL},
+    {"TITAN_TEST_PAUSE_AT", SETTING_CHOICE, 0, 0, 0, "none", NULL, settings_pause_points, 0, NULL, NULL},
+    {"KRAKEN_API_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"OPENAI_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"GROQ_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"GEMINI_BASE_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    /* notifications (notify.c): which events, the total deadline, the channels */
+    {"TITAN_NOTIFY", SETTING_LIST, 0, 0, 0, "fill,failed,in_doubt,halted,ai_cap,daily", NULL, settings_notify_events,
+     0, NULL, NULL},
+    {"TITAN_NOTIFY_DEADLINE_MS", SETTING_INTEGER, 100, 60000, 0, "5000", "ms", NULL, 0, NULL, NULL},
+    {"TELEGRAM_BOT_TOKEN", SETTING_TEXT, 0, 0, 0, NULL, NULL, NULL, 0, settings_valid_bot_token,
+     "a bot token as BotFather gives it (<digits>:<letters, digits, _ or ->)"},
+    {"TELEGRAM_CHAT_ID", SETTING_TEXT, 0, 0, 0, NULL, NULL, NULL, 0, settings_valid_chat_id,
+     "a numeric chat id (negative for groups) or @channelname"},
+    {"TELEGRAM_API_URL", SETTING_URL, 0, 0, 0, "https://api.telegram.org", NULL, NULL, 0, NULL, NULL},
+    {"DISCORD_WEBHOOK_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"SLACK_WEBHOOK_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
+    {"TITAN_WEBHOOK_URL", SETTING_URL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL},
 };
 
 const char *settings_name(size_t i)
@@ -111,7 +152,10 @@ static int settings_fail(const setting *s, const char *shown_as, const char *v, 
                          const char *why)
 {
     char shown[48];
-    snprintf(err, errlen, "%s='%s' %s", shown_as ? shown_as : s->name, settings_shown(v, shown), why);
+    if (secrets_is_secret_name(s->name))         /* a secret's value is never repeated */
+        snprintf(err, errlen, "%s (value not shown) %s", s->name, why);
+    else
+        snprintf(err, errlen, "%s='%s' %s", shown_as ? shown_as : s->name, settings_shown(v, shown), why);
     return -1;
 }
 
@@ -190,6 +234,11 @@ static int settings_read_text(const setting *s, const char **out, char *err, siz
     const char *v = settings_raw(s);
     *out = s->fallback;
     if (!v) return 0;
+    if (s->kind == SETTING_TEXT && !s->valid(v)) {
+        char why[200];
+        snprintf(why, sizeof why, "is not %s", s->shape);
+        return settings_fail(s, NULL, v, err, errlen, why);
+    }
     if (s->kind == SETTING_PATH && !*v) {
         snprintf(err, errlen, "%s is set but empty: give a path%s%s", s->name, s->fallback ? ", or unset it for " : "",
                  s->fallback ? s->fallback : ", or unset it");
@@ -206,8 +255,57 @@ static int settings_read_text(const setting *s, const char **out, char *err, siz
 
 int settings_text(const char *name, const char **out, char *err, size_t errlen)
 {
-    const setting *s = settings_find(name, KIND(SETTING_PATH) | KIND(SETTING_URL));
+    const setting *s = settings_find(name, KIND(SETTING_PATH) | KIND(SETTING_URL) | KIND(SETTING_TEXT));
     return settings_read_text(s, out, err, errlen);
+}
+
+/* One word of a list against the choices: its position, or -1. */
+static int settings_list_word(const setting *s, const char *word, size_t len)
+{
+    for (int i = 0; s->choices[i]; i++)
+        if (strlen(s->choices[i]) == len && strncmp(s->choices[i], word, len) == 0) return i;
+    return -1;
+}
+
+static int settings_parse_list(const setting *s, const char *v, unsigned *out)
+{
+    if (strcmp(v, "all") == 0) {
+        *out = 0;
+        for (int i = 0; s->choices[i]; i++) *out |= 1u << i;
+        return 0;
+    }
+    *out = 0;
+    if (strcmp(v, "none") == 0) return 0;
+    for (const char *p = v;; p++) {
+        size_t len = strcspn(p, ",");
+        int bit = settings_list_word(s, p, len);
+        if (bit < 0) return -1;
+        *out |= 1u << bit;
+        p += len;
+        if (!*p) return 0;
+    }
+}
+
+static int settings_read_list(const setting *s, unsigned *out, char *err, size_t errlen)
+{
+    const char *v = settings_raw(s);
+    settings_parse_list(s, s->fallback, out);
+    if (!v) return 0;
+    unsigned mask;
+    if (settings_parse_list(s, v, &mask) == 0) {
+        *out = mask;
+        return 0;
+    }
+    char why[240] = "is not a comma-separated list of";
+    for (int i = 0; s->choices[i]; i++)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "%s %s", i ? "," : "", s->choices[i]);
+    snprintf(why + strlen(why), sizeof why - strlen(why), " (or all, or none)");
+    return settings_fail(s, NULL, v, err, errlen, why);
+}
+
+int settings_flags(const char *name, unsigned *out, char *err, size_t errlen)
+{
+    return settings_read_list(settings_find(name, KIND(SETTING_LIST)), out, err, errlen);
 }
 
 static int settings_read_choice(const setting *s, int *out, char *err, size_t errlen)
@@ -259,16 +357,28 @@ int settings_check_all(char *err, size_t errlen)
         const setting *s = &settings_table[i];
         double d;
         const char *text;
+        unsigned flags;
         int choice, rc = 0;
         switch (s->kind) {
         case SETTING_INTEGER:
         case SETTING_NUMBER: rc = settings_read_number(s, &d, err, errlen); break;
         case SETTING_PATH:
-        case SETTING_URL: rc = settings_read_text(s, &text, err, errlen); break;
+        case SETTING_URL:
+        case SETTING_TEXT: rc = settings_read_text(s, &text, err, errlen); break;
         case SETTING_CHOICE: rc = settings_read_choice(s, &choice, err, errlen); break;
+        case SETTING_LIST: rc = settings_read_list(s, &flags, err, errlen); break;
         case SETTING_HALT: break;
         }
         if (rc != 0) return -1;
+    }
+    /* Telegram needs both; one alone is a mistake, not "no Telegram" */
+    const char *token = NULL, *chat = NULL;
+    settings_text("TELEGRAM_BOT_TOKEN", &token, err, errlen);
+    settings_text("TELEGRAM_CHAT_ID", &chat, err, errlen);
+    if (!token != !chat) {
+        snprintf(err, errlen, "%s is set but %s is not: set both to notify on Telegram, or neither",
+                 token ? "TELEGRAM_BOT_TOKEN" : "TELEGRAM_CHAT_ID", token ? "TELEGRAM_CHAT_ID" : "TELEGRAM_BOT_TOKEN");
+        return -1;
     }
     return 0;
 }

@@ -18,7 +18,7 @@ const char *settings_name(size_t i);
  * unset) gives the default. Each returns 0, or -1 with err set and *out left at the default. */
 int settings_integer(const char *name, long long *out, char *err, size_t errlen);
 int settings_number(const char *name, double *out, char *err, size_t errlen);
-/* A path or URL; *out is the value (static, or the environment's), or the default (may be NULL). */
+/* A path, URL or checked text (TELEGRAM_CHAT_ID); *out is the value (static, or the environment's), or the default (may be NULL). */
 int settings_text(const char *name, const char **out, char *err, size_t errlen);
 /* One of a fixed list; *out is its position in the list:
  *   SYSTEM_MODE              0 PAPER, 1 LIVE (any case; empty = PAPER)
@@ -28,6 +28,10 @@ int settings_text(const char *name, const char **out, char *err, size_t errlen);
 int settings_choice(const char *name, int *out, char *err, size_t errlen);
 /* The text of choice i of a choice setting (as settings_choice numbers them), NULL past the end. */
 const char *settings_choice_text(const char *name, int i);
+
+/* A list setting (TITAN_NOTIFY): bit i of *out for the i-th word of its list (notify.h's events),
+ * every bit for "all", none for "none". */
+int settings_flags(const char *name, unsigned *out, char *err, size_t errlen);
 
 /* Where the store is: *supabase_url when SUPABASE_URL and SUPABASE_KEY are both set, else NULL
  * and *sqlite_path (TITAN_DB or ./titan.db). Half a Supabase configuration or an empty TITAN_DB

@@ -553,6 +553,25 @@ store_rc store_lock_release(store *st, const char *name, const char *holder, cha
     return st->ops->lock_release(st->impl, name, holder, err, errlen);
 }
 
+store_rc store_notify_claim(store *st, const char *key, const char *strategy, const char *cycle_id,
+                            const char *event, char *err, size_t errlen)
+{
+    if (store_check_text(st, "notification key", key, 300, err, errlen) ||
+        store_check_text(st, "strategy", strategy, 200, err, errlen) ||
+        (cycle_id && store_check_text(st, "cycle id", cycle_id, 200, err, errlen)) ||
+        store_check_text(st, "event", event, 40, err, errlen))
+        return STORE_ERR;
+    return st->ops->notify_claim(st->impl, key, strategy, cycle_id, event, err, errlen);
+}
+
+store_rc store_notify_record(store *st, const char *key, const char *result_json, char *err, size_t errlen)
+{
+    if (store_check_text(st, "notification key", key, 300, err, errlen) ||
+        store_check_json(st, "notification result", result_json, err, errlen))
+        return STORE_ERR;
+    return st->ops->notify_record(st->impl, key, result_json, err, errlen);
+}
+
 store_rc store_capsule_put(store *st, const store_capsule *c, char *err, size_t errlen)
 {
     if (store_check_text(st, "cycle_id", c->cycle_id, 300, err, errlen) ||

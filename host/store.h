@@ -243,4 +243,14 @@ store_rc store_lock_acquire(store *st, const char *name, const char *holder, int
                             size_t current_holder_len, char *err, size_t errlen);
 /* Releases `name` if `holder` holds it; STORE_NOT_FOUND when it does not (free, or someone else's). */
 store_rc store_lock_release(store *st, const char *name, const char *holder, char *err, size_t errlen);
+
+/* ---- notifications (notify.c): one message per key, ever ---- */
+
+/* Claims `key` ("<cycle_id>:<event>", or "<strategy>@<day>:daily") before its message goes out,
+ * with an insert that conflicts: STORE_OK when this call claimed it (send the message),
+ * STORE_CONFLICT when it was claimed before (a rerun of the slot: send nothing). */
+store_rc store_notify_claim(store *st, const char *key, const char *strategy, const char *cycle_id,
+                            const char *event, char *err, size_t errlen);
+/* Records what the delivery of a claimed key did: result_json, per channel. */
+store_rc store_notify_record(store *st, const char *key, const char *result_json, char *err, size_t errlen);
 #endif

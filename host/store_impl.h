@@ -47,6 +47,9 @@ typedef struct store_ops {
     store_rc (*capsule_get)(void *impl, const char *cycle_id, store_capsule *out, char *err, size_t errlen);
     store_rc (*capsule_list)(void *impl, const char *strategy, int64_t since_ms, int64_t until_ms, int limit,
                              store_capsule **rows, size_t *n, char *err, size_t errlen);
+    store_rc (*notify_claim)(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                             const char *event, char *err, size_t errlen);
+    store_rc (*notify_record)(void *impl, const char *key, const char *result_json, char *err, size_t errlen);
 } store_ops;
 
 /* Wraps an opened backend into a store (takes impl; on failure closes it and returns NULL). */

@@ -89,7 +89,16 @@ static const char sq_schema[] =
     " capsule TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS cycle_capsules_strategy_recorded ON cycle_capsules (strategy, recorded_at);"
     "CREATE TRIGGER IF NOT EXISTS cycle_capsules_prune AFTER INSERT ON cycle_capsules BEGIN"
-    " DELETE FROM cycle_capsules WHERE expires_at < NEW.recorded_at; END;";
+    " DELETE FROM cycle_capsules WHERE expires_at < NEW.recorded_at; END;"
+    /* one row per notification key, claimed before its message is sent (notify.c) */
+    "CREATE TABLE IF NOT EXISTS notifications ("
+    " key TEXT PRIMARY KEY,"
+    " strategy TEXT NOT NULL,"
+    " cycle_id TEXT,"
+    " event TEXT NOT NULL,"
+    " claimed_at TEXT NOT NULL,"
+    " result TEXT CHECK (result IS NULL OR json_valid(result)),"
+    " finished_at TEXT);";
 
 #define SQ_CYCLE_COLUMNS                                                                                    \
     "cycle_id, strategy, mode, status, holder, started_at, lease_until, finished_at, decision, orders, error, " \
@@ -1005,6 +1014,36 @@ static store_rc sq_capsule_list(void *impl, const char *strategy, int64_t since_
     return sq_read_capsules(s, stmt, 0, rows, n, err, errlen);
 }
 
+/* ---- notifications ---- */
+
+static store_rc sq_notify_claim(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                                const char *event, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    int constraint = 0;
+    if (sq_exec(s, err, errlen, &constraint, "cannot write notifications",
+                "INSERT INTO notifications (key, strategy, cycle_id, event, claimed_at) VALUES (?, ?, ?, ?, ?)",
+                "sssst", key, strategy, cycle_id, event, clock_now_ms()) == 0)
+        return STORE_OK;
+    if (!constraint) return STORE_ERR;
+    store_errorf(err, errlen, s->prefix, "notification %s was claimed before", key);
+    return STORE_CONFLICT;
+}
+
+static store_rc sq_notify_record(void *impl, const char *key, const char *result_json, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    if (sq_exec(s, err, errlen, NULL, "cannot write notifications",
+                "UPDATE notifications SET result = ?, finished_at = ? WHERE key = ?", "sts", result_json,
+                clock_now_ms(), key) != 0)
+        return STORE_ERR;
+    if (sqlite3_changes(s->db) == 0) {
+        store_errorf(err, errlen, s->prefix, "no notification %s", key);
+        return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
 static const store_ops sq_ops = {
     .close = sq_close,
     .acquire_cycle = sq_acquire_cycle,
@@ -1029,4 +1068,6 @@ static const store_ops sq_ops = {
     .capsule_put = sq_capsule_put,
     .capsule_get = sq_capsule_get,
     .capsule_list = sq_capsule_list,
+    .notify_claim = sq_notify_claim,
+    .notify_record = sq_notify_record,
 };

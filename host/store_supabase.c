@@ -872,6 +872,22 @@ static store_rc sb_control_set(void *impl, const char *key, const char *value, c
 
 /* ---- named locks ---- */
 
+/* Runs a filtered PATCH or DELETE with return=representation; returns how many rows it changed
+ * (of any table: each must carry `column`), -1 when it failed (err says why). */
+static long sb_count_changed(sb_store *s, const char *method, const char *query, const char *body,
+                             const char *column, char *err, size_t errlen)
+{
+    sb_reply r;
+    long changed = -1;
+    if (sb_call(s, method, query, "return=representation", body, &r, err, errlen) == 0) {
+        char why[400];
+        size_t n = 0;
+        int bad = store_json_count(s->json, r.body, r.len, column, &n, why, sizeof why);
+        if (sb_read_done(s, query, &r, bad, why, err, errlen) == STORE_OK) changed = (long)n;
+    }
+    return changed;
+}
+
 /* PATCHes the lock row under `filter_holder` (and an expired lease when expired_before > 0);
  * returns the number of rows changed, -1 on failure. */
 static long sb_lock_patch(sb_store *s, const char *name, const char *filter_holder, int64_t expired_before,
@@ -887,14 +903,7 @@ static long sb_lock_patch(sb_store *s, const char *name, const char *filter_hold
     if (strcmp(filter_holder, holder) != 0) sb_json_time(&body, "acquired_at", now);
     sb_json_time(&body, "lease_until", until);
     strbuf_puts(&body, "}");
-    sb_reply r;
-    long changed = -1;
-    if (sb_call(s, "PATCH", strbuf_cstr(&q), "return=representation", strbuf_cstr(&body), &r, err, errlen) == 0) {
-        char why[400];
-        size_t n = 0;
-        int bad = store_json_count(s->json, r.body, r.len, "holder", &n, why, sizeof why);
-        if (sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen) == STORE_OK) changed = (long)n;
-    }
+    long changed = sb_count_changed(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), "holder", err, errlen);
     strbuf_free(&q), strbuf_free(&body);
     return changed;
 }
@@ -953,20 +962,53 @@ static store_rc sb_lock_release(void *impl, const char *name, const char *holder
     strbuf_puts(&q, "locks");
     sb_filter(&q, "name", "eq", name);
     sb_filter(&q, "holder", "eq", holder);
-    sb_reply r;
-    store_rc rc = STORE_ERR;
-    if (sb_call(s, "DELETE", strbuf_cstr(&q), "return=representation", NULL, &r, err, errlen) == 0) {
-        char why[400];
-        size_t n = 0;
-        int bad = store_json_count(s->json, r.body, r.len, "holder", &n, why, sizeof why);
-        rc = sb_read_done(s, strbuf_cstr(&q), &r, bad, why, err, errlen);
-        if (rc == STORE_OK && n == 0) {
-            rc = STORE_NOT_FOUND;
-            store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
-        }
-    }
+    long changed = sb_count_changed(s, "DELETE", strbuf_cstr(&q), NULL, "holder", err, errlen);
     strbuf_free(&q);
+    if (changed == 0) store_errorf(err, errlen, s->prefix, "lock %s is not held by %s", name, holder);
+    return changed < 0 ? STORE_ERR : changed ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* ---- notifications ---- */
+
+static store_rc sb_notify_claim(void *impl, const char *key, const char *strategy, const char *cycle_id,
+                                const char *event, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf body = {0};
+    strbuf_puts(&body, "{");
+    sb_json_str(&body, "key", key);
+    sb_json_str(&body, "strategy", strategy);
+    sb_json_str(&body, "cycle_id", cycle_id);
+    sb_json_str(&body, "event", event);
+    sb_json_time(&body, "claimed_at", clock_now_ms());
+    strbuf_puts(&body, "}");
+    sb_reply r;
+    long status = sb_request(s, "POST", "notifications", "return=minimal", strbuf_cstr(&body), &r, err, errlen);
+    strbuf_free(&body);
+    store_rc rc = status >= 200 && status < 300 ? STORE_OK : STORE_ERR;
+    if (status == 409 && strcmp(r.code, "23505") == 0) {
+        store_errorf(err, errlen, s->prefix, "notification %s was claimed before", key);
+        rc = STORE_CONFLICT;
+    }
+    sb_reply_free(&r);
     return rc;
+}
+
+static store_rc sb_notify_record(void *impl, const char *key, const char *result_json, char *err, size_t errlen)
+{
+    sb_store *s = impl;
+    strbuf q = {0}, body = {0};
+    strbuf_puts(&q, "notifications");
+    sb_filter(&q, "key", "eq", key);
+    sb_param(&q, "select", "key");
+    strbuf_puts(&body, "{");
+    sb_json_raw(&body, "result", result_json);
+    sb_json_time(&body, "finished_at", clock_now_ms());
+    strbuf_puts(&body, "}");
+    long changed = sb_count_changed(s, "PATCH", strbuf_cstr(&q), strbuf_cstr(&body), "key", err, errlen);
+    strbuf_free(&q), strbuf_free(&body);
+    if (changed == 0) store_errorf(err, errlen, s->prefix, "no notification %s", key);
+    return changed < 0 ? STORE_ERR : changed ? STORE_OK : STORE_NOT_FOUND;
 }
 
 /* ---- capsules ---- */
@@ -1057,4 +1099,6 @@ static const store_ops sb_ops = {
     .capsule_put = sb_capsule_put,
     .capsule_get = sb_capsule_get,
     .capsule_list = sb_capsule_list,
+    .notify_claim = sb_notify_claim,
+    .notify_record = sb_notify_record,
 };

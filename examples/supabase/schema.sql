@@ -102,6 +102,21 @@ drop trigger if exists cycle_capsules_prune on public.cycle_capsules;
 create trigger cycle_capsules_prune after insert on public.cycle_capsules
   for each row execute function public.titan_prune_capsules();
 
+-- Notifications (issue 14): one row per message key, inserted before the message goes out, so a
+-- rerun of the same slot sends nothing twice (the insert conflicts with 23505). Migration: a store
+-- created before this table existed needs this file applied again (safe: everything in it is
+-- "if not exists" / "or replace"); until then titan-host still sends, without that guard, and its
+-- blackbox says "notify.unguarded".
+create table if not exists public.notifications (
+  key         text primary key,
+  strategy    text not null,
+  cycle_id    text,
+  event       text not null,
+  claimed_at  timestamptz not null default now(),
+  result      jsonb,
+  finished_at timestamptz
+);
+
 alter table public.execution_logs enable row level security;
 alter table public.paper_balances enable row level security;
 alter table public.paper_fills enable row level security;
@@ -109,6 +124,7 @@ alter table public.strategy_state enable row level security;
 alter table public.control enable row level security;
 alter table public.locks enable row level security;
 alter table public.cycle_capsules enable row level security;
+alter table public.notifications enable row level security;
 
 -- A paper fill in one transaction: the fill row and both balance deltas, refused (23514) when a
 -- balance would go below zero and (23505) when the order_ref was already applied.
@@ -168,17 +184,20 @@ begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
     execute 'revoke all on function public.titan_apply_fill(text, jsonb) from anon';
     execute 'revoke all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks, public.cycle_capsules from anon';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules, public.notifications '
+            'from anon';
   end if;
   if exists (select 1 from pg_roles where rolname = 'authenticated') then
     execute 'revoke all on function public.titan_apply_fill(text, jsonb) from authenticated';
     execute 'revoke all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks, public.cycle_capsules from authenticated';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules, public.notifications '
+            'from authenticated';
   end if;
   if exists (select 1 from pg_roles where rolname = 'service_role') then
     execute 'grant execute on function public.titan_apply_fill(text, jsonb) to service_role';
     execute 'grant all on table public.execution_logs, public.paper_balances, public.paper_fills, '
-            'public.strategy_state, public.control, public.locks, public.cycle_capsules to service_role';
+            'public.strategy_state, public.control, public.locks, public.cycle_capsules, public.notifications '
+            'to service_role';
   end if;
 end
 $$;

@@ -19,11 +19,15 @@ typedef struct command {
 
 extern const command cmd_check_command, cmd_run_command, cmd_backtest_command, cmd_optimize_command,
     cmd_data_command, cmd_script_command, cmd_locks_command, cmd_halt_command, cmd_version_command, cmd_help_command;
-extern const command cmd_replay_command, cmd_divergence_command;
+extern const command cmd_replay_command, cmd_divergence_command, cmd_status_command;
 /* Every command, in the order `help` lists them; NULL-terminated. */
 extern const command *const cmd_all[];
 /* The command called `name`, or NULL. */
 const command *cmd_find(const char *name);
+
+/* 1 when argv (argv[0] the command) asks for the command's help: a -h or --help argument (for
+ * `script`, only before the file: what follows it is the script's). */
+int cmd_wants_help(const command *c, int argc, char **argv);
 
 /* Prints "titan-host: <message>" redacted on stderr and returns EXIT_USAGE. */
 int cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

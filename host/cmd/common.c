@@ -13,9 +13,10 @@
 #include "store.h"
 
 const command *const cmd_all[] = {
-    &cmd_check_command,    &cmd_run_command,        &cmd_backtest_command, &cmd_optimize_command,
-    &cmd_data_command,     &cmd_replay_command,     &cmd_divergence_command, &cmd_script_command,
-    &cmd_locks_command,    &cmd_halt_command,       &cmd_version_command,  &cmd_help_command,
+    &cmd_check_command,  &cmd_run_command,    &cmd_backtest_command,   &cmd_optimize_command,
+    &cmd_data_command,   &cmd_replay_command, &cmd_divergence_command, &cmd_status_command,
+    &cmd_script_command, &cmd_locks_command,  &cmd_halt_command,       &cmd_version_command,
+    &cmd_help_command,
     NULL,
 };
 
@@ -24,6 +25,15 @@ const command *cmd_find(const char *name)
     for (size_t i = 0; cmd_all[i]; i++)
         if (strcmp(cmd_all[i]->name, name) == 0) return cmd_all[i];
     return NULL;
+}
+
+int cmd_wants_help(const command *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+        if (c == &cmd_script_command && argv[i][0] != '-') return 0;
+    }
+    return 0;
 }
 
 int cmd_usage_error(const char *fmt, ...)

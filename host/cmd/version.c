@@ -15,4 +15,5 @@ static int cmd_version(int argc, char **argv)
 }
 
 const command cmd_version_command = {"version", cmd_version, "version                     print the version",
-                                     "usage: titan-host version\n"};
+                                     "usage: titan-host version   (also: titan-host --version, titan-host -V)\n\n"
+                                     "The version of titan-host and of the Lua and libcurl it runs on.\n"};

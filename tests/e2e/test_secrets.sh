@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# Secrets never leave the process: the six secret variables get random values with '/', '+'
-# and '"'; scripts written at test time hold those values literally and print them, log them,
+# Secrets never leave the process: the eleven secret variables get random values with '/', '+'
+# and '"' (in the shape their settings accept: a Telegram token, http(s) URLs for the webhooks);
+# scripts written at test time hold those values literally and print them, log them,
 # JSON-encode them, raise them and feed them to `check`. No value, no encoded spelling and no
 # 12-character fragment of one may appear on stdout, stderr or in the blackbox.
 source "$(dirname "$0")/lib.sh"
 cd "$T_TMP" || exit 1
 unset TITAN_HOME TITAN_LUA_CPU_S TITAN_LUA_MEM_MB TITAN_FAKE_NOW_MS TITAN_LOG_LEVEL
 export TITAN_BLACKBOX=$T_TMP/blackbox.log
-NAMES="KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY"
+NAMES="KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY TELEGRAM_BOT_TOKEN
+DISCORD_WEBHOOK_URL SLACK_WEBHOOK_URL TITAN_WEBHOOK_URL TITAN_WEBHOOK_SECRET"
+export TELEGRAM_CHAT_ID=42          # configuration, not a secret (the token needs it)
 
 # Distinct random values from printable characters without '\', ']' or "'" (so that they fit a
 # Lua long bracket), each holding '/', '+' and '"'. Written as NAME=VALUE lines.
 python3 - "$T_TMP/values" <<'EOF'
 import secrets, sys
 alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+\"=-_.:!@#%&*?~,;<>()|^{}`$ "
-names = "KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY".split()
+names = ("KRAKEN_API_KEY KRAKEN_SECRET SUPABASE_KEY OPENAI_API_KEY GROQ_API_KEY GEMINI_API_KEY TELEGRAM_BOT_TOKEN "
+         "DISCORD_WEBHOOK_URL SLACK_WEBHOOK_URL TITAN_WEBHOOK_URL TITAN_WEBHOOK_SECRET").split()
+token = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 with open(sys.argv[1], "w") as f:
     seen = set()
     for n in names:
         while True:
             body = "".join(secrets.choice(alphabet) for _ in range(40))
             v = "s" + body[:10] + "/" + body[10:20] + "+" + body[20:30] + '"' + body[30:] + "z"
+            if n == "TELEGRAM_BOT_TOKEN":    # the shape TELEGRAM_BOT_TOKEN must have (it goes in a URL path)
+                v = "%d:%s" % (secrets.randbelow(10**9) + 10**8, "".join(secrets.choice(token) for _ in range(40)))
+            elif n.endswith("_URL"):        # a URL, as its setting requires, with odd characters in it
+                v = "https://" + v.replace(" ", "")
             if v not in seen and v.strip() == v:
                 seen.add(v)
                 break
@@ -29,7 +38,7 @@ EOF
 while IFS= read -r line; do export "${line%%=*}=${line#*=}"; done <"$T_TMP/values"
 for n in $NAMES; do t_check "$n is set" test -n "${!n}"; done
 
-# Lua source defining S1..S6 as literals (long brackets hold '"' and '/' as they are).
+# Lua source defining S1..S11 as literals (long brackets hold '"' and '/' as they are).
 python3 - "$T_TMP/values" >"$T_TMP/secrets_prelude.lua" <<'EOF'
 import sys
 for i, line in enumerate(open(sys.argv[1]).read().splitlines(), 1):
@@ -91,7 +100,7 @@ local function inner() error("failed with " .. S1 .. " and " .. S2) end
 inner()
 EOF
 run_kept 1 error_plain script "$T_TMP/scripts/error_plain.lua"
-t_grep "error still has file:line" "error_plain.lua:7: failed with [redacted] and [redacted]" "$T_ERR"
+t_grep "error still has file:line" "error_plain.lua:12: failed with [redacted] and [redacted]" "$T_ERR"
 t_grep "error still has a traceback" "stack traceback:" "$T_ERR"
 
 write_script error_object <<'EOF'
@@ -109,6 +118,21 @@ local f = load("local k = [=[" .. S1 .. "]=] error('boom ' .. k)")
 f()
 EOF
 run_kept 1 error_nested script "$T_TMP/scripts/error_nested.lua"
+
+# the notification channels' secrets, the same ways
+write_script channels <<'EOF'
+print(S7, S8, S9, S10, S11)
+print(titan.json.encode({ S7, S8, body = titan.json.encode({ S9, S10, S11 }) }))
+titan.log.warn("channels", { token = S7, urls = { S8, S9, S10 }, key = S11 })
+for _, n in ipairs({ "TELEGRAM_BOT_TOKEN", "DISCORD_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "TITAN_WEBHOOK_URL",
+                     "TITAN_WEBHOOK_SECRET" }) do
+  local h, err = titan.secret(n)
+  print(n, os.getenv(n), h, err.code)
+end
+error("failed near " .. S8 .. " and " .. S11)
+EOF
+run_kept 1 channels script "$T_TMP/scripts/channels.lua"
+t_check "the channel secrets: os.getenv nil and no handle, all five" test "$(grep -c $'\tnil\tnil\tsecret.host_only$' "$T_OUT")" = 5
 
 # calling a missing field: Lua quotes the key in its message
 printf 'local t = {}\nt[ [==[%s]==] ]()\n' "$SUPABASE_KEY" >"$T_TMP/scripts/field.lua"

@@ -174,6 +174,22 @@ sleep 1.1
 t_spec "$T_TMP/lua/lock_spec.lua" lock_sqlite normal
 TITAN_DB=$T_TMP/missing/titan.db t_spec "$T_TMP/lua/lock_spec.lua" lock_unavailable unavailable
 
+# ---- notifications: a key is claimed once, ever (20 racing processes) ----
+rm -f "$T_TMP"/race.* "$T_TMP/go"
+for i in $(seq 1 20); do
+  "$STORE_TOOL" --wait-file "$T_TMP/go" notify-claim "default@2026-11-27T05:15Z:fill" default \
+    "default@2026-11-27T05:15Z" fill >"$T_TMP/race.$i" 2>&1 &
+done
+sleep 0.3; touch "$T_TMP/go"; wait
+t_check "notify claim race: exactly one ok (got $(count ok))" [ "$(count ok)" = 1 ]
+t_check "notify claim race: 19 conflicts (got $(count conflict))" [ "$(count conflict)" = 19 ]
+out=$(tool notify-record "default@2026-11-27T05:15Z:fill" '{"telegram":{"ok":true}}'); rc=$?
+t_check "notify record of a claimed key ($out)" [ "$rc" = 0 ]
+t_check "the record keeps the result" bash -c "[ \"\$(sqlite3 '$TITAN_DB' \"select json_extract(result, '\$.telegram.ok') from notifications\")\" = 1 ]"
+tool notify-record nothing-claimed '{}' >/dev/null; t_check "notify record of an unclaimed key: not found" [ $? = 4 ]
+tool notify-record "default@2026-11-27T05:15Z:fill" 'not json' >/dev/null; t_check "notify record refuses bad JSON" [ $? = 1 ]
+out=$(tool notify-claim "default@2026-11-26:daily" default - daily); t_check "a claim without a cycle ($out)" [ "$out" = ok ]
+
 # ---- faults: the lock is not acquired and the error says what failed and where ----
 printf 'this is not a database, just text that fills the header and more %.0s' $(seq 20) >"$T_TMP/corrupt.db"
 out=$(TITAN_DB=$T_TMP/corrupt.db tool acquire f1 default PAPER x:1 60); rc=$?

@@ -25,8 +25,8 @@ psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema1.log" 2>&1
 t_check "schema applies to a fresh database" [ $? = 0 ]
 psql_run -f "$ROOT/examples/supabase/schema.sql" >"$T_TMP/schema2.log" 2>&1
 t_check "schema applies a second time without error" [ $? = 0 ]
-t_check "schema: seven tables" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_tables where schemaname='public' and tablename in ('execution_logs','paper_balances','paper_fills','strategy_state','control','locks','cycle_capsules')\")\" = 7 ]"
-t_check "schema: row level security on every table, no policy" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='public' and c.relkind='r' and c.relrowsecurity\")\" = 7 ] && [ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc 'select count(*) from pg_policies')\" = 0 ]"
+t_check "schema: eight tables" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_tables where schemaname='public' and tablename in ('execution_logs','paper_balances','paper_fills','strategy_state','control','locks','cycle_capsules','notifications')\")\" = 8 ]"
+t_check "schema: row level security on every table, no policy" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select count(*) from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='public' and c.relkind='r' and c.relrowsecurity\")\" = 8 ] && [ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc 'select count(*) from pg_policies')\" = 0 ]"
 psql_run -c "insert into execution_logs (cycle_id, strategy, mode, status, holder) values ('x','s','PAPER','bogus','h')" >/dev/null 2>&1
 t_check "schema: CHECK rejects an unknown status" [ $? != 0 ]
 psql_run -c "insert into execution_logs (cycle_id, strategy, mode, status, holder) values ('x','s','paper','done','h')" >/dev/null 2>&1
@@ -152,6 +152,23 @@ tool capsule-put "s@9" s $((T0 + 2 * DAY + 1)) $((T0 + 9 * DAY)) TExM >/dev/null
 tool capsule-get "s@1" >"$T_TMP/pruned.out"; t_check "a capsule recorded after s@1 expired pruned it" [ $? = 4 ]
 t_grep "pruned: says expired" "expired" "$T_TMP/pruned.out"
 t_check "the others stay" bash -c "[ \"\$('$STORE_TOOL' capsule-list | head -1)\" = 'o@1 s@2 s@9' ]"
+# ---- notifications: claimed once through PostgREST (the real unique constraint), recorded ----
+rm -f "$T_TMP"/race.* "$T_TMP/go"
+for i in $(seq 1 10); do
+  "$STORE_TOOL" --wait-file "$T_TMP/go" notify-claim "s1@2026-11-27T05:15Z:failed" s1 "s1@2026-11-27T05:15Z" failed \
+    >"$T_TMP/race.$i" 2>&1 &
+done
+sleep 0.3; touch "$T_TMP/go"; wait_racers
+t_check "notify claim race: exactly one ok (got $(count ok))" [ "$(count ok)" = 1 ]
+t_check "notify claim race: 9 conflicts (got $(count conflict))" [ "$(count conflict)" = 9 ]
+tool notify-record "s1@2026-11-27T05:15Z:failed" '{"slack":{"ok":false,"status":500}}' >/dev/null
+t_check "notify record via PATCH" [ $? = 0 ]
+t_check "the record keeps the result" bash -c "[ \"\$(\"$PGBIN/psql\" -h '$PGHOST' -p $PGPORT -U postgres -d postgres -Atc \"select result->'slack'->>'status' from notifications\")\" = 500 ]"
+tool notify-record nothing-claimed '{}' >/dev/null; t_check "notify record of an unclaimed key: not found" [ $? = 4 ]
+psql_run -c "alter table notifications rename to notifications_gone" >/dev/null
+out=$(tool notify-claim k s1 - daily); rc=$?
+t_check "claim without the table: a store error naming the schema ($out)" bash -c "[ $rc = 1 ] && echo '$out' | grep -q 'schema.sql'"
+psql_run -c "alter table notifications_gone rename to notifications" >/dev/null
 
 # ---- key headers: sb_secret_ in apikey only; a JWT also as Bearer ----
 t_check "sb_secret_: every request had the right apikey" bash -c "! grep -q '\"apikey_ok\": false' '$T_TMP/headers.log'"

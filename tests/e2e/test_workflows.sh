@@ -122,7 +122,8 @@ def check(name, cond, why=""):
     results.append((name, bool(cond), why))
 
 SECRETS = ["SYSTEM_MODE", "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_URL", "SUPABASE_KEY",
-           "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY"]
+           "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID",
+           "DISCORD_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "TITAN_WEBHOOK_URL", "TITAN_WEBHOOK_SECRET"]
 PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w./-]+)@([0-9a-f]{40})\s+#\s*(v\d[\w.]*)\s*$")
 # Each SHA checked against the action's own repository (git rev-parse TAG^{commit}) before pinning.
 GENUINE = {
@@ -242,6 +243,8 @@ if i_bot >= 0:
     check("exit code of titan-host kept (PIPESTATUS)", "PIPESTATUS[0]" in run(b) and re.search(r"exit \"?\$rc", run(b)))
     check("job summary written", "$GITHUB_STEP_SUMMARY" in run(b))
     check("summary uses the 'cycle ' line", "^cycle " in run(b))
+    check("the status table goes into the summary, the page beside the blackbox",
+          "./titan-host status --markdown --html status.html" in run(b) and "status.md" in run(b))
 for i, s in enumerate(steps):
     if i != i_bot:
         check("no secrets outside the bot step (step %d)" % i, "secrets." not in repr(s))
@@ -253,6 +256,7 @@ if i_upload >= 0:
     check("blackbox upload if: always()", str(u.get("if", "")).replace("${{", "").replace("}}", "").strip() == "always()")
     check("blackbox retention-days 7", (u.get("with") or {}).get("retention-days") == 7)
     check("the cycle's capsule uploaded with the blackbox", "capsule-*.json.gz" in str((u.get("with") or {}).get("path")))
+    check("the status page is uploaded with the blackbox", "status.html" in str((u.get("with") or {}).get("path")))
 shell = ((wf.get("defaults") or {}).get("run") or {}).get("shell")
 check("default shell bash (pipefail)", shell == "bash")
 pinned(text, "run_bot")
@@ -383,10 +387,13 @@ then
   bot_run() {   # bot_run STUB-BODY: runs the step script in a fresh dir; sets T_RC, B_DIR
     B_DIR=$(mktemp -d "$T_TMP/bot.XXXXXX")
     mkdir -p "$B_DIR/tools"
-    printf '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift\necho "$*" >runtime-args.txt\nexec "$@"\n' >"$B_DIR/tools/runtime"
-    printf '#!/bin/sh\necho "$*" >args.txt\n%s\n' "$1" >"$B_DIR/titan-host"; chmod +x "$B_DIR/titan-host" "$B_DIR/tools/runtime"
+    printf '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift\necho "$*" >>runtime-args.txt\nexec "$@"\n' >"$B_DIR/tools/runtime"
+    # the stub is the cycle when called with `run`, and `status` (its table, or a failure: ${STATUS_RC:-0})
+    printf '#!/bin/sh\necho "$*" >>args.txt\nif [ "$1" = status ]; then echo "| strategy | stub |"; exit ${STATUS_RC:-0}; fi\n%s\n' "$1" \
+      >"$B_DIR/titan-host"; chmod +x "$B_DIR/titan-host" "$B_DIR/tools/runtime"
     : >"$B_DIR/summary.md"
-    (cd "$B_DIR" && PATH="$stubs:$PATH" GITHUB_STEP_SUMMARY="$B_DIR/summary.md" SYSTEM_MODE=PAPER bash -e -o pipefail "$bot_script" >"$B_DIR/log" 2>&1)
+    (cd "$B_DIR" && PATH="$stubs:$PATH" GITHUB_STEP_SUMMARY="$B_DIR/summary.md" SYSTEM_MODE=PAPER STATUS_RC=${STATUS_RC:-0} \
+      bash -e -o pipefail "$bot_script" >"$B_DIR/log" 2>&1)
     T_RC=$?
   }
   bot_run 'echo "loading default.lua"; echo "cycle default@2026-11-27T05:15Z done: 1 order (paper)"; echo "late note" >&2; exit 3'
@@ -396,6 +403,13 @@ then
   t_grep "bot step streams the output to the log" "loading default.lua" "$B_DIR/log"
   t_check "bot step runs 'run strategies/default.lua'" grep -qx "run strategies/default.lua" "$B_DIR/args.txt"
   t_check "bot step runs titan-host through the runtime, line-buffered" grep -qx "stdbuf -oL -eL ./titan-host run strategies/default.lua" "$B_DIR/runtime-args.txt"
+  t_check "bot step then runs status through the runtime" grep -qx "./titan-host status --markdown --html status.html" "$B_DIR/runtime-args.txt"
+  t_grep "bot step summary has the status table" "| strategy | stub |" "$B_DIR/summary.md"
+  STATUS_RC=1 bot_run 'echo "cycle default@2026-11-27T05:15Z: done"; exit 0'
+  t_rc "a failing status never changes the cycle's exit code" 0
+  t_grep "the summary says the status was unavailable" "status: unavailable" "$B_DIR/summary.md"
+  STATUS_RC=1 bot_run 'echo "cycle default@2026-11-27T05:15Z: failed"; exit 1'
+  t_rc "... nor a failed cycle's" 1
   bot_run 'echo "config error: SYSTEM_MODE" >&2; exit 2'
   t_rc "bot step: exit 2 fails the job" 2
   t_grep "bot step without a cycle line still summarises" "no 'cycle' line; last output: config error: SYSTEM_MODE" "$B_DIR/summary.md"

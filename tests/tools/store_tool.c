@@ -246,6 +246,12 @@ static int tool_run(store *st, int argc, char **argv)
         return tool_rc(rc, err);
     }
     if (strcmp(op, "unlock") == 0 && argc >= 3) return tool_rc(store_lock_release(st, argv[1], argv[2], err, sizeof err), err);
+    /* notify-claim KEY STRATEGY CYCLE|- EVENT; notify-record KEY RESULT_JSON */
+    if (strcmp(op, "notify-claim") == 0 && argc >= 5)
+        return tool_rc(store_notify_claim(st, argv[1], argv[2], strcmp(argv[3], "-") ? argv[3] : NULL, argv[4], err,
+                                          sizeof err), err);
+    if (strcmp(op, "notify-record") == 0 && argc >= 3)
+        return tool_rc(store_notify_record(st, argv[1], argv[2], err, sizeof err), err);
     return 2;
 }
 

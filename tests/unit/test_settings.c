@@ -7,14 +7,14 @@
 #include "settings.h"
 #include "unit.h"
 
-typedef enum { READ_INT, READ_NUM, READ_TEXT, READ_CHOICE, READ_HALT } reader;
+typedef enum { READ_INT, READ_NUM, READ_TEXT, READ_CHOICE, READ_HALT, READ_LIST } reader;
 
 typedef struct settings_case {
     const char *name;
     reader read;
     const char *value;          /* NULL = unset */
     int ok;
-    double want;                /* ok numbers and choices: the value read (halt: 1 halted) */
+    double want;                /* ok numbers and choices: the value read (halt: 1 halted; lists: the mask) */
     const char *want_text;      /* ok texts: the value read (NULL = none) */
 } settings_case;
 
@@ -171,6 +171,47 @@ static const settings_case cases[] = {
     BAD("GROQ_BASE_URL", READ_TEXT, "file:///etc/passwd"),
     {"GEMINI_BASE_URL", READ_TEXT, NULL, 1, 0, NULL},
     BAD("GEMINI_BASE_URL", READ_TEXT, "gemini"),
+
+    /* events: fill 1, failed 2, in_doubt 4, halted 8, ai_cap 16, daily 32, done 64 */
+    {"TITAN_NOTIFY", READ_LIST, NULL, 1, 63, NULL},
+    {"TITAN_NOTIFY", READ_LIST, "", 1, 63, NULL},
+    {"TITAN_NOTIFY", READ_LIST, "all", 1, 127, NULL},
+    {"TITAN_NOTIFY", READ_LIST, "none", 1, 0, NULL},
+    {"TITAN_NOTIFY", READ_LIST, "failed,in_doubt", 1, 6, NULL},
+    {"TITAN_NOTIFY", READ_LIST, "done", 1, 64, NULL},
+    BAD("TITAN_NOTIFY", READ_LIST, "fills"),
+    BAD("TITAN_NOTIFY", READ_LIST, "fill, failed"),
+    BAD("TITAN_NOTIFY", READ_LIST, "fill,"),
+    BAD("TITAN_NOTIFY", READ_LIST, ",fill"),
+    BAD("TITAN_NOTIFY", READ_LIST, "all,fill"),
+    BAD("TITAN_NOTIFY", READ_LIST, "FILL"),
+    {"TITAN_NOTIFY_DEADLINE_MS", READ_INT, NULL, 1, 5000, NULL},
+    {"TITAN_NOTIFY_DEADLINE_MS", READ_INT, "100", 1, 100, NULL},
+    {"TITAN_NOTIFY_DEADLINE_MS", READ_INT, "60000", 1, 60000, NULL},
+    BAD("TITAN_NOTIFY_DEADLINE_MS", READ_INT, "99"),
+    BAD("TITAN_NOTIFY_DEADLINE_MS", READ_INT, "60001"),
+    BAD("TITAN_NOTIFY_DEADLINE_MS", READ_INT, "5s"),
+    /* the Telegram pair is set together by run_case */
+    {"TELEGRAM_BOT_TOKEN", READ_TEXT, NULL, 1, 0, NULL},
+    {"TELEGRAM_BOT_TOKEN", READ_TEXT, "123456:AAbb-_9", 1, 0, "123456:AAbb-_9"},
+    BAD("TELEGRAM_BOT_TOKEN", READ_TEXT, "123456:AA/../x"),
+    BAD("TELEGRAM_BOT_TOKEN", READ_TEXT, "AAbb"),
+    BAD("TELEGRAM_BOT_TOKEN", READ_TEXT, "123456:"),
+    {"TELEGRAM_CHAT_ID", READ_TEXT, "-1001234", 1, 0, "-1001234"},
+    {"TELEGRAM_CHAT_ID", READ_TEXT, "@my_channel", 1, 0, "@my_channel"},
+    BAD("TELEGRAM_CHAT_ID", READ_TEXT, "12a"),
+    BAD("TELEGRAM_CHAT_ID", READ_TEXT, "@"),
+    BAD("TELEGRAM_CHAT_ID", READ_TEXT, "@my-channel"),
+    {"TELEGRAM_API_URL", READ_TEXT, NULL, 1, 0, "https://api.telegram.org"},
+    {"TELEGRAM_API_URL", READ_TEXT, "http://127.0.0.1:9", 1, 0, "http://127.0.0.1:9"},
+    BAD("TELEGRAM_API_URL", READ_TEXT, "api.telegram.org"),
+    {"DISCORD_WEBHOOK_URL", READ_TEXT, "https://discord.com/api/webhooks/1/t", 1, 0,
+     "https://discord.com/api/webhooks/1/t"},
+    BAD("DISCORD_WEBHOOK_URL", READ_TEXT, "discord.com/api/webhooks/1/t"),
+    {"SLACK_WEBHOOK_URL", READ_TEXT, NULL, 1, 0, NULL},
+    BAD("SLACK_WEBHOOK_URL", READ_TEXT, "hooks.slack.com/services/x"),
+    {"TITAN_WEBHOOK_URL", READ_TEXT, "http://127.0.0.1:8/hook", 1, 0, "http://127.0.0.1:8/hook"},
+    BAD("TITAN_WEBHOOK_URL", READ_TEXT, "mailto:me@example.com"),
 };
 
 static void unset_all(void)
@@ -185,6 +226,9 @@ static void run_case(const settings_case *c)
     snprintf(what, sizeof what, "%s=%s", c->name, c->value ? c->value : "(unset)");
     unset_all();
     if (c->value) setenv(c->name, c->value, 1);
+    /* Telegram wants both variables: give the other one a good value */
+    if (c->value && strcmp(c->name, "TELEGRAM_BOT_TOKEN") == 0) setenv("TELEGRAM_CHAT_ID", "42", 1);
+    if (c->value && strcmp(c->name, "TELEGRAM_CHAT_ID") == 0) setenv("TELEGRAM_BOT_TOKEN", "1:a", 1);
     int all = settings_check_all(err, sizeof err);
     CHECK_MSG((all == 0) == c->ok, what);
     /* a refusal names the variable */
@@ -192,6 +236,7 @@ static void run_case(const settings_case *c)
     long long n = 0;
     double d = 0;
     int choice = -1, rc = 0;
+    unsigned mask = 0;
     const char *text = "?";
     switch (c->read) {
     case READ_INT: rc = settings_integer(c->name, &n, err, sizeof err); d = (double)n; break;
@@ -199,6 +244,7 @@ static void run_case(const settings_case *c)
     case READ_CHOICE: rc = settings_choice(c->name, &choice, err, sizeof err); d = choice; break;
     case READ_TEXT: rc = settings_text(c->name, &text, err, sizeof err); break;
     case READ_HALT: d = settings_halted(NULL); break;
+    case READ_LIST: rc = settings_flags(c->name, &mask, err, sizeof err); d = mask; break;
     }
     CHECK_MSG((rc == 0) == c->ok, what);
     if (c->ok && c->read != READ_TEXT) CHECK_MSG(d == c->want, what);
@@ -246,6 +292,26 @@ static void test_supabase_pair(void)
     CHECK(strstr(err, "TITAN_DB is set but empty") != NULL);
 }
 
+/* Half a Telegram configuration is refused; a secret's value is never in the message. */
+static void test_telegram_pair(void)
+{
+    char err[512] = "";
+    unset_all();
+    setenv("TELEGRAM_BOT_TOKEN", "777:plantedTOKENvalue", 1);
+    CHECK(settings_check_all(err, sizeof err) == -1);
+    CHECK(strstr(err, "TELEGRAM_BOT_TOKEN is set but TELEGRAM_CHAT_ID is not") != NULL);
+    setenv("TELEGRAM_CHAT_ID", "42", 1);
+    CHECK(settings_check_all(err, sizeof err) == 0);
+    unsetenv("TELEGRAM_BOT_TOKEN");
+    CHECK(settings_check_all(err, sizeof err) == -1);
+    CHECK(strstr(err, "TELEGRAM_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not") != NULL);
+    setenv("TELEGRAM_BOT_TOKEN", "777:planted/TOKEN", 1);
+    CHECK(settings_check_all(err, sizeof err) == -1);
+    CHECK(strstr(err, "TELEGRAM_BOT_TOKEN (value not shown)") != NULL);
+    CHECK(strstr(err, "planted") == NULL);
+    unset_all();
+}
+
 /* A command-line option with a variable's rule is named as the option. */
 static void test_parse_number(void)
 {
@@ -267,6 +333,7 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
     test_every_setting_covered();
     test_supabase_pair();
+    test_telegram_pair();
     test_parse_number();
     unset_all();
     return UNIT_DONE("settings");

@@ -425,8 +425,9 @@ spec.describe("secrets", function()
     spec.ok(not tostring(h):find("=", 1, true), "tostring is only the name")
   end)
 
-  spec.it("the exchange and store credentials are the host's only: no handle for Lua", function()
-    for _, name in ipairs{ "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY" } do
+  spec.it("the exchange, store and notification credentials are the host's only: no handle for Lua", function()
+    for _, name in ipairs{ "KRAKEN_API_KEY", "KRAKEN_SECRET", "SUPABASE_KEY", "TELEGRAM_BOT_TOKEN",
+                           "DISCORD_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "TITAN_WEBHOOK_URL", "TITAN_WEBHOOK_SECRET" } do
       local err = spec.fails("secret.host_only", titan.secret(name))
       spec.ok(err.message:find(name, 1, true), err.message)
     end
