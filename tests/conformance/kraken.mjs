@@ -10,9 +10,17 @@ const HOUR_MS = 3600 * 1000;
 
 export function checks(env) {
   const base = env.KRAKEN_URL;
-  const client = (apiKey = env.KRAKEN_API_KEY, secret = env.KRAKEN_SECRET) => new ccxt.kraken({
-    apiKey, secret, timeout: 10000, enableRateLimit: false, urls: { api: { public: base, private: base } },
-  });
+  // ccxt's Kraken nonce is the clock in milliseconds: two calls within one millisecond over loopback
+  // would repeat it, and the fake (like Kraken) refuses a nonce that does not increase. A client that
+  // calls this fast keeps its own strictly increasing nonce, as ccxt's documentation advises.
+  let lastNonce = 0;
+  const client = (apiKey = env.KRAKEN_API_KEY, secret = env.KRAKEN_SECRET) => {
+    const c = new ccxt.kraken({
+      apiKey, secret, timeout: 10000, enableRateLimit: false, urls: { api: { public: base, private: base } },
+    });
+    c.nonce = () => { lastNonce = Math.max(Date.now(), lastNonce + 1); return lastNonce; };
+    return c;
+  };
   const kraken = client();
   const reset = () => control(`${base}/__control`, { reset: true });
   const uuid = (n) => `6d1b345e-2821-40e2-ad83-${String(n).padStart(12, '0')}`;

@@ -222,18 +222,21 @@ r_contains "discord: URGENT in the headline" "$(n_last discord 'r["json"]["conte
 r_contains "telegram got it before hanging" "$(n_last telegram 'r["json"]["text"]')" "Check them on Kraken"
 for ch in telegram discord slack webhook; do n_control $ch '{"mode": "ok"}'; done
 
-# an earlier cycle still in doubt stops this one (skipped, exit 3): told as urgent too
+# an earlier cycle still in doubt stops this one (skipped, exit 3): told as urgent too. A LIVE row whose
+# lookup fails stays in doubt (a PAPER row is decided by the paper broker, so it would be reconciled).
 r_sql "insert into execution_logs (cycle_id, strategy, mode, status, holder, started_at, orders, host_version)
-       values ('npap@2026-11-17T09:00Z', 'npap', 'PAPER', 'in_doubt', 'x:1', '2026-11-17T09:00:00.000Z',
+       values ('ndoubt@2026-11-17T09:00Z', 'ndoubt', 'LIVE', 'in_doubt', 'x:1', '2026-11-17T09:00:00.000Z',
                '[{\"index\":1,\"cl_ord_id\":\"abc\",\"state\":\"in_doubt\"}]', '0.1.0')"
-PAP=$(r_strategy npap 'return {}')
-TITAN_FAKE_NOW_MS=$(r_now 7) r_run run "$PAP"
+r_kctl '{"method": "OpenOrders", "kind": "error", "error": "EService:Unavailable", "times": -1}'
+PAP=$(r_strategy ndoubt 'return {}')
+SYSTEM_MODE=LIVE TITAN_FAKE_NOW_MS=$(r_now 7) r_run run "$PAP"
 t_rc "an earlier cycle in doubt: exit 3" 3
-r_eq "webhook: in_doubt, urgent, for the skipped cycle" "$(n_py webhook '[(x["json"]["urgent"], x["json"]["status"]) for x in reqs if x["json"]["strategy"] == "npap" and x["json"]["event"] == "in_doubt"]')" "[(True, 'skipped')]"
-PAP_TEXT=$(n_py slack '[x["json"]["text"] for x in reqs if "URGENT" in x["json"]["text"] and "npap" in x["json"]["text"]][0]')
+r_kctl '{"reset": true}'
+r_eq "webhook: in_doubt, urgent, for the skipped cycle" "$(n_py webhook '[(x["json"]["urgent"], x["json"]["status"]) for x in reqs if x["json"]["strategy"] == "ndoubt" and x["json"]["event"] == "in_doubt"]')" "[(True, 'skipped')]"
+PAP_TEXT=$(n_py slack '([x["json"]["text"] for x in reqs if "URGENT" in x["json"]["text"] and "ndoubt" in x["json"]["text"]] or ["(none)"])[0]')
 r_contains "the text says why" "$PAP_TEXT" "earlier cycle(s) still have orders in doubt"
 t_nogrep "and claims no unknown order of its own" "of this cycle of unknown fate" <(echo "$PAP_TEXT")
-r_eq "the day of the row in doubt gets its summary too" "$(n_py webhook '[x["json"]["data"]["day"] for x in reqs if x["json"]["strategy"] == "npap" and x["json"]["event"] == "daily"]')" "['2026-11-17']"
+r_eq "the day of the row in doubt gets its summary too" "$(n_py webhook '[x["json"]["data"]["day"] for x in reqs if x["json"]["strategy"] == "ndoubt" and x["json"]["event"] == "daily"]')" "['2026-11-17']"
 
 # ---- 5. halted: told when the halt begins, not every slot ------------------------------------------------
 n_reset
