@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -123,7 +122,8 @@ void store_default_holder(char *out, size_t outlen)
     /* hostname and pid repeat across containers (pid 1) and GitHub re-runs keep the run id:
      * a random part makes two runners never share a holder name. */
     unsigned char nonce[4] = {0};
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+    /* the kernel's generator: uniqueness, not secrecy (and OpenSSL need not start for it) */
+    if (getrandom(nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce) {
         int64_t t = clock_monotonic_ms();
         memcpy(nonce, &t, sizeof nonce);
     }
