@@ -908,6 +908,10 @@ static cycle_step cycle_execute(cycle *c)
     if (c->opt->dry_run) return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
     if (c->mode == CYCLE_LIVE && c->orders.n > 0 && cycle_record_plan(c) != 0)
         return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    /* PAPER: the fills, ctx.state and the record are one transaction, ended by cycle_record (on
+     * failure each write runs alone and reports its own error) */
+    char err[512];
+    if (c->mode == CYCLE_PAPER && c->orders.n > 0) store_batch_begin(c->st, err, sizeof err);
     int refused = 0;                                   /* LIVE orders Kraken refused outright */
     for (size_t k = 0; k < c->orders.n; k++) {
         order_record *o = &c->orders.items[k];
@@ -1026,12 +1030,16 @@ static void cycle_record(cycle *c)
         c->exit_code = EXIT_IN_DOUBT;
     }
     if (c->locked && !c->opt->dry_run) {
+        char err[512];
+        store_batch_begin(c->st, err, sizeof err);   /* the state and the record: one commit, one sync */
         cycle_save_state(c);
         char *decision = c->decision_recorded ? NULL : cycle_decision_json(c);
         char *orders = c->orders_unreadable ? NULL : order_list_json(&c->orders);
-        char err[512];
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
                                          c->error.len ? strbuf_cstr(&c->error) : NULL, err, sizeof err);
+        char end_err[512];
+        store_rc ended = store_batch_end(c->st, end_err, sizeof end_err);   /* commits even when the record failed */
+        if (rc == STORE_OK && ended != STORE_OK) rc = ended, snprintf(err, sizeof err, "%s", end_err);
         if (rc != STORE_OK) {
             console_printf(stderr, "titan-host: could not record the cycle: %s\n", err);
             strbuf f = {0};

@@ -88,6 +88,16 @@ void store_close(store *st)
     free(st);
 }
 
+store_rc store_batch_begin(store *st, char *err, size_t errlen)
+{
+    return st->ops->batch_begin ? st->ops->batch_begin(st->impl, err, errlen) : STORE_OK;
+}
+
+store_rc store_batch_end(store *st, char *err, size_t errlen)
+{
+    return st->ops->batch_end ? st->ops->batch_end(st->impl, err, errlen) : STORE_OK;
+}
+
 const char *store_describe(const store *st)
 {
     return st->describe;

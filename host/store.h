@@ -57,6 +57,21 @@ store *store_get_active(void);
 /* A holder name for locks: "<hostname>:<pid>", plus ":gh<GITHUB_RUN_ID>" inside GitHub Actions. */
 void store_default_holder(char *out, size_t outlen);
 
+/* Durability. On SQLite the lock take (store_acquire_cycle, store_retry_cycle), the recorded orders
+ * (store_update_cycle_orders), the record (store_finish_cycle) and the operator's commands
+ * (store_release_cycle, store_control_set) are synced to disk before they return; every other write
+ * is committed without waiting for the disk and becomes durable with the next synced one (a power
+ * cut can only lose the latest unsynced writes, in order). Supabase: every write is durable. */
+
+/* Batches the writes that follow into one transaction, up to store_batch_end: a cycle's last
+ * writes (paper fills, ctx.state, the record) land together, with at most one sync. Each write
+ * inside stays all-or-nothing on its own (a refused paper fill changes nothing). Holds the
+ * database's write lock: nothing slow (no network) may happen inside. A second begin is a no-op;
+ * closing the store inside a batch discards it. No-op on Supabase. */
+store_rc store_batch_begin(store *st, char *err, size_t errlen);
+/* Commits the batch (synced when a durable write is in it). */
+store_rc store_batch_end(store *st, char *err, size_t errlen);
+
 /* ---- cycles (execution_logs) ---- */
 
 /* One execution_logs row. Every string is malloc'd (NULL = SQL NULL); free with store_cycle_free. */

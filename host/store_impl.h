@@ -7,6 +7,9 @@
 
 typedef struct store_ops {
     void (*close)(void *impl);
+    /* optional (NULL: every write is its own transaction already) */
+    store_rc (*batch_begin)(void *impl, char *err, size_t errlen);
+    store_rc (*batch_end)(void *impl, char *err, size_t errlen);
     store_acquire_result (*acquire_cycle)(void *impl, const char *cycle_id, const char *strategy, const char *mode,
                                           const char *holder, int lease_s, store_cycle *info, char *err,
                                           size_t errlen);

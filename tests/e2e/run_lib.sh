@@ -159,3 +159,24 @@ r_kreal_addorders() {
 print(sum(1 for c in json.load(sys.stdin)["calls"] if c["method"] == "AddOrder"
           and (c.get("params") or {}).get("cl_ord_id") == sys.argv[1] and "validate" not in c["params"]))' "$1"
 }
+
+# r_syncs STRACE-FILE DB: "WAL DB OTHER" — how often a traced run synced DB's WAL, DB itself, and
+# anything else (SQLite syncs the folder once per process, at its first sync of the WAL).
+r_syncs() {
+  local wal db all
+  wal=$(grep -cE "sync[a-z_]*\([0-9]+<$2-wal>" "$1")
+  db=$(grep -cE "sync[a-z_]*\([0-9]+<$2>" "$1")
+  all=$(grep -cE '(^|[^a-z_])(f|fdata|sync_file_range|syncfs)?sync[a-z_]*\(' "$1")
+  echo "$wal $db $((all - wal - db))"
+}
+# r_strace OUT CMD...: CMD under strace (syncs and sends, fds named), its output in T_OUT/T_ERR.
+r_strace() {
+  local out=$1; shift
+  R_RUNS=$((R_RUNS + 1)); T_OUT=$T_TMP/run$R_RUNS.out; T_ERR=$T_TMP/run$R_RUNS.err
+  strace -f -y -s 48 -e trace=fsync,fdatasync,sync_file_range,syncfs,sync,sendto,connect -o "$out" "$@" \
+    >"$T_OUT" 2>"$T_ERR" </dev/null
+  T_RC=$?
+  R_OUTPUTS+=("$T_OUT" "$T_ERR")
+}
+# r_line_of FILE PATTERN: the line number of PATTERN's first match in FILE (999999 when none).
+r_line_of() { local n; n=$(grep -nE -m1 -- "$2" "$1" | cut -d: -f1); echo "${n:-999999}"; }
