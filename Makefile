@@ -65,7 +65,7 @@ BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: all deps test-deps check-deps test unit bench run static clean FORCE
+.PHONY: all deps test-deps check-deps test unit bench bench-run run static clean FORCE
 
 all: titan-host
 
@@ -119,8 +119,13 @@ test: test-deps
 static: deps
 	@$(MAKE) --no-print-directory VARIANT=static titan-host
 
+# Benchmarks (never part of `make test`) on the self-contained binary the workflows run;
+# BENCH_VARIANT=release measures the dynamic build instead.
+BENCH_VARIANT ?= static
 bench: test-deps
-	@$(MAKE) --no-print-directory titan-host $(BENCH_BIN)
+	@$(MAKE) --no-print-directory VARIANT=$(BENCH_VARIANT) bench-run
+
+bench-run: titan-host $(BENCH_BIN)
 	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host BENCH_DIR=$(CURDIR)/$(BUILD)/tests tests/bench/run
 
 # One PAPER cycle of the default strategy on the embedded SQLite store (./titan.db).
