@@ -80,22 +80,23 @@ static const char *csvdata_decimal(const char *p, double *out)
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     int neg = *p == '-';
     if (*p == '-' || *p == '+') p++;
-    int64_t mant = 0;
-    int digits = 0, frac = 0, seen = 0;
-    for (; *p >= '0' && *p <= '9'; p++, seen++) {
-        if (mant == 0 && *p == '0') continue;
-        if (++digits > 15) return NULL;
-        mant = mant * 10 + (*p - '0');
-    }
+    const char *start = p;
+    while (*p == '0') p++;                              /* leading zeros are not significant */
+    const char *first = p;
+    uint64_t mant = 0;                                  /* wraps past 19 digits: refused below */
+    while ((unsigned)(*p - '0') < 10) mant = mant * 10 + (unsigned)(*p++ - '0');
+    size_t digits = (size_t)(p - first), seen = (size_t)(p - start), frac = 0;
     if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, seen++) {
-            frac++;
-            if (mant == 0 && *p == '0') continue;
-            if (++digits > 15) return NULL;
-            mant = mant * 10 + (*p - '0');
-        }
+        const char *dot = ++p;
+        if (mant == 0)
+            while (*p == '0') p++;                      /* 0.000123: nor are these */
+        const char *sig = p;
+        while ((unsigned)(*p - '0') < 10) mant = mant * 10 + (unsigned)(*p++ - '0');
+        digits += (size_t)(p - sig);
+        frac = (size_t)(p - dot);
+        seen += frac;
     }
-    if (!seen || frac > 22) return NULL;
+    if (!seen || digits > 15 || frac > 22) return NULL;
     double v = (double)mant / pow10[frac];
     *out = neg ? -v : v;
     return p;
