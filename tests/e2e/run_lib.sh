@@ -178,5 +178,20 @@ r_strace() {
   T_RC=$?
   R_OUTPUTS+=("$T_OUT" "$T_ERR")
 }
+# r_traced_cycle TRACE STRATEGY SLOT: on a fresh store $SYNC_DB (T_TMP/sync.db), a first cycle of
+# STRATEGY in slot SLOT (it creates the file), then the next slot's cycle under strace into TRACE;
+# sets T_RC of the traced run, and WAL, DB, OTHER from r_syncs. "SKIP" and 1 without strace.
+r_traced_cycle() {
+  local trace=$1 strategy=$2 slot=$3
+  if ! command -v strace >/dev/null 2>&1; then
+    echo "SKIP $T_NAME: durability: strace is not installed (tools/install-deps test)" >&2
+    return 1
+  fi
+  SYNC_DB=$T_TMP/sync.db
+  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now "$slot") r_run run "$strategy"
+  t_rc "durability: a first cycle on a new store" 0
+  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now $((slot + 1))) r_strace "$trace" "$TITAN_BIN" run "$strategy"
+  read -r WAL DB OTHER < <(r_syncs "$trace" "$SYNC_DB")
+}
 # r_line_of FILE PATTERN: the line number of PATTERN's first match in FILE (999999 when none).
 r_line_of() { local n; n=$(grep -nE -m1 -- "$2" "$1" | cut -d: -f1); echo "${n:-999999}"; }

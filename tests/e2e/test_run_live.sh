@@ -306,18 +306,11 @@ t_check "live sell: today's realized PnL booked ($realized)" python3 -c "import 
 t_check "live sell: the order record carries it" python3 -c "import sys; sys.exit(0 if float('$(r_json_get "sell_rt@$(r_slot_iso 80)" orders 'd[0]["realized_pnl"]')') > 0 else 1)"
 
 # ---- durability (README "Store"): a LIVE order is on disk before it is sent ----
-if ! command -v strace >/dev/null 2>&1; then
-  echo "SKIP $T_NAME: durability: strace is not installed (tools/install-deps test)" >&2
-else
-  SYNC_DB=$T_TMP/sync.db
-  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now 90) r_run run "$LIVE"   # the first run creates the file
-  t_rc "durability: a first LIVE cycle" 0
-  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now 91) r_strace "$T_TMP/live.strace" "$TITAN_BIN" run "$LIVE"
+if r_traced_cycle "$T_TMP/live.strace" "$LIVE" 90; then
   t_rc "durability: a LIVE cycle with one order under strace" 0
-  read -r wal db other < <(r_syncs "$T_TMP/live.strace" "$SYNC_DB")
-  t_check "durability: 3 syncs of the WAL (the lock, the planned order, the record), got $wal" test "$wal" = 3
-  t_check "durability: the database file is not synced, got $db" test "$db" = 0
-  t_check "durability: nothing else but SQLite's one folder sync, got $other" test "$other" -le 1
+  t_check "durability: 3 syncs of the WAL (the lock, the planned order, the record), got $WAL" test "$WAL" = 3
+  t_check "durability: the database file is not synced, got $DB" test "$DB" = 0
+  t_check "durability: nothing else but SQLite's one folder sync, got $OTHER" test "$OTHER" -le 1
   # the lines of the syncs of the WAL, and of the sends of the two AddOrder calls (validate, then real)
   syncs=($(grep -nE "sync[a-z]*\([0-9]+<$SYNC_DB-wal>" "$T_TMP/live.strace" | cut -d: -f1))
   adds=($(grep -nE 'sendto\(.*AddOrder' "$T_TMP/live.strace" | cut -d: -f1))

@@ -536,19 +536,12 @@ t_rc "nosy error strategy: exit 1" 1
 
 # ---- durability (README "Store"): a PAPER cycle syncs the WAL twice: the lock before the market is
 # read, then the fills, ctx.state and the record in one transaction; never the database file ----
-if ! command -v strace >/dev/null 2>&1; then
-  echo "SKIP $T_NAME: durability: strace is not installed (tools/install-deps test)" >&2
-else
-  SYNC_DB=$T_TMP/sync.db
-  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now 60) r_run run "$BUY"   # the first run creates the file
-  t_rc "durability: a first PAPER cycle" 0
-  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now 61) r_strace "$T_TMP/paper.strace" "$TITAN_BIN" run "$BUY"
+if r_traced_cycle "$T_TMP/paper.strace" "$BUY" 60; then
   t_rc "durability: a PAPER cycle with a fill under strace" 0
   t_grep "durability: it filled" "1 filled" "$T_OUT"
-  read -r wal db other < <(r_syncs "$T_TMP/paper.strace" "$SYNC_DB")
-  t_check "durability: 2 syncs of the WAL (the lock, the record), got $wal" test "$wal" = 2
-  t_check "durability: the database file is not synced (no checkpoint at close), got $db" test "$db" = 0
-  t_check "durability: nothing else but SQLite's one folder sync, got $other" test "$other" -le 1
+  t_check "durability: 2 syncs of the WAL (the lock, the record), got $WAL" test "$WAL" = 2
+  t_check "durability: the database file is not synced (no checkpoint at close), got $DB" test "$DB" = 0
+  t_check "durability: nothing else but SQLite's one folder sync, got $OTHER" test "$OTHER" -le 1
   t_check "durability: the lock is on disk before the first request to Kraken" \
     test "$(r_line_of "$T_TMP/paper.strace" "sync[a-z]*\\([0-9]+<$SYNC_DB-wal>")" -lt "$(r_line_of "$T_TMP/paper.strace" 'sendto\(')"
   fills=$(TITAN_DB=$SYNC_DB r_fills paper_rt)
