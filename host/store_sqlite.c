@@ -503,7 +503,7 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
     }
     /* Commits wait for no disk (durable writes sync themselves: sq_sync), and the WAL is kept at
      * close (sq_trim_wal). */
-    if (sq_exec_retry(s, "PRAGMA synchronous=NORMAL") != SQLITE_OK ||
+    if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=" SQ_STR(SQ_WAL_AUTOCHECKPOINT_PAGES), NULL, NULL, NULL) !=
             SQLITE_OK ||
         sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK) {
@@ -575,7 +575,9 @@ static store_acquire_result sq_acquire_cycle(void *impl, const char *cycle_id, c
         sq_rollback(s);
         return result;
     }
-    if (sq_commit(s, SQ_DURABLE, err, errlen) != 0) return STORE_ACQUIRE_ERROR;
+    /* the lock is on disk before anything runs under it; a slot found done or held wrote nothing */
+    int wrote = result == STORE_ACQUIRED || result == STORE_TAKEN_OVER;
+    if (sq_commit(s, wrote ? SQ_DURABLE : SQ_LAZY, err, errlen) != 0) return STORE_ACQUIRE_ERROR;
     return result;
 }
 

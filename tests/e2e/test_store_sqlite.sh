@@ -187,6 +187,7 @@ else
   }
   TITAN_DB=$SDB tool balances sy 1000 >/dev/null   # creates the file (and the WAL, whose header is synced once)
   for spec in "acquire s3 sy PAPER h:1 60|1 0|the lock take" \
+              "acquire s3 sy PAPER h:2 60|0 0|finding the slot held" \
               "renew s3 h:1 60|0 0|a lease renewal" \
               "orders s3 h:1 [{\"cl\":1}]|1 0|the planned orders" \
               "state-set sy k {\"n\":1}|0 0|ctx.state" \
