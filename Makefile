@@ -1,7 +1,8 @@
 # titan-host — one Makefile. `make` builds ./titan-host; `make test` installs what is
 # missing, builds and runs every suite; `make SANITIZER=address|undefined` instruments;
 # `make fuzz [FUZZ_SECONDS=N | FUZZ_TOTAL_SECONDS=N]` runs every libFuzzer target under
-# tests/fuzz for N seconds each (or N in all).
+# tests/fuzz for N seconds each (or N in all); `make static` builds the self-contained binary
+# (VARIANT=static: tools/static-deps, LTO).
 
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
@@ -14,9 +15,11 @@ PKG_NAMES  := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
 ifeq ($(FUZZ),1)
 CC         := clang
 SANITIZER  := address,undefined
+VARIANT    := fuzz
 endif
-VARIANT    := $(if $(filter 1,$(FUZZ)),fuzz,$(if $(SANITIZER),$(SANITIZER),release))
+VARIANT    ?= $(if $(SANITIZER),$(SANITIZER),release)
 BUILD      ?= build/$(VARIANT)
+AR         := ar
 
 WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wformat=2 -Wno-format-nonliteral -Werror
@@ -37,6 +40,32 @@ endif
 # Resolved lazily so `make deps`/`make clean` work before the libraries exist.
 DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKG_NAMES))
 DEP_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKG_NAMES)) -lm
+CHECK_DEPS := check-deps
+# C tests link with this (the static variant's tests link its fat LTO objects without LTO: fast)
+TEST_LDFLAGS = $(LDFLAGS)
+
+# The self-contained binary: curl, Lua and lua-cjson built from the locked Debian source packages,
+# OpenSSL, SQLite and zlib from Debian's static .a files; only the libc family stays dynamic.
+# build/static/deps.mk (tools/static-deps) says where the libraries are; it is remade (a no-op when
+# nothing changed) by every make that compiles this variant.
+ifeq ($(VARIANT),static)
+ifneq ($(SANITIZER),)
+$(error VARIANT=static is not instrumented; use SANITIZER with the default variant)
+endif
+NO_BUILD_GOALS := test bench run clean deps test-deps static
+ifneq ($(or $(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
+$(BUILD)/deps.mk: FORCE
+	@tools/static-deps build --out $@
+include $(BUILD)/deps.mk
+endif
+AR          := gcc-ar
+CFLAGS      += -flto=auto -ffat-lto-objects
+LDFLAGS     += -flto=auto -O2
+TEST_LDFLAGS = -fno-lto
+DEP_CFLAGS   = $(STATIC_CFLAGS)
+DEP_LIBS     = $(STATIC_LIBS)
+CHECK_DEPS  :=
+endif
 
 # libtitan.a is everything but main.o: the engine, the commands (host/cmd/) and the bindings, so
 # a C test can drive cycle_run itself.
@@ -59,7 +88,8 @@ REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
 FUZZ_TOTAL_SECONDS ?=
 
-.PHONY: all deps test-deps check-deps test unit bench run fuzz fuzz-run clean install uninstall FORCE
+.PHONY: all deps test-deps check-deps test unit bench bench-run run static fuzz fuzz-run clean install \
+        uninstall FORCE
 
 all: titan-host
 
@@ -74,13 +104,13 @@ deps:
 test-deps:
 	@tools/install-deps build test
 
-$(BUILD)/%.o: %.c | check-deps
+$(BUILD)/%.o: %.c | $(CHECK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -MMD -MP -c $< -o $@
 
 $(BUILD)/libtitan.a: $(HOST_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(BUILD)/titan-host: $(MAIN_OBJ) $(BUILD)/libtitan.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
@@ -91,7 +121,7 @@ titan-host: $(BUILD)/titan-host FORCE
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -Itests/unit $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
 
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
@@ -99,11 +129,11 @@ $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libtitan.a
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings $(LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings $(TEST_LDFLAGS) -o $@ $< $(BUILD)/libtitan.a $(DEP_LIBS)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BUILD)/libtitan.a $(DEP_LIBS)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -Ihost -Ibindings -Itests/fuzz $(TEST_LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BUILD)/libtitan.a $(DEP_LIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libtitan.a
 	@mkdir -p $(dir $@)
@@ -113,10 +143,21 @@ unit: $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 
 test: test-deps
 	@$(MAKE) --no-print-directory titan-host unit
-	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host UNIT_DIR=$(CURDIR)/$(BUILD)/tests SANITIZER=$(SANITIZER) tests/run
+	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host UNIT_DIR=$(CURDIR)/$(BUILD)/tests SANITIZER=$(SANITIZER) \
+	  TITAN_VARIANT=$(VARIANT) tests/run
 
+# The self-contained binary (./titan-host): what the workflows run and publish. `make test
+# VARIANT=static` runs every suite against it.
+static: deps
+	@$(MAKE) --no-print-directory VARIANT=static titan-host
+
+# Benchmarks (never part of `make test`) on the self-contained binary the workflows run;
+# BENCH_VARIANT=release measures the dynamic build instead.
+BENCH_VARIANT ?= static
 bench: test-deps
-	@$(MAKE) --no-print-directory titan-host $(BENCH_BIN)
+	@$(MAKE) --no-print-directory VARIANT=$(BENCH_VARIANT) bench-run
+
+bench-run: titan-host $(BENCH_BIN)
 	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host BENCH_DIR=$(CURDIR)/$(BUILD)/tests tests/bench/run
 
 # Each target for FUZZ_SECONDS (or FUZZ_TOTAL_SECONDS shared); a crash, leak or timeout keeps its
@@ -134,8 +175,10 @@ run: deps
 	@$(MAKE) --no-print-directory titan-host
 	SYSTEM_MODE=PAPER ./titan-host run strategies/default.lua
 
+# Keeps build/sources (the verified source packages), so `make static` stays offline.
 clean:
-	rm -rf build titan-host
+	@find build -mindepth 1 -maxdepth 1 ! -name sources -exec rm -rf {} + 2>/dev/null || true
+	rm -f titan-host
 
 # ---- install: `make install [PREFIX=/usr/local] [DESTDIR=...]`, `make uninstall` with the same ----------
 # The binary finds its Lua library at ../share/titan-host next to itself (BINDIR and DATADIR as

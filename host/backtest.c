@@ -202,6 +202,24 @@ static void bt_push_market(lua_State *L, bt_view *v)
 
 /* ---- the paper book --------------------------------------------------------------------- */
 
+/* The fill's reason, kept once per distinct text: a strategy gives a handful of reasons over
+ * thousands of fills, and a fill then costs ~90 bytes, not the 240 of a reason buffer. The last
+ * few are searched (a reason that changes every fill is simply kept for each). NULL: no memory. */
+static const char *bt_intern_reason(backtest_result *res, const char *reason)
+{
+    enum { RECENT = 8 };
+    for (size_t i = res->nreasons; i > 0 && i + RECENT > res->nreasons; i--)
+        if (strcmp(res->reasons[i - 1], reason) == 0) return res->reasons[i - 1];
+    if ((res->nreasons & (res->nreasons - 1)) == 0) {   /* 0, 1, 2, 4, ...: grow to the next power of two */
+        char **bigger = realloc(res->reasons, (res->nreasons ? res->nreasons * 2 : 1) * sizeof *bigger);
+        if (!bigger) return NULL;
+        res->reasons = bigger;
+    }
+    char *copy = strdup(reason);
+    if (copy) res->reasons[res->nreasons++] = copy;
+    return copy;
+}
+
 static int bt_record_fill(bt_engine *e, const backtest_fill *f)
 {
     backtest_result *res = e->res;
@@ -256,8 +274,8 @@ static int bt_fill_pending(bt_engine *e, bt_book *book, const intent *pending, i
             .volume = f.volume, .cost = f.cost, .fee = f.fee, .realized_pnl = f.realized_pnl,
             .cash_after = book->cash, .position_after = book->position,
         };
-        memcpy(rec.reason, it->reason, sizeof rec.reason);
-        if (bt_record_fill(e, &rec) != 0) return -1;
+        rec.reason = bt_intern_reason(e->res, it->reason);
+        if (!rec.reason || bt_record_fill(e, &rec) != 0) return -1;
     }
     return 0;
 }
@@ -315,7 +333,7 @@ static int bt_run_bars(lua_State *L)
     size_t marks = res->end - res->start + 1, progress_every = marks / 200 + 1;
     bt_book *book = &e->book;
     char why[256];
-    int64_t batch_end = clock_monotonic_ms() + BT_BATCH_MS;
+    int64_t batch_end = clock_coarse_ms() + BT_BATCH_MS;   /* read every bar: the cheap clock */
     for (size_t i = e->next; i <= res->end; i++) {
         const csv_bar *b = &d->bars[i];
         e->next = i;
@@ -330,9 +348,11 @@ static int bt_run_bars(lua_State *L)
         }
         size_t k = i - res->start;
         double value = book->position * b->c;
-        res->cash[k] = book->cash;
-        res->position[k] = book->position;
         res->equity[k] = book->cash + value;
+        res->in_market += book->position >= opt->rules.ordermin;
+        double share = res->equity[k] > 0 ? value / res->equity[k] : 0;
+        res->exposure_sum += share;
+        if (share > res->exposure_max) res->exposure_max = share;
         if (opt->progress && k % progress_every == 0) {
             char day[CLOCK_ISO_SIZE];
             clock_iso(b->t * 1000, day);
@@ -387,7 +407,7 @@ static int bt_run_bars(lua_State *L)
                     e->pending[e->npending++] = e->intents[j];
             }
         }
-        if (clock_monotonic_ms() >= batch_end) { e->next = i + 1; return 0; }
+        if (clock_coarse_ms() >= batch_end) { e->next = i + 1; return 0; }
     }
     e->next = res->end + 1;
     e->done = 1;
@@ -599,9 +619,7 @@ static int bt_run_protected(lua_State *L)
     res->end = end - 1;
     size_t marks = res->end - res->start + 1;
     res->equity = malloc(marks * sizeof(double));
-    res->cash = malloc(marks * sizeof(double));
-    res->position = malloc(marks * sizeof(double));
-    if (!res->equity || !res->cash || !res->position) { bt_set_error(res, "out of memory"); return 0; }
+    if (!res->equity) { bt_set_error(res, "out of memory"); return 0; }
 
     bt_view *v = &e->view;
     v->bars = d->bars;
@@ -737,10 +755,12 @@ int backtest_run(const backtest_options *opt, backtest_result *res)
 void backtest_result_free(backtest_result *res)
 {
     free(res->equity);
-    free(res->cash);
-    free(res->position);
     free(res->fills);
-    res->equity = res->cash = res->position = NULL;
+    for (size_t i = 0; i < res->nreasons; i++) free(res->reasons[i]);
+    free(res->reasons);
+    res->reasons = NULL;
+    res->nreasons = 0;
+    res->equity = NULL;
     res->fills = NULL;
     res->nfills = 0;
     memset(&res->data, 0, sizeof res->data);
@@ -803,16 +823,9 @@ void backtest_compute_metrics(backtest_result *res, double ordermin)
     m->sharpe = sd > 1e-15 ? mean / sd * sqrt(per_year) : NAN;
     m->sortino = dsd > 1e-15 ? mean / dsd * sqrt(per_year) : NAN;
 
-    size_t in_market = 0;
-    double exposure_sum = 0;
-    for (size_t k = 0; k < n; k++) {
-        in_market += res->position[k] >= ordermin;
-        double share = eq[k] > 0 ? res->position[k] * bars[res->start + k].c / eq[k] : 0;
-        exposure_sum += share;
-        if (share > m->exposure_max) m->exposure_max = share;
-    }
-    m->time_in_market = (double)in_market / (double)n;
-    m->exposure_avg = exposure_sum / (double)n;
+    m->time_in_market = (double)res->in_market / (double)n;
+    m->exposure_avg = res->exposure_sum / (double)n;
+    m->exposure_max = res->exposure_max;
 
     /* round trips: from flat (under ordermin) to a position and back to flat */
     int open = 0;

@@ -35,7 +35,7 @@ typedef struct backtest_fill {
     order_type type;
     double price, volume, cost, fee, realized_pnl;
     double cash_after, position_after;
-    char reason[INTENT_REASON_MAX + 1];
+    const char *reason;            /* the intent's reason (owned by the result, shared by equal ones) */
 } backtest_fill;
 
 typedef struct backtest_metrics {
@@ -63,9 +63,14 @@ typedef struct backtest_result {
     int interval;                            /* the bars it ran on, minutes */
     int own_interval;                        /* the strategy's `interval` (differs with --interval) */
     size_t start, end;                       /* bars marked: data.bars[start..end] */
-    double *equity, *cash, *position;        /* per marked bar: index k is bar start + k */
+    double *equity;                          /* per marked bar: index k is bar start + k (the only
+                                                per-bar array: 8 bytes beside the bar's 56) */
+    size_t in_market;                        /* marked bars holding a position >= ordermin */
+    double exposure_sum, exposure_max;       /* position value / equity at the marked closes */
     backtest_fill *fills;
     size_t nfills;
+    char **reasons;                          /* the fills' reasons, each text once */
+    size_t nreasons;
     int intents[4];                          /* by intent_status */
     int rejected_by[RISK_REJECT_COUNT];      /* rejected intents by reason */
     size_t limit_unfilled, refused, dropped_at_end;

@@ -10,6 +10,9 @@
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds for measuring durations; never pinned. */
 int64_t clock_monotonic_ms(void);
+/* The same clock at its tick (a few ms) and a fraction of the cost: for loops that only need to
+ * notice tens of milliseconds passing, once per item. */
+int64_t clock_coarse_ms(void);
 /* Start of the UTC slot of `minutes` that contains `ms`. */
 int64_t clock_slot_ms(int64_t ms, int minutes);
 /* Writes `2026-11-27T04:45:00.000Z` (24 chars + NUL; sized for any year) into out; returns out. */

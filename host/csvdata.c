@@ -1,5 +1,7 @@
-/* The CSV loader of `backtest`. The whole file is read and checked before anything runs:
- * a bad row stops the backtest with the file name and line number, never a silent skip. */
+/* The CSV loader of `backtest`. The whole file is checked before anything runs: a bad row stops
+ * the backtest with the file name and line number, never a silent skip. The file is read in
+ * blocks and only the bars are kept (56 bytes each); the rare error that names an earlier row
+ * counts the lines again. */
 #include "csvdata.h"
 
 #include <ctype.h>
@@ -9,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "clock.h"
 
 #define CSVDATA_MAX_FIELDS 32
 #define CSVDATA_MAX_BYTES ((size_t)2 << 30)   /* 2 GiB: far beyond any candle history */
+#define CSVDATA_BLOCK ((size_t)1 << 20)        /* bytes read at a time; also the longest line */
 #define CSVDATA_MAX_PRICE 1e12                /* above any price in any currency: a corrupt row */
 #define CSVDATA_MAX_VOLUME 1e15
 
@@ -76,22 +80,23 @@ static const char *csvdata_decimal(const char *p, double *out)
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     int neg = *p == '-';
     if (*p == '-' || *p == '+') p++;
-    int64_t mant = 0;
-    int digits = 0, frac = 0, seen = 0;
-    for (; *p >= '0' && *p <= '9'; p++, seen++) {
-        if (mant == 0 && *p == '0') continue;
-        if (++digits > 15) return NULL;
-        mant = mant * 10 + (*p - '0');
-    }
+    const char *start = p;
+    while (*p == '0') p++;                              /* leading zeros are not significant */
+    const char *first = p;
+    uint64_t mant = 0;                                  /* wraps past 19 digits: refused below */
+    while ((unsigned)(*p - '0') < 10) mant = mant * 10 + (unsigned)(*p++ - '0');
+    size_t digits = (size_t)(p - first), seen = (size_t)(p - start), frac = 0;
     if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, seen++) {
-            frac++;
-            if (mant == 0 && *p == '0') continue;
-            if (++digits > 15) return NULL;
-            mant = mant * 10 + (*p - '0');
-        }
+        const char *dot = ++p;
+        if (mant == 0)
+            while (*p == '0') p++;                      /* 0.000123: nor are these */
+        const char *sig = p;
+        while ((unsigned)(*p - '0') < 10) mant = mant * 10 + (unsigned)(*p++ - '0');
+        digits += (size_t)(p - sig);
+        frac = (size_t)(p - dot);
+        seen += frac;
     }
-    if (!seen || frac > 22) return NULL;
+    if (!seen || digits > 15 || frac > 22) return NULL;
     double v = (double)mant / pow10[frac];
     *out = neg ? -v : v;
     return p;
@@ -287,47 +292,116 @@ void csvdata_scan_gaps(csvdata *d)
     }
 }
 
-/* Checks steps shorter than the interval (irregular data) once the interval is known. */
-static int csvdata_check_steps(csvdata_parser *p, const csvdata *d, const size_t *lines)
+
+/* The file, read a block at a time: lines are handed out in place, so no copy of the text is kept. */
+typedef struct csvdata_stream {
+    int fd;
+    char *buf;                     /* CSVDATA_BLOCK bytes + a NUL */
+    size_t start, end;             /* the bytes not handed out yet: buf[start..end) */
+    size_t total;                  /* bytes read so far */
+    int eof;
+} csvdata_stream;
+
+static int csvdata_open(csvdata_parser *p, csvdata_stream *s)
 {
-    int64_t step = (int64_t)d->interval_min * 60;
-    for (size_t i = 1; i < d->count; i++) {
-        int64_t delta = d->bars[i].t - d->bars[i - 1].t;
-        if (delta < step)
-            return csvdata_fail(p, lines[i], "only %lld s after the previous row (line %zu), shorter than the "
-                                             "interval inferred from the file (%d min): irregular data",
-                                (long long)delta, lines[i - 1], d->interval_min);
+    *s = (csvdata_stream){.fd = open(p->path, O_RDONLY | O_CLOEXEC)};
+    if (s->fd < 0) return csvdata_fail(p, 0, "cannot open: %s", strerror(errno));
+    s->buf = malloc(CSVDATA_BLOCK + 1);
+    if (!s->buf) {
+        close(s->fd);
+        s->fd = -1;
+        return csvdata_fail(p, 0, "out of memory");
     }
     return 0;
 }
 
-static int csvdata_read_file(csvdata_parser *p, char **text, size_t *len)
+static void csvdata_close(csvdata_stream *s)
 {
-    FILE *f = fopen(p->path, "rb");
-    if (!f) return csvdata_fail(p, 0, "cannot open: %s", strerror(errno));
-    /* Sized from the file when it says (one read, no copies); grown for pipes and the like. */
-    struct stat st;
-    size_t cap = 1 << 20, n = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size < CSVDATA_MAX_BYTES)
-        cap = (size_t)st.st_size + 1;   /* + 1: a full buffer means "maybe more", so EOF is seen */
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        if (cap >= CSVDATA_MAX_BYTES) { free(buf); buf = NULL; break; }
-        char *bigger = realloc(buf, cap * 2 + 1);
-        if (!bigger) { free(buf); buf = NULL; break; }
-        buf = bigger;
-        cap *= 2;
+    if (s->fd >= 0) close(s->fd);
+    free(s->buf);
+    *s = (csvdata_stream){.fd = -1};
+}
+
+/* Reads more bytes behind the unread ones. 0 ok (s->eof at the end), -1 on error (p->err). */
+static int csvdata_refill(csvdata_parser *p, csvdata_stream *s, size_t line)
+{
+    if (s->start > 0) {
+        memmove(s->buf, s->buf + s->start, s->end - s->start);
+        s->end -= s->start;
+        s->start = 0;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) { free(buf); return csvdata_fail(p, 0, bad ? "read error" : "too large or out of memory"); }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
+    if (s->end == CSVDATA_BLOCK)
+        return csvdata_fail(p, line, "longer than %zu bytes: not a row of candles", CSVDATA_BLOCK);
+    ssize_t got;
+    do got = read(s->fd, s->buf + s->end, CSVDATA_BLOCK - s->end);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) return csvdata_fail(p, 0, "read error: %s", strerror(errno));
+    if (got == 0) {
+        s->eof = 1;
+        return 0;
+    }
+    if (memchr(s->buf + s->end, '\0', (size_t)got)) return csvdata_fail(p, 0, "not a text file (contains NUL bytes)");
+    if (s->total == 0 && got >= 3 && memcmp(s->buf, "\xef\xbb\xbf", 3) == 0)
+        s->start = 3;   /* a UTF-8 byte order mark, as spreadsheets write it, is not part of the first field */
+    s->total += (size_t)got;
+    s->end += (size_t)got;
+    if (s->total > CSVDATA_MAX_BYTES) return csvdata_fail(p, 0, "too large (over %zu bytes)", CSVDATA_MAX_BYTES);
     return 0;
+}
+
+/* The next line, NUL-terminated in place (its \n dropped) in [*row, *row_end): 1, or 0 at the end
+ * of the file, -1 on error. `line` is its number (for messages); *unterminated = no \n after it. */
+static int csvdata_next_line(csvdata_parser *p, csvdata_stream *s, size_t line, char **row, char **row_end,
+                             int *unterminated)
+{
+    for (;;) {
+        char *first = s->buf + s->start;
+        char *nl = memchr(first, '\n', s->end - s->start);
+        if (nl || (s->eof && s->start < s->end)) {
+            *unterminated = nl == NULL;
+            *row = first;
+            *row_end = nl ? nl : s->buf + s->end;
+            **row_end = '\0';
+            s->start = (size_t)(*row_end - s->buf) + (nl != NULL);
+            return 1;
+        }
+        if (s->eof) return 0;
+        if (csvdata_refill(p, s, line) != 0) return -1;
+    }
+}
+
+/* A line that holds no bar: blank (spaces, tabs, a CR). */
+static int csvdata_blank(const char *row)
+{
+    return !row[strspn(row, " \t\r")];
+}
+
+/* The line numbers of two rows (0-based counts of bar rows) of a file already loaded once: the
+ * loader keeps none, so the rare message that names earlier rows counts them again. 0 when the
+ * file cannot be read again (a pipe). */
+static void csvdata_recount(const csvdata_parser *loaded, int headered, size_t row_a, size_t *line_a, size_t row_b,
+                            size_t *line_b)
+{
+    char scratch[512];
+    csvdata_parser p = {.path = loaded->path, .err = scratch, .errlen = sizeof scratch};
+    csvdata_stream s;
+    *line_a = *line_b = 0;
+    if (csvdata_open(&p, &s) != 0) return;
+    char *row, *row_end;
+    int unterminated, header = headered;
+    size_t line = 0, rows = 0;
+    while ((!*line_a || !*line_b) && csvdata_next_line(&p, &s, line + 1, &row, &row_end, &unterminated) == 1) {
+        line++;
+        if (csvdata_blank(row)) continue;
+        if (header) {
+            header = 0;
+            continue;
+        }
+        if (rows == row_a) *line_a = line;
+        if (rows == row_b) *line_b = line;
+        rows++;
+    }
+    csvdata_close(&s);
 }
 
 /* What the first rows said about the file. */
@@ -345,7 +419,7 @@ static int csvdata_general_row(csvdata_parser *p, csvdata_layout *lay, char *row
                                int last_unterminated, csv_bar *b)
 {
     char *fields[CSVDATA_MAX_FIELDS];
-    if (!row[strspn(row, " \t\r")]) return 0;
+    if (csvdata_blank(row)) return 0;
     int n = csvdata_split(row, row_end, fields);
     if (n > CSVDATA_MAX_FIELDS) return csvdata_fail(p, line, "%d fields: too many", n);
     if (lay->expect_fields == 0) {
@@ -395,31 +469,38 @@ static int csvdata_general_row(csvdata_parser *p, csvdata_layout *lay, char *row
     return 1;
 }
 
+/* Checks steps shorter than the interval (irregular data) once the interval is known. */
+static int csvdata_check_steps(csvdata_parser *p, const csvdata *d)
+{
+    int64_t step = (int64_t)d->interval_min * 60;
+    for (size_t i = 1; i < d->count; i++) {
+        int64_t delta = d->bars[i].t - d->bars[i - 1].t;
+        if (delta >= step) continue;
+        size_t line, prev_line;
+        csvdata_recount(p, d->headered, i, &line, i - 1, &prev_line);
+        return csvdata_fail(p, line, "only %lld s after the previous row (line %zu), shorter than the interval "
+                                     "inferred from the file (%d min): irregular data",
+                            (long long)delta, prev_line, d->interval_min);
+    }
+    return 0;
+}
+
 int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
 {
     csvdata_parser p = {.path = path, .err = err, .errlen = errlen};
     memset(out, 0, sizeof *out);
-    char *text = NULL;
-    size_t len = 0;
-    if (csvdata_read_file(&p, &text, &len) != 0) return -1;
-    if (memchr(text, '\0', len)) { free(text); return csvdata_fail(&p, 0, "not a text file (contains NUL bytes)"); }
-    /* a UTF-8 byte order mark, as spreadsheets write it, is not part of the first field */
-    size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-
-    size_t cap = 1024;
+    csvdata_stream in;
+    if (csvdata_open(&p, &in) != 0) return -1;
+    size_t cap = 4096;
     csvdata d = {0};
     d.bars = malloc(cap * sizeof *d.bars);
-    size_t *lines = malloc(cap * sizeof *lines);
     int rc = -1;
     csvdata_layout lay = {.units = -1};
-    size_t line = 0;
-    if (!d.bars || !lines) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
-    for (char *s = text + bom; s < text + len;) {
-        char *nl = memchr(s, '\n', (size_t)(text + len - s));
-        int last_unterminated = nl == NULL;
-        char *row = s, *row_end = nl ? nl : text + len;
-        *row_end = '\0';
-        s = nl ? nl + 1 : text + len;
+    size_t line = 0, prev_line = 0;   /* prev_line: the line of the last bar, for messages */
+    if (!d.bars) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
+    char *row, *row_end;
+    int last_unterminated, more;
+    while ((more = csvdata_next_line(&p, &in, line + 1, &row, &row_end, &last_unterminated)) == 1) {
         line++;
         csv_bar b = {0};
         if (!(lay.fast_rows && csvdata_fast_row(row, row_end, lay.expect_fields, &b) == 0)) {
@@ -451,38 +532,37 @@ int csvdata_load(const char *path, csvdata *out, char *err, size_t errlen)
             const csv_bar *prev = &d.bars[d.count - 1];
             char a[CLOCK_ISO_SIZE], z[CLOCK_ISO_SIZE];
             if (b.t == prev->t) {
-                csvdata_fail(&p, line, "duplicate time %s (same as line %zu)", clock_iso(b.t * 1000, a), lines[d.count - 1]);
+                csvdata_fail(&p, line, "duplicate time %s (same as line %zu)", clock_iso(b.t * 1000, a), prev_line);
                 goto cleanup;
             }
             if (b.t < prev->t) {
                 csvdata_fail(&p, line, "time %s is before line %zu's %s: the file is not sorted by time",
-                             clock_iso(b.t * 1000, a), lines[d.count - 1], clock_iso(prev->t * 1000, z));
+                             clock_iso(b.t * 1000, a), prev_line, clock_iso(prev->t * 1000, z));
                 goto cleanup;
             }
         }
         if (d.count == cap) {
+            /* large blocks are remapped, not copied: growing never holds two copies */
+            csv_bar *nb = realloc(d.bars, cap * 2 * sizeof *nb);
+            if (!nb) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
+            d.bars = nb;
             cap *= 2;
-            csv_bar *nb = realloc(d.bars, cap * sizeof *nb);
-            if (nb) d.bars = nb;
-            size_t *nl2 = nb ? realloc(lines, cap * sizeof *nl2) : NULL;
-            if (nl2) lines = nl2;
-            if (!nb || !nl2) { csvdata_fail(&p, 0, "out of memory"); goto cleanup; }
         }
-        lines[d.count] = line;
+        prev_line = line;
         d.bars[d.count++] = b;
     }
+    if (more < 0) goto cleanup;
     if (d.count == 0) { csvdata_fail(&p, 0, "no bars (empty file%s)", lay.headered ? " after the header" : ""); goto cleanup; }
     d.headered = lay.headered;
     d.millis = lay.units == 1;
-    if (csvdata_infer_interval(&p, &d) != 0 || csvdata_check_steps(&p, &d, lines) != 0) goto cleanup;
+    if (csvdata_infer_interval(&p, &d) != 0 || csvdata_check_steps(&p, &d) != 0) goto cleanup;
     csvdata_scan_gaps(&d);
     *out = d;
     d.bars = NULL;
     rc = 0;
 cleanup:
     free(d.bars);
-    free(lines);
-    free(text);
+    csvdata_close(&in);
     return rc;
 }
 

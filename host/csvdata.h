@@ -1,5 +1,6 @@
-/* Candle history for `backtest`: a Kraken OHLCVT CSV (no header) or a headered CSV, loaded
- * whole, validated row by row (errors name the line), with the bar interval inferred. */
+/* Candle history for `backtest`: a Kraken OHLCVT CSV (no header) or a headered CSV, read in
+ * blocks into bars (the text is not kept), validated row by row (errors name the line), with the
+ * bar interval inferred. */
 #ifndef TITAN_CSVDATA_H
 #define TITAN_CSVDATA_H
 #include <stddef.h>

@@ -685,7 +685,8 @@ static int cycle_record_plan(cycle *c)
     char err[512];
     char *json = order_list_json(&c->orders);
     store_rc rc = store_renew_lease(c->st, c->cycle_id, c->holder, c->lease_s, err, sizeof err);
-    if (rc == STORE_OK) rc = json ? store_update_cycle_orders(c->st, c->cycle_id, c->holder, json, err, sizeof err)
+    if (rc == STORE_OK) rc = json ? store_update_cycle_orders(c->st, c->cycle_id, c->holder, json,
+                                                            c->mode == CYCLE_LIVE ? STORE_DURABLE : STORE_LAZY, err, sizeof err)
                                   : STORE_ERR;
     if (!json) snprintf(err, sizeof err, "out of memory");
     free(json);
@@ -766,6 +767,11 @@ static cycle_step cycle_execute(cycle *c)
     }
     if (c->opt->dry_run) return cycle_finish(c, STORE_STATUS_DONE, EXIT_OK);
     if (c->orders.n > 0 && cycle_record_plan(c) != 0) return cycle_finish(c, STORE_STATUS_FAILED, EXIT_FAILED);
+    /* PAPER: the fills, ctx.state and the record are one transaction, ended by cycle_record (on
+     * failure each write runs alone and reports its own error); a run killed before it commits left
+     * no fill, and the next run finds the plan's orders "sending" and not in the paper ledger */
+    char err[512];
+    if (c->mode == CYCLE_PAPER && c->orders.n > 0) store_batch_begin(c->st, err, sizeof err);
     int refused = 0;                                   /* LIVE orders Kraken refused outright */
     for (size_t k = 0; k < c->orders.n; k++) {
         order_record *o = &c->orders.items[k];
@@ -820,12 +826,16 @@ static void cycle_record(cycle *c)
         c->exit_code = EXIT_IN_DOUBT;
     }
     if (c->locked && !c->opt->dry_run) {
+        char err[512];
+        store_batch_begin(c->st, err, sizeof err);   /* the state and the record: one commit, one sync */
         cycle_save_state(c);
         char *decision = c->decision_recorded ? NULL : decide_record_json(&c->in, &c->decided, c->have_market, 1);
         char *orders = c->orders_unreadable ? NULL : order_list_json(&c->orders);
-        char err[512];
         store_rc rc = store_finish_cycle(c->st, c->cycle_id, c->holder, c->status, decision, orders,
                                          c->error.len ? strbuf_cstr(&c->error) : NULL, err, sizeof err);
+        char end_err[512];
+        store_rc ended = store_batch_end(c->st, end_err, sizeof end_err);   /* commits even when the record failed */
+        if (rc == STORE_OK && ended != STORE_OK) rc = ended, snprintf(err, sizeof err, "%s", end_err);
         if (rc != STORE_OK) {
             /* The row keeps the plan it was given before the first send: every order "sending".
              * When one was sent, that is what the next run reads, so the cycle is in doubt until

@@ -22,6 +22,8 @@
 #define HTTP_MAX_REDIRECTS 5
 #define HTTP_MAX_HEADERS 256
 
+static int http_curl_ready; /* curl_global_init done: the first request does it, so commands that
+                              * never use the network never start libcurl or OpenSSL's TLS */
 static CURLSH *http_share;
 static CURLM *http_multi;
 static uint64_t http_rng_state;
@@ -55,9 +57,13 @@ typedef struct http_transfer {
 
 static int http_init(void)
 {
+    if (!http_curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
+        http_curl_ready = 1;
+    }
     if (!http_share) {
-        /* Safety net: main should call http_shutdown before curl_global_cleanup; if it does
-         * not, the handles are still released (LIFO: before OpenSSL's own exit handler). */
+        /* Safety net: main calls http_shutdown; if a program does not, the handles and libcurl
+         * are still released (LIFO: before OpenSSL's own exit handler). */
         static int registered;
         if (!registered) registered = atexit(http_shutdown) == 0;
         http_share = curl_share_init();
@@ -80,6 +86,8 @@ void http_shutdown(void)
     if (http_share) curl_share_cleanup(http_share);
     http_multi = NULL;
     http_share = NULL;
+    if (http_curl_ready) curl_global_cleanup();
+    http_curl_ready = 0;
 }
 
 /* xorshift64: jitter only, not security. */

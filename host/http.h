@@ -71,6 +71,7 @@ const char *http_response_header(const http_response *res, const char *name);
 /* From now on every request fails at once with http.offline and `why` as its message, without
  * touching the network (backtests are offline: history only, reproducible). NULL allows again. */
 void http_set_offline(const char *why);
-/* Closes the shared connection cache (at exit). */
+/* Closes the shared connection cache and, when a request started it, libcurl (at exit). The
+ * next request starts them again. */
 void http_shutdown(void);
 #endif

@@ -1,11 +1,9 @@
-/* titan-host: the entry point. Sets up the process (UTC, secrets, blackbox, libcurl), finds the
- * command named by argv[1] and runs it (host/cmd/); everything else lives in libtitan.a. */
+/* titan-host: the entry point. Sets up the process (UTC, secrets, blackbox), finds the command
+ * named by argv[1] and runs it (host/cmd/); everything else lives in libtitan.a. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <curl/curl.h>
 
 #include "blackbox.h"
 #include "cmd/cmd.h"
@@ -23,10 +21,8 @@ int main(int argc, char **argv)
     signals_ignore_fatal_io();  /* `titan-host ... | head`, a file-size limit: a failed write, not a death */
     secrets_init();
     blackbox_init();
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fputs("titan-host: cannot initialise libcurl\n", stderr);
-        return EXIT_FAILED;
-    }
+    /* libcurl (and OpenSSL with it) starts with the first request (http.c): `version`, `help`,
+     * `backtest` and SQLite-only commands never pay for it. */
     const char *name = argc < 2 ? "help" : argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) name = "help";
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) name = "version";
@@ -42,8 +38,7 @@ int main(int argc, char **argv)
                : reads_env && settings_check_all(bad, sizeof bad) != 0 ? cmd_usage_error("%s; nothing was done", bad)
                           : found->run(argc - 1, argv + 1);
     blackbox_close();
-    http_shutdown();
-    curl_global_cleanup();
+    http_shutdown();          /* and curl_global_cleanup, when a request started libcurl */
     kraken_shutdown();        /* wipes the keyed signing state before the secrets go */
     secrets_shutdown();
     return code;

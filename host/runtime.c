@@ -32,6 +32,28 @@
 
 enum { KILL_NONE, KILL_CPU, KILL_MEMORY, KILL_WALL, KILL_STOP };
 
+/* Blocks of up to RUNTIME_SMALL_MAX bytes (tables, short strings, closures: what a backtest makes
+ * and frees by the million) come from per-size free lists of 16-byte classes, up to
+ * RUNTIME_SMALL_KEEP blocks each, instead of a malloc and a free each time. Off under
+ * AddressSanitizer, which must see every free. */
+#define RUNTIME_SMALL_MAX 256
+#define RUNTIME_SMALL_CLASSES (RUNTIME_SMALL_MAX / 16)
+#define RUNTIME_SMALL_KEEP 1024
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNTIME_SMALL_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RUNTIME_SMALL_CACHE 0
+#endif
+#endif
+#ifndef RUNTIME_SMALL_CACHE
+#define RUNTIME_SMALL_CACHE 1
+#endif
+
+typedef struct runtime_block {
+    struct runtime_block *next;
+} runtime_block;
+
 struct runtime {
     lua_State *L;
     size_t mem_used, mem_limit;
@@ -45,6 +67,8 @@ struct runtime {
     lua_State *volatile running;   /* the Lua thread executing now: L, or a coroutine it resumed */
     char *script_dir;
     char *home;
+    runtime_block *small_free[RUNTIME_SMALL_CLASSES];   /* see runtime_alloc */
+    unsigned small_kept[RUNTIME_SMALL_CLASSES];
 };
 
 static const char runtime_loaded_key[] = "titan.runtime.loaded";
@@ -53,12 +77,71 @@ static void runtime_arm_kill(lua_State *L);
 
 /* ---- memory budget ---------------------------------------------------------------- */
 
+/* The small-block lists. Every block Lua holds at a size of up to RUNTIME_SMALL_MAX was made by
+ * runtime_small_get for that size's class (so it is at least the class's size). */
+static int runtime_small(size_t n)
+{
+    return RUNTIME_SMALL_CACHE && n > 0 && n <= RUNTIME_SMALL_MAX;
+}
+
+static void *runtime_small_get(runtime *rt, size_t n)
+{
+    size_t c = (n - 1) / 16;
+    runtime_block *b = rt->small_free[c];
+    if (!b) return malloc((c + 1) * 16);
+    rt->small_free[c] = b->next;
+    rt->small_kept[c]--;
+    return b;
+}
+
+static void runtime_small_put(runtime *rt, void *p, size_t n)
+{
+    size_t c = (n - 1) / 16;
+    if (rt->small_kept[c] >= RUNTIME_SMALL_KEEP) {
+        free(p);
+        return;
+    }
+    runtime_block *b = p;
+    b->next = rt->small_free[c];
+    rt->small_free[c] = b;
+    rt->small_kept[c]++;
+}
+
+static void runtime_small_release(runtime *rt)
+{
+    for (int c = 0; c < RUNTIME_SMALL_CLASSES; c++) {
+        for (runtime_block *b = rt->small_free[c], *next; b; b = next) {
+            next = b->next;
+            free(b);
+        }
+        rt->small_free[c] = NULL;
+        rt->small_kept[c] = 0;
+    }
+}
+
+/* realloc for Lua's blocks, small ones through the lists. */
+static void *runtime_realloc(runtime *rt, void *ptr, size_t osize, size_t nsize)
+{
+    int was_small = ptr && runtime_small(osize), small = runtime_small(nsize);
+    if (!was_small && !small) return realloc(ptr, nsize);
+    if (was_small && small && (osize - 1) / 16 == (nsize - 1) / 16) return ptr;   /* the same class */
+    void *p = small ? runtime_small_get(rt, nsize) : malloc(nsize);
+    if (!p) return NULL;
+    if (ptr) {
+        memcpy(p, ptr, osize < nsize ? osize : nsize);
+        if (was_small) runtime_small_put(rt, ptr, osize);
+        else free(ptr);
+    }
+    return p;
+}
+
 static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     runtime *rt = ud;
     if (ptr == NULL) osize = 0;
     if (nsize == 0) {
-        free(ptr);
+        if (ptr && runtime_small(osize)) runtime_small_put(rt, ptr, osize);
+        else free(ptr);
         rt->mem_used -= osize;
         return NULL;
     }
@@ -74,7 +157,7 @@ static void *runtime_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         }
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    void *p = runtime_realloc(rt, ptr, osize, nsize);
     if (p) rt->mem_used = rt->mem_used - osize + nsize;
     return p;
 }
@@ -725,6 +808,7 @@ void runtime_close(runtime *rt)
 {
     if (!rt) return;
     if (rt->L) lua_close(rt->L);
+    runtime_small_release(rt);
     free(rt->script_dir);
     free(rt->home);
     free(rt);

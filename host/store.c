@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -96,6 +95,16 @@ void store_close(store *st)
     free(st);
 }
 
+store_rc store_batch_begin(store *st, char *err, size_t errlen)
+{
+    return st->ops->batch_begin ? st->ops->batch_begin(st->impl, err, errlen) : STORE_OK;
+}
+
+store_rc store_batch_end(store *st, char *err, size_t errlen)
+{
+    return st->ops->batch_end ? st->ops->batch_end(st->impl, err, errlen) : STORE_OK;
+}
+
 const char *store_describe(const store *st)
 {
     return st->describe;
@@ -130,7 +139,8 @@ void store_default_holder(char *out, size_t outlen)
     /* hostname and pid repeat across containers (pid 1) and GitHub re-runs keep the run id:
      * a random part makes two runners never share a holder name. */
     unsigned char nonce[4] = {0};
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+    /* the kernel's generator: uniqueness, not secrecy (and OpenSSL need not start for it) */
+    if (getrandom(nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce) {
         int64_t t = clock_monotonic_ms();
         memcpy(nonce, &t, sizeof nonce);
     }
@@ -308,14 +318,14 @@ store_rc store_renew_lease(store *st, const char *cycle_id, const char *holder, 
 }
 
 store_rc store_update_cycle_orders(store *st, const char *cycle_id, const char *holder, const char *orders_json,
-                                   char *err, size_t errlen)
+                                   store_durability durability, char *err, size_t errlen)
 {
     if (store_check_text(st, "cycle_id", cycle_id, 300, err, errlen) ||
         store_check_text(st, "holder", holder, 200, err, errlen) ||
         store_check_text(st, "orders", orders_json, (size_t)4 << 20, err, errlen) ||
         store_check_json(st, "orders", orders_json, err, errlen))
         return STORE_ERR;
-    return st->ops->update_cycle_orders(st->impl, cycle_id, holder, orders_json, err, errlen);
+    return st->ops->update_cycle_orders(st->impl, cycle_id, holder, orders_json, durability, err, errlen);
 }
 
 store_rc store_finish_cycle(store *st, const char *cycle_id, const char *holder, const char *status,

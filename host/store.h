@@ -60,6 +60,21 @@ store *store_get_active(void);
 /* A holder name for locks: "<hostname>:<pid>", plus ":gh<GITHUB_RUN_ID>" inside GitHub Actions. */
 void store_default_holder(char *out, size_t outlen);
 
+/* Durability. On SQLite the lock take (store_acquire_cycle, store_retry_cycle), the recorded orders
+ * (store_update_cycle_orders, when asked), the record (store_finish_cycle) and the operator's commands
+ * (store_release_cycle, store_control_set) are synced to disk before they return; every other write
+ * is committed without waiting for the disk and becomes durable with the next synced one (a power
+ * cut can only lose the latest unsynced writes, in order). Supabase: every write is durable. */
+
+/* Batches the writes that follow into one transaction, up to store_batch_end: a cycle's last
+ * writes (paper fills, ctx.state, the record) land together, with at most one sync. Each write
+ * inside stays all-or-nothing on its own (a refused paper fill changes nothing). Holds the
+ * database's write lock: nothing slow (no network) may happen inside. A second begin is a no-op;
+ * closing the store inside a batch discards it. No-op on Supabase. */
+store_rc store_batch_begin(store *st, char *err, size_t errlen);
+/* Commits the batch (synced when a durable write is in it). */
+store_rc store_batch_end(store *st, char *err, size_t errlen);
+
 /* ---- cycles (execution_logs) ---- */
 
 /* One execution_logs row. Every string is malloc'd (NULL = SQL NULL); free with store_cycle_free. */
@@ -97,10 +112,14 @@ const char *store_acquire_result_name(store_acquire_result r); /* "acquired", "d
  * longer ours (taken over, finished, released). */
 store_rc store_renew_lease(store *st, const char *cycle_id, const char *holder, int lease_s, char *err,
                            size_t errlen);
+/* Whether a write must be on disk before it returns (SQLite; Supabase writes are always durable). */
+typedef enum { STORE_LAZY = 0, STORE_DURABLE = 1 } store_durability;
 /* Records the orders (JSON text) of a running cycle we hold, e.g. the client order ids before
- * they are sent, so a takeover can reconcile them. STORE_CONFLICT when not ours. */
+ * they are sent, so a takeover can reconcile them. STORE_DURABLE before a send to Kraken; a PAPER
+ * plan may be lazy (its fills are written after it, so no crash keeps a fill and loses the plan).
+ * STORE_CONFLICT when not ours. */
 store_rc store_update_cycle_orders(store *st, const char *cycle_id, const char *holder, const char *orders_json,
-                                   char *err, size_t errlen);
+                                   store_durability durability, char *err, size_t errlen);
 /* Ends a running cycle we hold: status (done|failed|halted|skipped|in_doubt), finished_at now,
  * lease_until now, decision/orders (JSON text or NULL = leave as recorded), error (NULL = none).
  * Only the current holder of a running row succeeds; anyone else gets STORE_CONFLICT (err names

@@ -7,13 +7,16 @@
 
 typedef struct store_ops {
     void (*close)(void *impl);
+    /* optional (NULL: every write is its own transaction already) */
+    store_rc (*batch_begin)(void *impl, char *err, size_t errlen);
+    store_rc (*batch_end)(void *impl, char *err, size_t errlen);
     store_acquire_result (*acquire_cycle)(void *impl, const char *cycle_id, const char *strategy, const char *mode,
                                           const char *holder, int lease_s, store_cycle *info, char *err,
                                           size_t errlen);
     store_rc (*renew_lease)(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
                             size_t errlen);
     store_rc (*update_cycle_orders)(void *impl, const char *cycle_id, const char *holder, const char *orders_json,
-                                    char *err, size_t errlen);
+                                    store_durability durability, char *err, size_t errlen);
     store_rc (*finish_cycle)(void *impl, const char *cycle_id, const char *holder, const char *status,
                              const char *decision_json, const char *orders_json, const char *error, char *err,
                              size_t errlen);

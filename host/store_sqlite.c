@@ -1,6 +1,8 @@
 /* The embedded SQLite store (the default when Supabase is not configured): one file, WAL mode,
  * a busy timeout, and every multi-step operation inside one BEGIN IMMEDIATE transaction so
- * concurrent runners on the same machine see the same compare-and-set semantics as PostgREST. */
+ * concurrent runners on the same machine see the same compare-and-set semantics as PostgREST.
+ * Syncs to disk only where durability matters (the lock take, planned orders, the record, the
+ * operator's commands); statements are prepared once per connection. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -15,10 +17,30 @@
 #include "store_impl.h"
 #include "version.h"
 
-#define SQ_SCHEMA_VERSION 1
+#define SQ_BUSY_TIMEOUT_MS 15000
+#define SQ_MAX_STATEMENTS 48
+/* The WAL is kept between runs: closing without copying it into the file saves a run two syncs,
+ * and the next run two more for a new WAL. Past this size a closing run copies it and empties it,
+ * so opening (SQLite reads the WAL back on every open) stays cheap. */
+#define SQ_WAL_KEEP_BYTES (512 * 1024)
+/* Within one process SQLite copies the WAL into the file at this many pages (its default): a long
+ * script's writes never pile up. */
+#define SQ_WAL_AUTOCHECKPOINT_PAGES 1000
+#define SQ_STR_(x) #x
+#define SQ_STR(x) SQ_STR_(x)
+
+/* A statement prepared once per connection, reset after each use. */
+typedef struct sq_statement {
+    const char *sql;
+    sqlite3_stmt *stmt;
+    int in_use;
+} sq_statement;
 
 typedef struct sq_store {
     sqlite3 *db;
+    sq_statement statements[SQ_MAX_STATEMENTS];
+    int batch;         /* inside store_batch_begin .. store_batch_end: operations are savepoints */
+    int batch_durable; /* a durable write happened in the batch: its commit syncs */
     char prefix[4200]; /* "sqlite <path>" for messages */
 } sq_store;
 
@@ -137,12 +159,48 @@ static int sq_bind(sqlite3_stmt *stmt, const char *fmt, va_list ap)
     return rc;
 }
 
-/* Prepares and binds; NULL + err on failure. */
+/* The connection's prepared statement for `sql` (prepared on first use). A statement already in
+ * use (a caller nesting the same query) gets a one-off copy that sq_release finalizes. */
+static sqlite3_stmt *sq_prepare(sq_store *s, const char *sql)
+{
+    sq_statement *free_slot = NULL;
+    for (int i = 0; i < SQ_MAX_STATEMENTS; i++) {
+        sq_statement *p = &s->statements[i];
+        if (!p->sql) {
+            if (!free_slot) free_slot = p;
+        } else if ((p->sql == sql || strcmp(p->sql, sql) == 0) && !p->in_use) {
+            p->in_use = 1;
+            return p->stmt;
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, NULL) != SQLITE_OK)
+        return NULL;
+    if (free_slot) *free_slot = (sq_statement){.sql = sql, .stmt = stmt, .in_use = 1};
+    return stmt;
+}
+
+/* Done with a statement: a kept one is reset for its next use, a one-off finalized. */
+static void sq_release(sq_store *s, sqlite3_stmt *stmt)
+{
+    if (!stmt) return;
+    for (int i = 0; i < SQ_MAX_STATEMENTS; i++) {
+        if (s->statements[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            s->statements[i].in_use = 0;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
+}
+
+/* Prepares (once) and binds; NULL + err on failure. */
 static sqlite3_stmt *sq_query(sq_store *s, char *err, size_t errlen, const char *what, const char *sql,
                               const char *fmt, ...)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    sqlite3_stmt *stmt = sq_prepare(s, sql);
+    if (!stmt) {
         sq_fail(s, err, errlen, what);
         return NULL;
     }
@@ -152,14 +210,14 @@ static sqlite3_stmt *sq_query(sq_store *s, char *err, size_t errlen, const char 
     va_end(ap);
     if (rc != SQLITE_OK) {
         sq_fail(s, err, errlen, what);
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         return NULL;
     }
     return stmt;
 }
 
 /* Steps a prepared statement (NULL = preparing failed, err already set) to the end and
- * finalizes it. 0 ok, -1 err. `constraint` (may be NULL) is set to 1 when it failed on a
+ * releases it. 0 ok, -1 err. `constraint` (may be NULL) is set to 1 when it failed on a
  * constraint (err holds the message too). */
 static int sq_run(sq_store *s, sqlite3_stmt *stmt, char *err, size_t errlen, int *constraint, const char *what)
 {
@@ -171,31 +229,64 @@ static int sq_run(sq_store *s, sqlite3_stmt *stmt, char *err, size_t errlen, int
     if (rc != SQLITE_DONE) {
         if (constraint && (rc & 0xff) == SQLITE_CONSTRAINT) *constraint = 1;
         sq_fail(s, err, errlen, what);
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         return -1;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     return 0;
 }
 
 #define sq_exec(s, err, errlen, constraint, what, sql, ...) \
     sq_run((s), sq_query((s), (err), (errlen), (what), (sql), __VA_ARGS__), (err), (errlen), (constraint), (what))
 
-static int sq_begin(sq_store *s, char *err, size_t errlen)
+/* Runs a statement that returns no rows (transaction control), prepared once. */
+static int sq_control(sq_store *s, const char *sql)
 {
-    /* IMMEDIATE takes the write lock now: the read that follows cannot go stale */
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        sq_fail(s, err, errlen, "cannot start a transaction");
+    sqlite3_stmt *stmt = sq_prepare(s, sql);
+    if (!stmt) return SQLITE_ERROR;
+    int rc = sqlite3_step(stmt);
+    sq_release(s, stmt);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ---- durability ----
+ * The connection runs with synchronous=NORMAL: a commit appends to the WAL without waiting for
+ * the disk. A durable write syncs the WAL once it has committed, which also makes every earlier
+ * commit durable (the WAL is replayed in order, so a crash can only lose a suffix of commits). */
+typedef enum { SQ_LAZY = 0, SQ_DURABLE = 1 } sq_durability;
+
+/* fdatasync of the WAL (what synchronous=FULL does at every commit). 0 ok, -1 err. */
+static int sq_sync(sq_store *s, char *err, size_t errlen)
+{
+    sqlite3_file *wal = NULL;
+    int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc == SQLITE_OK && wal && wal->pMethods) rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK) {
+        store_errorf(err, errlen, s->prefix, "the write was committed but could not be synced to disk (%s)",
+                     sqlite3_errstr(rc));
         return -1;
     }
     return 0;
 }
 
-static int sq_commit(sq_store *s, char *err, size_t errlen)
+/* After a write outside a transaction of ours: syncs it when it must be durable (inside a batch,
+ * the batch's commit does). */
+static int sq_written(sq_store *s, sq_durability durability, char *err, size_t errlen)
 {
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sq_fail(s, err, errlen, "commit failed");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (durability != SQ_DURABLE) return 0;
+    if (s->batch) {
+        s->batch_durable = 1;
+        return 0;
+    }
+    return sq_sync(s, err, errlen);
+}
+
+static int sq_begin(sq_store *s, char *err, size_t errlen)
+{
+    /* IMMEDIATE takes the write lock now: the read that follows cannot go stale. Inside a batch
+     * the lock is already held; a savepoint keeps this operation all-or-nothing. */
+    if (sq_control(s, s->batch ? "SAVEPOINT sq_operation" : "BEGIN IMMEDIATE") != SQLITE_OK) {
+        sq_fail(s, err, errlen, "cannot start a transaction");
         return -1;
     }
     return 0;
@@ -203,7 +294,43 @@ static int sq_commit(sq_store *s, char *err, size_t errlen)
 
 static void sq_rollback(sq_store *s)
 {
-    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->batch) {
+        sq_control(s, "ROLLBACK TO sq_operation");
+        sq_control(s, "RELEASE sq_operation");
+    } else if (!sqlite3_get_autocommit(s->db)) {
+        sq_control(s, "ROLLBACK");
+    }
+}
+
+static int sq_commit(sq_store *s, sq_durability durability, char *err, size_t errlen)
+{
+    if (sq_control(s, s->batch ? "RELEASE sq_operation" : "COMMIT") != SQLITE_OK) {
+        sq_fail(s, err, errlen, "commit failed");
+        sq_rollback(s);
+        return -1;
+    }
+    return sq_written(s, durability, err, errlen);
+}
+
+/* A cycle's last writes in one transaction: one commit, synced once if any of them is durable. */
+static store_rc sq_batch_begin(void *impl, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    if (s->batch) return STORE_OK;
+    if (sq_control(s, "BEGIN IMMEDIATE") != SQLITE_OK) {
+        sq_fail(s, err, errlen, "cannot start a transaction");
+        return STORE_ERR;
+    }
+    s->batch = 1, s->batch_durable = 0;
+    return STORE_OK;
+}
+
+static store_rc sq_batch_end(void *impl, char *err, size_t errlen)
+{
+    sq_store *s = impl;
+    if (!s->batch) return STORE_OK;
+    s->batch = 0;
+    return sq_commit(s, s->batch_durable ? SQ_DURABLE : SQ_LAZY, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 static char *sq_column_dup(sqlite3_stmt *stmt, int col)
@@ -253,16 +380,32 @@ static store_rc sq_load_cycle(sq_store *s, const char *cycle_id, store_cycle *ou
         sq_fail(s, err, errlen, "cannot read execution_logs");
         r = STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     return r;
 }
 
 /* ---- open / close ---- */
 
+/* Copies a WAL grown past SQ_WAL_KEEP_BYTES into the file and empties it. Never waits: when
+ * another process is busy with the file, a later run does it. */
+static void sq_trim_wal(sq_store *s)
+{
+    sqlite3_file *wal = NULL;
+    sqlite3_int64 size = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
+        !wal->pMethods || wal->pMethods->xFileSize(wal, &size) != SQLITE_OK || size <= SQ_WAL_KEEP_BYTES)
+        return;
+    sqlite3_busy_timeout(s->db, 0);
+    sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 static void sq_close(void *impl)
 {
     sq_store *s = impl;
     if (!s) return;
+    if (s->batch) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);   /* a batch never ended: as if the process died */
+    if (s->db) sq_trim_wal(s);
+    for (int i = 0; i < SQ_MAX_STATEMENTS; i++) sqlite3_finalize(s->statements[i].stmt);
     sqlite3_close(s->db);
     free(s);
 }
@@ -292,6 +435,20 @@ static int sq_check_folder(const char *path, char *err, size_t errlen, const cha
     return ok ? 0 : -1;
 }
 
+/* The WAL is kept between runs (see store_sqlite_open): one left behind by a database file that
+ * was deleted would be replayed into a new file of the same name. Refused, never mixed. */
+static int sq_check_orphan_wal(const char *path, char *err, size_t errlen, const char *prefix)
+{
+    char wal[4100];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(path, &sb) == 0 || errno != ENOENT || stat(wal, &sb) != 0) return 0;
+    store_errorf(err, errlen, prefix, "the file is gone but %s (its latest writes) is still there: delete %s-wal and "
+                                      "%s-shm too to start a new database, or restore the file",
+                 wal, path, path);
+    return -1;
+}
+
 /* Runs `sql` retrying while the database is busy beyond the busy handler (journal-mode switches
  * and first-time schema creation by many processes at once), within the store's timeout: another
  * process holding the write lock must not stall a cycle for 50 busy timeouts (12 minutes). */
@@ -305,6 +462,23 @@ static int sq_exec_retry(sq_store *s, const char *sql)
         sqlite3_sleep(100);
     }
     return rc;
+}
+
+/* The schema's version stamp (PRAGMA user_version): a hash of its text, so a file is brought up to
+ * date once after any change of sq_schema. Always at least 2 (0 = new file, 1 = older releases). */
+static long sq_schema_id(void)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (const char *p = sq_schema; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return (long)(h & 0x7fffffff) | 2;
+}
+
+static long sq_user_version(sq_store *s)
+{
+    sqlite3_stmt *stmt = sq_prepare(s, "PRAGMA user_version");
+    long v = stmt && sqlite3_step(stmt) == SQLITE_ROW ? (long)sqlite3_column_int64(stmt, 0) : -1;
+    sq_release(s, stmt);
+    return v;
 }
 
 static const store_ops sq_ops;
@@ -321,7 +495,8 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
         store_errorf(err, errlen, "sqlite", "database path is too long");
         return NULL;
     }
-    if (sq_check_folder(path, err, errlen, prefix) != 0) return NULL;
+    if (sq_check_folder(path, err, errlen, prefix) != 0 || sq_check_orphan_wal(path, err, errlen, prefix) != 0)
+        return NULL;
     sq_store *s = calloc(1, sizeof *s);
     if (!s) {
         store_errorf(err, errlen, prefix, "out of memory");
@@ -347,20 +522,36 @@ void *store_sqlite_open(const char *path, const store_ops **ops, char *err, size
         sq_close(s);
         return NULL;
     }
+    /* Commits wait for no disk (durable writes sync themselves: sq_sync), and the WAL is kept at
+     * close (sq_trim_wal). */
+    if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=" SQ_STR(SQ_WAL_AUTOCHECKPOINT_PAGES), NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK) {
+        sq_fail(s, err, errlen, "cannot configure the database");
+        sq_close(s);
+        return NULL;
+    }
     if (sq_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK) {
         sq_fail(s, err, errlen, "cannot write to the database");
         sq_close(s);
         return NULL;
     }
-    rc = sqlite3_exec(s->db, sq_schema, NULL, NULL, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        sq_fail(s, err, errlen, "cannot create the tables");
-        sq_rollback(s);
-        sq_close(s);
-        return NULL;
+    /* The tables are created once per version of the schema: a file already at it is not written. */
+    int current = sq_user_version(s) == sq_schema_id();
+    if (!current) {
+        char set_version[64];
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %ld", sq_schema_id());
+        rc = sqlite3_exec(s->db, sq_schema, NULL, NULL, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, set_version, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sq_fail(s, err, errlen, "cannot create the tables");
+            sq_rollback(s);
+            sq_close(s);
+            return NULL;
+        }
     }
-    if (sq_commit(s, err, errlen) != 0) {
+    if (sq_commit(s, SQ_LAZY, err, errlen) != 0) {
         sq_close(s);
         return NULL;
     }
@@ -405,7 +596,9 @@ static store_acquire_result sq_acquire_cycle(void *impl, const char *cycle_id, c
         sq_rollback(s);
         return result;
     }
-    if (sq_commit(s, err, errlen) != 0) return STORE_ACQUIRE_ERROR;
+    /* the lock is on disk before anything runs under it; a slot found done or held wrote nothing */
+    int wrote = result == STORE_ACQUIRED || result == STORE_TAKEN_OVER;
+    if (sq_commit(s, wrote ? SQ_DURABLE : SQ_LAZY, err, errlen) != 0) return STORE_ACQUIRE_ERROR;
     return result;
 }
 
@@ -421,11 +614,11 @@ static store_rc sq_explain_lost(sq_store *s, const char *cycle_id, const char *h
 /* Runs a prepared UPDATE conditioned on (cycle_id, holder, running) in one transaction:
  * STORE_OK when it changed the row, STORE_CONFLICT with the reason when it did not. */
 static store_rc sq_update_held(sq_store *s, sqlite3_stmt *stmt, const char *cycle_id, const char *holder,
-                               const char *action, char *err, size_t errlen)
+                               const char *action, sq_durability durability, char *err, size_t errlen)
 {
     if (!stmt) return STORE_ERR;
     if (sq_begin(s, err, errlen) != 0) {
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         return STORE_ERR;
     }
     if (sq_run(s, stmt, err, errlen, NULL, action) != 0) {
@@ -437,7 +630,7 @@ static store_rc sq_update_held(sq_store *s, sqlite3_stmt *stmt, const char *cycl
         sq_rollback(s);
         return r;
     }
-    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+    return sq_commit(s, durability, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 static store_rc sq_renew_lease(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
@@ -449,18 +642,21 @@ static store_rc sq_renew_lease(void *impl, const char *cycle_id, const char *hol
                                   "UPDATE execution_logs SET lease_until = ? "
                                   "WHERE cycle_id = ? AND holder = ? AND status = 'running'",
                                   "tss", until, cycle_id, holder);
-    return sq_update_held(s, stmt, cycle_id, holder, "renew the lease of", err, errlen);
+    /* not synced: a renewal lost to a crash only shortens the lease of a runner that died with it */
+    return sq_update_held(s, stmt, cycle_id, holder, "renew the lease of", SQ_LAZY, err, errlen);
 }
 
 static store_rc sq_update_cycle_orders(void *impl, const char *cycle_id, const char *holder, const char *orders_json,
-                                       char *err, size_t errlen)
+                                       store_durability durability, char *err, size_t errlen)
 {
     sq_store *s = impl;
     sqlite3_stmt *stmt = sq_query(s, err, errlen, "cannot record the orders",
                                   "UPDATE execution_logs SET orders = ? "
                                   "WHERE cycle_id = ? AND holder = ? AND status = 'running'",
                                   "sss", orders_json, cycle_id, holder);
-    return sq_update_held(s, stmt, cycle_id, holder, "record the orders of", err, errlen);
+    /* LIVE: the planned orders are on disk before anything is sent */
+    return sq_update_held(s, stmt, cycle_id, holder, "record the orders of",
+                          durability == STORE_DURABLE ? SQ_DURABLE : SQ_LAZY, err, errlen);
 }
 
 static store_rc sq_finish_cycle(void *impl, const char *cycle_id, const char *holder, const char *status,
@@ -474,7 +670,7 @@ static store_rc sq_finish_cycle(void *impl, const char *cycle_id, const char *ho
                                   "decision = COALESCE(?, decision), orders = COALESCE(?, orders), error = ? "
                                   "WHERE cycle_id = ? AND holder = ? AND status = 'running'",
                                   "sttsssss", status, now, now, decision_json, orders_json, error, cycle_id, holder);
-    return sq_update_held(s, stmt, cycle_id, holder, "finish", err, errlen);
+    return sq_update_held(s, stmt, cycle_id, holder, "finish", SQ_DURABLE, err, errlen);
 }
 
 static store_rc sq_resolve_cycle(void *impl, const char *cycle_id, const char *from_status, const char *new_status,
@@ -513,7 +709,7 @@ static store_rc sq_resolve_cycle(void *impl, const char *cycle_id, const char *f
         sq_rollback(s);
         return r;
     }
-    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+    return sq_commit(s, SQ_LAZY, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 static store_rc sq_retry_cycle(void *impl, const char *cycle_id, const char *holder, int lease_s, char *err,
@@ -538,7 +734,7 @@ static store_rc sq_retry_cycle(void *impl, const char *cycle_id, const char *hol
         sq_rollback(s);
         return r;
     }
-    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+    return sq_commit(s, SQ_DURABLE, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 static store_rc sq_get_cycle(void *impl, const char *cycle_id, store_cycle *out, char *err, size_t errlen)
@@ -561,7 +757,7 @@ static store_rc sq_list_cycles(void *impl, int limit, const char *strategy, cons
     if (!stmt) return STORE_ERR;
     store_cycle *out = calloc((size_t)limit, sizeof *out);
     if (!out) {
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         store_errorf(err, errlen, s->prefix, "out of memory");
         return STORE_ERR;
     }
@@ -570,11 +766,11 @@ static store_rc sq_list_cycles(void *impl, int limit, const char *strategy, cons
     while (count < (size_t)limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) sq_read_cycle(stmt, &out[count++]);
     if (count < (size_t)limit && rc != SQLITE_DONE) {
         sq_fail(s, err, errlen, "cannot list execution_logs");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         store_cycles_free(out, count);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     *rows = out, *n = count;
     return STORE_OK;
 }
@@ -602,7 +798,7 @@ static store_rc sq_release_cycle(void *impl, const char *cycle_id, int force, st
         sq_rollback(s);
         return r;
     }
-    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+    return sq_commit(s, SQ_DURABLE, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 /* ---- paper ledger ---- */
@@ -632,11 +828,11 @@ static store_rc sq_read_balances(sq_store *s, const char *strategy, store_balanc
     if (!b || rc != SQLITE_DONE) {
         if (!b) store_errorf(err, errlen, s->prefix, "out of memory");
         else sq_fail(s, err, errlen, "cannot read paper_balances");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         free(b);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     *out = b, *n = count;
     return STORE_OK;
 }
@@ -656,7 +852,7 @@ static store_rc sq_paper_balances(void *impl, const char *strategy, const char *
         sq_rollback(s);
         return STORE_ERR;
     }
-    if (sq_commit(s, err, errlen) != 0) {
+    if (sq_commit(s, SQ_LAZY, err, errlen) != 0) {
         free(*out), *out = NULL, *n = 0;
         return STORE_ERR;
     }
@@ -676,10 +872,10 @@ static store_rc sq_add_balance(sq_store *s, const char *strategy, const char *as
     if (rc == SQLITE_ROW) amount = sqlite3_column_double(stmt, 0);
     else if (rc != SQLITE_DONE) {
         sq_fail(s, err, errlen, "cannot read paper_balances");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     double next = amount + delta;
     if (next < -STORE_BALANCE_EPSILON) {
         store_errorf(err, errlen, s->prefix,
@@ -726,7 +922,7 @@ static store_rc sq_paper_apply_fill(void *impl, const char *strategy, const stor
         sq_rollback(s);
         return r;
     }
-    if (sq_commit(s, err, errlen) != 0) return STORE_ERR;
+    if (sq_commit(s, SQ_LAZY, err, errlen) != 0) return STORE_ERR;
     if (id_out) *id_out = id;
     return STORE_OK;
 }
@@ -775,11 +971,11 @@ static store_rc sq_paper_fills(void *impl, const char *strategy, const char *cyc
     if (!out || rc != SQLITE_DONE) {
         if (!out) store_errorf(err, errlen, s->prefix, "out of memory");
         else sq_fail(s, err, errlen, "cannot read paper_fills");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         store_fills_free(out, count);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     *rows = out, *n = count;
     return STORE_OK;
 }
@@ -802,7 +998,7 @@ static store_rc sq_read_text(sq_store *s, sqlite3_stmt *stmt, char **value, int6
         sq_fail(s, err, errlen, what);
         r = STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     return r;
 }
 
@@ -853,11 +1049,11 @@ static store_rc sq_state_list(void *impl, const char *strategy, store_kv **rows,
     if (!out || rc != SQLITE_DONE) {
         if (!out) store_errorf(err, errlen, s->prefix, "out of memory");
         else sq_fail(s, err, errlen, "cannot read strategy_state");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         store_kvs_free(out, count);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     *rows = out, *n = count;
     return STORE_OK;
 }
@@ -874,10 +1070,12 @@ static store_rc sq_control_get(void *impl, const char *key, char **value, int64_
 static store_rc sq_control_set(void *impl, const char *key, const char *value, char *err, size_t errlen)
 {
     sq_store *s = impl;
+    /* an operator's switch (the halt flag) holds once the command says it does */
     return sq_exec(s, err, errlen, NULL, "cannot write control",
                    "INSERT INTO control (key, value, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                   "sst", key, value, clock_now_ms()) == 0
+                   "sst", key, value, clock_now_ms()) == 0 &&
+                   sq_written(s, SQ_DURABLE, err, errlen) == 0
                ? STORE_OK
                : STORE_ERR;
 }
@@ -913,7 +1111,7 @@ static store_rc sq_lock_acquire(void *impl, const char *name, const char *holder
         sq_rollback(s);
         return r;
     }
-    return sq_commit(s, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+    return sq_commit(s, SQ_LAZY, err, errlen) == 0 ? STORE_OK : STORE_ERR;
 }
 
 static store_rc sq_lock_release(void *impl, const char *name, const char *holder, char *err, size_t errlen)
@@ -969,11 +1167,11 @@ static store_rc sq_read_capsules(sq_store *s, sqlite3_stmt *stmt, int with_text,
     if (!out || rc != SQLITE_DONE) {
         if (!out) store_errorf(err, errlen, s->prefix, "out of memory");
         else sq_fail(s, err, errlen, "cannot read cycle_capsules");
-        sqlite3_finalize(stmt);
+        sq_release(s, stmt);
         store_capsules_free(out, count);
         return STORE_ERR;
     }
-    sqlite3_finalize(stmt);
+    sq_release(s, stmt);
     *rows = out, *n = count;
     return STORE_OK;
 }
@@ -1046,6 +1244,8 @@ static store_rc sq_notify_record(void *impl, const char *key, const char *result
 
 static const store_ops sq_ops = {
     .close = sq_close,
+    .batch_begin = sq_batch_begin,
+    .batch_end = sq_batch_end,
     .acquire_cycle = sq_acquire_cycle,
     .renew_lease = sq_renew_lease,
     .update_cycle_orders = sq_update_cycle_orders,

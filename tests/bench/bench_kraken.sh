@@ -7,24 +7,13 @@
 #     /usr/bin/python3 stdlib script, interleaved, median of 20 runs each, and peak RSS of one
 #     run of each under /usr/bin/time -v.
 # Targets: titan-host >= 3x faster than the Python script and under 10 ms; RSS < 8 MiB.
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TITAN_BIN=${TITAN_BIN:-$ROOT/titan-host}
-RUNS=${BENCH_RUNS:-20}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/titan-bench.XXXXXX")
-FAKE_PID=
-cleanup() { [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
+. "$(dirname "$0")/fake_lib.sh"
 
 export KRAKEN_API_KEY=bench-key-$$
 export KRAKEN_SECRET=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(64)).decode())')
 export TITAN_BLACKBOX=$TMP/blackbox.log TITAN_LOG_LEVEL=warn TITAN_KRAKEN_LUA_WRITES=1
 unset TITAN_FAKE_NOW_MS
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-python3 "$ROOT/tests/fakes/kraken_fake.py" --port "$PORT" 2>"$TMP/fake.err" &
-FAKE_PID=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
-export KRAKEN_API_URL=http://127.0.0.1:$PORT
+bench_start_kraken
 python3 -c 'import json, sys, urllib.request
 d = json.load(urllib.request.urlopen(sys.argv[1] + "/__info"))["data"]["http_ohlc.json"]
 print("data: " + d)' "$KRAKEN_API_URL"

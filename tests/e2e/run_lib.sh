@@ -159,3 +159,41 @@ r_kreal_addorders() {
 print(sum(1 for c in json.load(sys.stdin)["calls"] if c["method"] == "AddOrder"
           and (c.get("params") or {}).get("cl_ord_id") == sys.argv[1] and "validate" not in c["params"]))' "$1"
 }
+
+# r_syncs STRACE-FILE DB: "WAL DB OTHER" — how often a traced run synced DB's WAL, DB itself, and
+# anything else (SQLite syncs the folder once per process, at its first sync of the WAL).
+r_syncs() {
+  local wal db all
+  wal=$(grep -cE "sync[a-z_]*\([0-9]+<$2-wal>" "$1")
+  db=$(grep -cE "sync[a-z_]*\([0-9]+<$2>" "$1")
+  all=$(grep -cE '(^|[^a-z_])(f|fdata|sync_file_range|syncfs)?sync[a-z_]*\(' "$1")
+  echo "$wal $db $((all - wal - db))"
+}
+# r_strace OUT CMD...: CMD under strace (syncs and sends, fds named), its output in T_OUT/T_ERR.
+# LeakSanitizer cannot run under ptrace: a sanitizer build checks its leaks in every other run.
+r_strace() {
+  local out=$1; shift
+  R_RUNS=$((R_RUNS + 1)); T_OUT=$T_TMP/run$R_RUNS.out; T_ERR=$T_TMP/run$R_RUNS.err
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+    strace -f -y -s 48 -e trace=fsync,fdatasync,sync_file_range,syncfs,sync,sendto,connect -o "$out" "$@" \
+    >"$T_OUT" 2>"$T_ERR" </dev/null
+  T_RC=$?
+  R_OUTPUTS+=("$T_OUT" "$T_ERR")
+}
+# r_traced_cycle TRACE STRATEGY SLOT: on a fresh store $SYNC_DB (T_TMP/sync.db), a first cycle of
+# STRATEGY in slot SLOT (it creates the file), then the next slot's cycle under strace into TRACE;
+# sets T_RC of the traced run, and WAL, DB, OTHER from r_syncs. "SKIP" and 1 without strace.
+r_traced_cycle() {
+  local trace=$1 strategy=$2 slot=$3
+  if ! command -v strace >/dev/null 2>&1; then
+    echo "SKIP $T_NAME: durability: strace is not installed (tools/install-deps test)" >&2
+    return 1
+  fi
+  SYNC_DB=$T_TMP/sync.db
+  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now "$slot") r_run run "$strategy"
+  t_rc "durability: a first cycle on a new store" 0
+  TITAN_DB=$SYNC_DB TITAN_FAKE_NOW_MS=$(r_now $((slot + 1))) r_strace "$trace" "$TITAN_BIN" run "$strategy"
+  read -r WAL DB OTHER < <(r_syncs "$trace" "$SYNC_DB")
+}
+# r_line_of FILE PATTERN: the line number of PATTERN's first match in FILE (999999 when none).
+r_line_of() { local n; n=$(grep -nE -m1 -- "$2" "$1" | cut -d: -f1); echo "${n:-999999}"; }

@@ -7,9 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 unset TITAN_HOME
 
-# the variant under test (make test SANITIZER=... builds build/<sanitizer>): install what is tested
-VARIANT=${SANITIZER:-release}
-inner_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory SANITIZER="${SANITIZER:-}" "$@"; }
+# the variant under test (make test SANITIZER=... builds build/<sanitizer>, VARIANT=static
+# build/static): install what is tested
+VARIANT=${TITAN_VARIANT:-${SANITIZER:-release}}
+if [ "$VARIANT" = static ]; then
+  inner_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory VARIANT=static "$@"; }
+else
+  inner_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory SANITIZER="${SANITIZER:-}" "$@"; }
+fi
 DEST=$T_TMP/root
 inner_make install DESTDIR="$DEST" PREFIX=/opt/titan >"$T_TMP/install.log" 2>&1
 t_check "make install DESTDIR PREFIX (see install.log)" test $? = 0

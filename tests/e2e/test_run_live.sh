@@ -305,5 +305,19 @@ realized=$(r_sql "select value from strategy_state where strategy='sell_rt' and 
 t_check "live sell: today's realized PnL booked ($realized)" python3 -c "import sys; sys.exit(0 if float('${realized:-0}') > 0 else 1)"
 t_check "live sell: the order record carries it" python3 -c "import sys; sys.exit(0 if float('$(r_json_get "sell_rt@$(r_slot_iso 80)" orders 'd[0]["realized_pnl"]')') > 0 else 1)"
 
+# ---- durability (README "Store"): a LIVE order is on disk before it is sent ----
+if r_traced_cycle "$T_TMP/live.strace" "$LIVE" 90; then
+  t_rc "durability: a LIVE cycle with one order under strace" 0
+  t_check "durability: 3 syncs of the WAL (the lock, the planned order, the record), got $WAL" test "$WAL" = 3
+  t_check "durability: the database file is not synced, got $DB" test "$DB" = 0
+  t_check "durability: nothing else but SQLite's one folder sync, got $OTHER" test "$OTHER" -le 1
+  # the lines of the syncs of the WAL, and of the sends of the two AddOrder calls (validate, then real)
+  syncs=($(grep -nE "sync[a-z]*\([0-9]+<$SYNC_DB-wal>" "$T_TMP/live.strace" | cut -d: -f1))
+  adds=($(grep -nE 'sendto\(.*AddOrder' "$T_TMP/live.strace" | cut -d: -f1))
+  t_check "durability: the planned order is synced before AddOrder is sent (syncs ${syncs[*]}, AddOrder ${adds[*]})" \
+    test "${#adds[@]}" -ge 1 -a "${syncs[1]:-999999}" -lt "${adds[0]:-0}"
+  t_check "durability: the record is synced after the last send" test "${syncs[2]:-0}" -gt "$(grep -nE 'sendto\(' "$T_TMP/live.strace" | tail -1 | cut -d: -f1)"
+fi
+
 r_leak_check
 t_finish

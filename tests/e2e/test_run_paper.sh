@@ -534,5 +534,19 @@ NOSY_ERR=$(r_strategy nosy_err_rt 'local h = require("titan.secret")("KRAKEN_SEC
 TITAN_FAKE_NOW_MS=$(r_now 46) r_run run "$NOSY_ERR"
 t_rc "nosy error strategy: exit 1" 1
 
+# ---- durability (README "Store"): a PAPER cycle syncs the WAL twice: the lock before the market is
+# read, then the fills, ctx.state and the record in one transaction; never the database file ----
+if r_traced_cycle "$T_TMP/paper.strace" "$BUY" 60; then
+  t_rc "durability: a PAPER cycle with a fill under strace" 0
+  t_grep "durability: it filled" "1 filled" "$T_OUT"
+  t_check "durability: 2 syncs of the WAL (the lock, the record), got $WAL" test "$WAL" = 2
+  t_check "durability: the database file is not synced (no checkpoint at close), got $DB" test "$DB" = 0
+  t_check "durability: nothing else but SQLite's one folder sync, got $OTHER" test "$OTHER" -le 1
+  t_check "durability: the lock is on disk before the first request to Kraken" \
+    test "$(r_line_of "$T_TMP/paper.strace" "sync[a-z]*\\([0-9]+<$SYNC_DB-wal>")" -lt "$(r_line_of "$T_TMP/paper.strace" 'sendto\(')"
+  fills=$(TITAN_DB=$SYNC_DB r_fills paper_rt)
+  t_check "durability: both runs' fills are in the store, got $fills" test "$fills" = 2
+fi
+
 r_leak_check
 t_finish

@@ -4,6 +4,8 @@
 # loopback HTTP server, and dpkg databases made by dpkg from those .debs. Each way to fail closed
 # (malformed lock, unknown snapshot, missing or other-hash .deb, missing, other-version, unlisted or
 # half-installed package, another snapshot or lock) is checked to exit 1 and name the difference.
+# The [source] section the same way: tools/lock-deps --sources-only against fixture Sources indexes,
+# verify-deps sources, and tools/static-deps fetching and refusing source files before building.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 SNAP=20260101T000000Z
@@ -143,6 +145,89 @@ fails_closed "verify-deps debs: a missing .deb" "missing .deb: titan-fx-base=1.0
 cp "${DEB[titan-fx-base]}" "$D/"; cp "$(fx_deb titan-fx-extra 9.9)" "$D/"
 fails_closed "verify-deps debs: an unlisted .deb" "unlisted .deb: titan-fx-extra_9.9_all.deb" tools/verify-deps --lock "$LOCK" debs "$D"
 
+# ---------------------------------------------------------------- source packages ([source])
+# Fixture source packages named like the ones make static builds; each Sources stanza names the fixture
+# binaries it builds. lua5.4 is in both archives (the binary's archive wins); lua-cjson has a decoy
+# stanza at another version; curl's binary is a binNMU (+b1) of its source version.
+declare -A SRC_SHA=()
+fx_source() {   # fx_source ARCHIVE SUITE NAME VERSION BINARIES: publishes a .dsc and a tarball; appends the stanza
+  local archive=$1 suite=$2 name=$3 version=$4 bins=$5 dir f
+  dir=pool/main/${name:0:1}/$name
+  mkdir -p "$FX/archive/$archive/$SNAP/$dir" "$FX/archive/$archive/$SNAP/dists/$suite/main/source"
+  echo "Format: 3.0 (quilt) $name $version" >"$FX/archive/$archive/$SNAP/$dir/${name}_$version.dsc"
+  echo "tarball of $name $version" >"$FX/archive/$archive/$SNAP/$dir/${name}_$version.orig.tar.gz"
+  {
+    printf 'Package: %s\nBinary: %s\nVersion: %s\nDirectory: %s\nChecksums-Sha256:\n' "$name" "$bins" "$version" "$dir"
+    for f in "${name}_$version.dsc" "${name}_$version.orig.tar.gz"; do
+      SRC_SHA[$f]=$(sha256sum "$FX/archive/$archive/$SNAP/$dir/$f" | cut -d' ' -f1)
+      printf ' %s %s %s\n' "${SRC_SHA[$f]}" "$(stat -c %s "$FX/archive/$archive/$SNAP/$dir/$f")" "$f"
+    done
+    printf 'Section: misc\n\n'
+  } >>"$FX/archive/$archive/$SNAP/dists/$suite/main/source/Sources"
+}
+fx_source debian bookworm curl 0.9 "titan-fx-docs,
+ titan-fx-base"
+fx_source debian bookworm lua5.4 2.0 "titan-fx-lib"
+fx_source debian-security bookworm-security lua5.4 2.0 "titan-fx-lib"
+fx_source debian bookworm lua-cjson 2.9 "titan-fx-tool"
+fx_source debian bookworm-updates lua-cjson 3.0 "titan-fx-tool"
+for idx in "$FX"/archive/*/"$SNAP"/dists/*/main/source/Sources; do xz -k "$idx"; done
+SLOCK=$(lock_with src-base 's/^titan-fx-base=1.0 /titan-fx-base=0.9+b1 /')
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR tools/lock-deps --sources-only --lock "$SLOCK" >"$T_TMP/ld.out" 2>"$T_TMP/ld.err"
+T_RC=$? T_ERR=$T_TMP/ld.err
+t_rc "lock-deps --sources-only writes [source] from the fixture Sources indexes" 0
+t_grep "it lists the sources it added" "- added source lua-cjson 3.0" "$T_TMP/ld.out"
+t_check "curl locked at the source version of its binNMU binary, both files" \
+  test "$(grep -c '^curl=0.9 ' "$SLOCK")" = 2
+t_check "lua5.4 taken from the archive its binary came from" grep -q '^lua5.4=2.0 [0-9a-f]* debian-security pool/main/l/lua5.4/lua5.4_2.0.dsc$' "$SLOCK"
+t_check "lua-cjson at its binary's version, not the decoy" grep -q "^lua-cjson=3.0 ${SRC_SHA[lua-cjson_3.0.dsc]} debian pool/main/l/lua-cjson/lua-cjson_3.0.dsc$" "$SLOCK"
+t_check "no decoy version" test "$(grep -c '^lua-cjson=2.9' "$SLOCK")" = 0
+t_check "the binary section is untouched" cmp -s <(sed '/^\[source\]/,$d' "$SLOCK") <(sed '/^\[source\]/,$d' "$FX/src-base.lock")
+vd --lock "$SLOCK" lock
+t_rc "the lock with a [source] section is well formed" 0
+cp "$SLOCK" "$FX/src-before.lock"
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR tools/lock-deps --sources-only --lock "$SLOCK" >"$T_TMP/ld.out" 2>&1
+t_check "a second --sources-only changes nothing" cmp -s "$SLOCK" "$FX/src-before.lock"
+NOSRC=$(lock_with nosrc 's/^titan-fx-tool=3.0 /titan-fx-tool=4.0 /')
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR tools/lock-deps --sources-only --lock "$NOSRC" >"$T_TMP/ld.out" 2>&1
+T_RC=$?
+t_check "a source not at its binary's version: exit 1, named, lock unchanged" \
+  bash -c '[ '"$T_RC"' = 1 ] && grep -q "no Sources stanza of lua-cjson" "$1" && cmp -s "$2" "$3"' _ "$T_TMP/ld.out" "$NOSRC" <(sed 's/^titan-fx-tool=3.0 /titan-fx-tool=4.0 /' "$LOCK")
+fails_closed "a source file listed twice" "source file curl_0.9.dsc is listed twice" tools/verify-deps --lock "$(sed '/^curl=.*\.dsc$/p' "$SLOCK" >"$FX/s2.lock"; echo "$FX/s2.lock")" lock
+fails_closed "a source without its .dsc" "source curl has no .dsc line" tools/verify-deps --lock "$(sed '/^curl=.*\.dsc$/d' "$SLOCK" >"$FX/s3.lock"; echo "$FX/s3.lock")" lock
+fails_closed "a source file that is no source file" "malformed source line" tools/verify-deps --lock "$(sed 's#curl_0.9.orig.tar.gz$#curl_0.9.sh#' "$SLOCK" >"$FX/s4.lock"; echo "$FX/s4.lock")" lock
+
+# tools/static-deps fetch: the source files, each verified, over HTTP; refused before any build.
+SD=$FX/sources
+sd() { T_OUT=$T_TMP/sd.out; T_ERR=$T_OUT; tools/static-deps --lock "$SLOCK" --sources "$SD" "$@" >"$T_OUT" 2>&1; T_RC=$?; }
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR sd fetch
+t_rc "static-deps fetch over HTTP" 0
+t_grep "fetch verifies every source file" "verify-deps: OK 6 files of 3 source packages match" "$T_OUT"
+vd --lock "$SLOCK" sources "$SD"
+t_rc "verify-deps sources on the fetched files" 0
+TITAN_DEBIAN_MIRROR="http://127.0.0.1:9/{archive}/{snapshot}" sd fetch
+t_rc "a second fetch uses the verified files (mirror unreachable)" 0
+echo "someone else's tarball" >"$SD/lua5.4_2.0.orig.tar.gz"
+fails_closed "verify-deps sources: another hash" "another source file hash: lua5.4=2.0 lua5.4_2.0.orig.tar.gz" tools/verify-deps --lock "$SLOCK" sources "$SD"
+TITAN_DEBIAN_MIRROR="http://127.0.0.1:9/{archive}/{snapshot}" fails_closed "static-deps build refuses a tampered source it cannot replace, before building" \
+  "another source file hash: lua5.4=2.0" tools/static-deps --lock "$SLOCK" --sources "$SD" build --out "$FX/deps.mk"
+t_check "nothing was built from it" test ! -e "$FX/deps.mk"
+rm "$SD/curl_0.9.dsc"; echo extra >"$SD/notes.txt"
+vd --lock "$SLOCK" sources "$SD"
+t_check "verify-deps sources names a missing and an unlisted file" \
+  bash -c 'grep -q "missing source file: curl=0.9 (curl_0.9.dsc)" "$1" && grep -q "unlisted source file: notes.txt" "$1" && [ '"$T_RC"' = 1 ]' _ "$T_OUT"
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR sd fetch
+t_rc "fetch repairs the folder from the mirror" 0
+t_check "fetch removed the unlisted file" test ! -e "$SD/notes.txt"
+echo "a rebuilt tarball" >"$FX/archive/debian/$SNAP/pool/main/c/curl/curl_0.9.orig.tar.gz"
+rm -rf "$FX/sources2"
+TITAN_DEBIAN_MIRROR=$HTTP_MIRROR fails_closed "another source file on the mirror" "another source file hash: curl=0.9 curl_0.9.orig.tar.gz" \
+  tools/static-deps --lock "$SLOCK" --sources "$FX/sources2" fetch
+tools/static-deps --lock "$LOCK" --sources "$SD" build --out "$FX/deps.mk" >"$T_TMP/sd.out" 2>&1
+T_RC=$? T_ERR=$T_TMP/sd.out
+t_rc "a lock without the static sources is an environment error" 2
+t_grep "it says which source is missing and how to lock it" "the lock has no source package curl in [source] (tools/lock-deps --sources-only)" "$T_ERR"
+
 # ---------------------------------------------------------------- root filesystems (dpkg databases)
 # fx_root NAME DEB...: a root filesystem whose dpkg database dpkg made by installing the DEBs, with
 # the stamp tools/runtime writes; prints its path.
@@ -211,5 +296,14 @@ for p in $(tools/install-deps --print build test); do
   t_check "profile test has $p as a root" grep -qw -- "$p" <<<"$(read_header 'profile test')"
 done
 t_check "every locked package has a hash" test "$(grep -cE '^[a-z0-9][a-z0-9+.-]+=[^ ]+ [0-9a-f]{64} ' tools/locks/debian-12.lock)" -ge 100
+for src in curl lua5.4 lua-cjson; do
+  t_check "the committed lock has the source package $src (make static) with its .dsc" \
+    grep -qE "^$src=[^ ]+ [0-9a-f]{64} debian[a-z-]* pool/[^ ]+\.dsc$" tools/locks/debian-12.lock
+done
+for deb in libcurl4-openssl-dev liblua5.4-dev lua-cjson-dev; do
+  t_check "the source locked for $deb is at its binary's version" bash -c '
+    v=$(sed -n "s/^$1=\([^ ]*\) .*/\1/p" tools/locks/debian-12.lock); v=${v#*:}
+    grep -q "^$2=\([0-9]*:\)\?$v " tools/locks/debian-12.lock' _ "$deb" "$(case $deb in libcurl*) echo curl;; liblua*) echo lua5.4;; *) echo lua-cjson;; esac)"
+done
 
 t_finish

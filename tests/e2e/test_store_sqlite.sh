@@ -189,6 +189,58 @@ t_check "the record keeps the result" bash -c "[ \"\$(sqlite3 '$TITAN_DB' \"sele
 tool notify-record nothing-claimed '{}' >/dev/null; t_check "notify record of an unclaimed key: not found" [ $? = 4 ]
 tool notify-record "default@2026-11-27T05:15Z:fill" 'not json' >/dev/null; t_check "notify record refuses bad JSON" [ $? = 1 ]
 out=$(tool notify-claim "default@2026-11-26:daily" default - daily); t_check "a claim without a cycle ($out)" [ "$out" = ok ]
+# ---- durability: what each operation syncs to disk (README "Store"): the lock take, the planned
+# orders, the record and the operator's commands sync the WAL once; everything else waits for them ----
+if ! command -v strace >/dev/null 2>&1; then
+  echo "SKIP $T_NAME: durability: strace is not installed (tools/install-deps test)" >&2
+else
+  SDB=$T_TMP/sync.db
+  # syncs OP ARGS...: one store_tool operation on $SDB; prints "WAL DB" (fdatasync/fsync counts)
+  # (LeakSanitizer cannot run under ptrace: off for these runs of a sanitizer build)
+  syncs() {
+    TITAN_DB=$SDB ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+      strace -f -y -e trace=fsync,fdatasync -o "$T_TMP/op.strace" "$STORE_TOOL" "$@" >"$T_TMP/op.out" 2>&1
+    echo "$(grep -c -- "<$SDB-wal>" "$T_TMP/op.strace") $(grep -c -- "<$SDB>" "$T_TMP/op.strace")"
+  }
+  TITAN_DB=$SDB tool balances sy 1000 >/dev/null   # creates the file (and the WAL, whose header is synced once)
+  for spec in "acquire s3 sy PAPER h:1 60|1 0|the lock take" \
+              "acquire s3 sy PAPER h:2 60|0 0|finding the slot held" \
+              "renew s3 h:1 60|0 0|a lease renewal" \
+              "orders s3 h:1 [{\"cl\":1}]|1 0|the planned orders" \
+              "state-set sy k {\"n\":1}|0 0|ctx.state" \
+              "fill sy s3 ref1 buy 1 100 0.4 0|0 0|a paper fill" \
+              "lock nlock h:1 30|0 0|a named lock" \
+              "unlock nlock h:1|0 0|its release" \
+              "finish s3 h:1 done []|1 0|the record" \
+              "control-set halt 1|1 0|the halt switch" \
+              "release s3 force|1 0|locks release" \
+              "get s3|0 0|a read" \
+              "describe|0 0|opening the file"; do
+    IFS='|' read -r op want what <<<"$spec"
+    read -r -a args <<<"$op"
+    got=$(syncs "${args[@]}")
+    t_check "durable: $what syncs WAL/file '$want', got '$got' ($(head -c 120 "$T_TMP/op.out"))" test "$got" = "$want"
+  done
+  # The WAL is kept at close; a run that closes with more than 512 KiB in it copies it into the file
+  # and empties it, so it never grows past that plus one run's writes, and the file holds the data.
+  max=0
+  for i in $(seq 1 60); do
+    TITAN_DB=$SDB tool state-set sy "big$i" "\"$(head -c 6000 /dev/zero | tr '\0' x)\"" >/dev/null
+    size=$(stat -c %s "$SDB-wal"); [ "$size" -gt "$max" ] && max=$size
+  done
+  t_check "checkpoint: the WAL never passed 512 KiB plus one run's writes (largest $max bytes)" test "$max" -le $((512 * 1024 + 5 * 4120))
+  t_check "checkpoint: the file itself holds the tables" test "$(stat -c %s "$SDB")" -gt 100000
+  t_check "checkpoint: after 60 big writes, each value reads back" \
+    test "$(TITAN_DB=$SDB tool state-list sy | grep -c big)" = 60
+  # A database file deleted while its WAL (its latest writes) stays is refused, never mixed with a new file.
+  rm -f "$SDB"
+  out=$(TITAN_DB=$SDB tool acquire s9 sy PAPER h:1 60); rc=$?
+  t_check "orphan WAL: refused (exit $rc: $out)" bash -c "[ $rc = 1 ] && echo \"\$1\" | grep -q 'is still there: delete'" _ "$out"
+  t_check "orphan WAL: no new file was created" test ! -e "$SDB"
+  rm -f "$SDB-wal" "$SDB-shm"
+  out=$(TITAN_DB=$SDB tool acquire s9 sy PAPER h:1 60); rc=$?
+  t_check "orphan WAL removed: a new database opens ($out)" test "$rc" = 0
+fi
 
 # ---- faults: the lock is not acquired and the error says what failed and where ----
 printf 'this is not a database, just text that fills the header and more %.0s' $(seq 20) >"$T_TMP/corrupt.db"

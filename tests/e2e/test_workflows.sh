@@ -11,6 +11,7 @@ t_skip() { T_SKIPPED=$((T_SKIPPED + 1)); T_SKIP_WHY+=("$*"); echo "SKIP $T_NAME:
 RUN_BOT=.github/workflows/run_bot.yml
 CI=.github/workflows/ci.yml
 REFRESH=.github/workflows/deps-refresh.yml
+RELEASE=.github/workflows/release.yml
 ACTION=.github/actions/runtime/action.yml
 DEPENDABOT=.github/dependabot.yml
 
@@ -106,7 +107,7 @@ fi
 
 # ---------------------------------------------------------------- structure of the workflows
 cat >"$T_TMP/check.py" <<'PY'
-# check.py RUN_BOT CI REFRESH ACTION DEPENDABOT: prints "PASS name" / "FAIL name: why" per contract item.
+# check.py RUN_BOT CI REFRESH ACTION DEPENDABOT RELEASE: prints "PASS name" / "FAIL name: why" per contract item.
 import re, sys, yaml
 
 def load(path):
@@ -209,7 +210,8 @@ i_checkout = step_index(steps, lambda s: uses(s).startswith("actions/checkout@")
 i_runtime = step_index(steps, lambda s: uses(s) == "./.github/actions/runtime")
 i_cache = step_index(steps, lambda s: uses(s).startswith("actions/cache/restore@"))
 i_save = step_index(steps, lambda s: uses(s).startswith("actions/cache/save@"))
-i_build = step_index(steps, lambda s: "make titan-host" in run(s))
+i_build = step_index(steps, lambda s: "make static" in run(s))
+i_fetch = step_index(steps, lambda s: "tools/static-deps fetch" in run(s))
 i_bot = step_index(steps, lambda s: "./titan-host run strategies/default.lua" in run(s))
 i_upload = step_index(steps, lambda s: uses(s).startswith("actions/upload-artifact@")
                       and "blackbox.log" in str((s.get("with") or {}).get("path")))
@@ -224,10 +226,15 @@ check("no apt-get in the bot's own steps (a routine run reaches no mirror)", "ap
 if i_build >= 0:
     b = steps[i_build]
     check("build skipped on exact cache hit", "cache-hit" in str(b.get("if", "")))
-    check("build runs inside the runtime", re.search(r"sudo tools/runtime run -- make titan-host", run(b)), run(b))
+    check("build runs inside the runtime", re.search(r"sudo tools/runtime run -- make static$", run(b).strip()), run(b))
+check("the source packages are fetched on the runner, checked by the lock, before the build", 0 < i_fetch < i_build,
+      "%d %d" % (i_fetch, i_build))
+if i_fetch >= 0:
+    check("the sources are fetched only on a cold binary cache", "cache-hit != 'true'" in str(steps[i_fetch].get("if", "")))
+    check("fetching is fatal", unmasked({k: v for k, v in steps[i_fetch].items() if k != "if"}))
 if i_cache >= 0:
     key = str((steps[i_cache].get("with") or {}).get("key", ""))
-    for part in ("hashFiles(", "'host/**'", "'bindings/**'", "'Makefile'", "'tools/locks/debian-12.lock'"):
+    for part in ("hashFiles(", "'host/**'", "'bindings/**'", "'Makefile'", "'tools/static-deps'", "'tools/locks/debian-12.lock'"):
         check("binary cache key has " + part, part in key, key)
 if i_save >= 0:
     check("build saved right after building, with the restore key", i_build < i_save < i_bot
@@ -272,7 +279,12 @@ ci_steps = [s for j in cjobs.values() for s in (j.get("steps") or [])]
 ci_runs = [run(s).strip() for s in ci_steps]
 check("ci uses the test runtime", any(uses(s) == "./.github/actions/runtime" and (s.get("with") or {}).get("profile") == "test" for s in ci_steps))
 check("ci runs make test inside the runtime", "sudo tools/runtime --profile test run -- make test" in ci_runs)
-check("ci runs make test SANITIZER=address inside the runtime", "sudo tools/runtime --profile test run -- make test SANITIZER=address" in ci_runs)
+check("ci runs make test SANITIZER=address,undefined inside the runtime", "sudo tools/runtime --profile test run -- make test SANITIZER=address,undefined" in ci_runs)
+check("ci runs every suite against the self-contained binary inside the runtime",
+      "sudo tools/runtime --profile test run -- make test VARIANT=static" in ci_runs)
+check("ci fetches the locked source packages before that", ci_runs.index("tools/static-deps fetch") <
+      ci_runs.index("sudo tools/runtime --profile test run -- make test VARIANT=static") if "tools/static-deps fetch" in ci_runs
+      and "sudo tools/runtime --profile test run -- make test VARIANT=static" in ci_runs else False)
 check("ci runs tools/fresh-check", any(re.search(r"^sudo tools/fresh-check$", r, re.M) for r in ci_runs))
 check("ci jobs have timeouts", all(isinstance(j.get("timeout-minutes"), int) for j in cjobs.values()))
 check("ci uses no secrets", "secrets." not in text)
@@ -313,13 +325,42 @@ if gha:
     dirs = gha[0].get("directories") or [gha[0].get("directory")]
     check("dependabot covers the workflows and the composite action", "/" in dirs and "/.github/actions/runtime" in dirs, repr(dirs))
 
+# ---- release.yml
+text, wf = load(sys.argv[6])
+on = on_of(wf)
+check("release on pushed v* tags", (on.get("push") or {}).get("tags") == ["v*"], repr(on))
+check("release: nothing else triggers it", set(on) == {"push"} and "branches" not in (on.get("push") or {}))
+check("release: read-only by default", (wf.get("permissions") or {}) == {"contents": "read"})
+ljobs = wf.get("jobs") or {}
+lsteps = [s for j in ljobs.values() for s in (j.get("steps") or [])]
+check("release: only the publishing job may write contents", all((j.get("permissions") or {}) in ({}, {"contents": "write"})
+                                                                for j in ljobs.values()))
+l_runtime = step_index(lsteps, lambda s: uses(s) == "./.github/actions/runtime" and (s.get("with") or {}).get("profile") == "test")
+l_fetch = step_index(lsteps, lambda s: "tools/static-deps fetch" in run(s))
+l_test = step_index(lsteps, lambda s: run(s).strip() == "sudo tools/runtime --profile test run -- make test VARIANT=static")
+l_sum = step_index(lsteps, lambda s: "sha256sum" in run(s) and "build/static/titan-host" in run(s))
+l_pub = step_index(lsteps, lambda s: "gh release create" in run(s))
+check("release: locked runtime, fetch, build and test, SHA-256, publish, in order", 0 < l_runtime < l_fetch < l_test < l_sum < l_pub,
+      "%d %d %d %d %d" % (l_runtime, l_fetch, l_test, l_sum, l_pub))
+for i in (l_fetch, l_test, l_sum, l_pub):
+    if i >= 0:
+        check("release: step %d cannot be skipped or masked" % i, unmasked(lsteps[i]))
+if l_pub >= 0:
+    p = run(lsteps[l_pub])
+    check("release: publishes the binary and its .sha256", ".sha256" in p and "linux-x86_64" in p)
+    check("release: on the pushed tag only (--verify-tag)", "--verify-tag" in p)
+    check("release: with the workflow's own token", "github.token" in str((lsteps[l_pub].get("env") or {}).get("GH_TOKEN")))
+check("release: no bot secrets", "secrets." not in text)
+check("release: job has a timeout", all(isinstance(j.get("timeout-minutes"), int) for j in ljobs.values()))
+pinned(text, "release")
+
 for name, ok, why in results:
     print(("PASS " if ok else "FAIL ") + name + ("" if ok or not why else ": " + why))
 PY
 structure() {   # structure RUN_BOT [CI]: prints the checker's lines; exit 3 when python/yaml is missing
   local py
   for py in python3 /usr/bin/python3; do
-    if "$py" -c 'import yaml' 2>/dev/null; then "$py" "$T_TMP/check.py" "$1" "${2:-$CI}" "$REFRESH" "${3:-$ACTION}" "$DEPENDABOT"; return; fi
+    if "$py" -c 'import yaml' 2>/dev/null; then "$py" "$T_TMP/check.py" "$1" "${2:-$CI}" "$REFRESH" "${3:-$ACTION}" "$DEPENDABOT" "${4:-$RELEASE}"; return; fi
   done
   return 3
 }
@@ -345,6 +386,7 @@ else
       "$RUN_BOT") o=$(structure "$T_TMP/mut.yml" 2>&1) ;;
       "$CI") o=$(structure "$RUN_BOT" "$T_TMP/mut.yml" 2>&1) ;;
       "$ACTION") o=$(structure "$RUN_BOT" "$CI" "$T_TMP/mut.yml" 2>&1) ;;
+      "$RELEASE") o=$(structure "$RUN_BOT" "$CI" "$ACTION" "$T_TMP/mut.yml" 2>&1) ;;
     esac
     if grep -q "^FAIL .*$want" <<<"$o"; then t_pass; else t_fail "checker missed mutation: $name"; fi
   }
@@ -368,6 +410,12 @@ else
   mutate "$ACTION" "build on every run" "the mirror is reached only on a cold cache" "t.replace(\"    - name: Build the runtime from the lock (cold cache only)\n      if: steps.cache.outputs.cache-hit != 'true'\n\",'    - name: Build the runtime from the lock (cold cache only)\n')"
   mutate "$CI" "ci on the runner's packages" "make test inside the runtime" "t.replace('run: sudo tools/runtime --profile test run -- make test\n','run: make test\n')"
   mutate "$CI" "no fresh-check" "tools/fresh-check" "t.replace('run: sudo tools/fresh-check','run: echo skipped')"
+  mutate "$CI" "static suites outside the runtime" "against the self-contained binary inside the runtime" "t.replace('run: sudo tools/runtime --profile test run -- make test VARIANT=static','run: make test VARIANT=static')"
+  mutate "$RUN_BOT" "the dynamic build for the bot" "before the build" "t.replace('run: sudo tools/runtime run -- make static','run: sudo tools/runtime run -- make titan-host')"
+  mutate "$RUN_BOT" "sources fetched on every run" "fetched only on a cold binary cache" "t.replace(\"      - name: Fetch the locked source packages\n        if: steps.cache.outputs.cache-hit != 'true'\n\",'      - name: Fetch the locked source packages\n')"
+  mutate "$RELEASE" "published before testing" "in order" "t.replace('run: sudo tools/runtime --profile test run -- make test VARIANT=static','run: sudo tools/runtime --profile test run -- make static')"
+  mutate "$RELEASE" "a tag that need not exist" "--verify-tag" "t.replace(' --verify-tag','')"
+  mutate "$RELEASE" "on every push" "release on pushed" "t.replace('    tags:\n      - \"v*\"\n','    branches: [main]\n')"
 fi
 
 # ---------------------------------------------------------------- the bot step's script, run for real

@@ -89,7 +89,7 @@ static int tool_run(store *st, int argc, char **argv)
     if (strcmp(op, "renew") == 0 && argc >= 4)
         return tool_rc(store_renew_lease(st, argv[1], argv[2], atoi(argv[3]), err, sizeof err), err);
     if (strcmp(op, "orders") == 0 && argc >= 4)
-        return tool_rc(store_update_cycle_orders(st, argv[1], argv[2], argv[3], err, sizeof err), err);
+        return tool_rc(store_update_cycle_orders(st, argv[1], argv[2], argv[3], STORE_DURABLE, err, sizeof err), err);
     if (strcmp(op, "resolve") == 0 && argc >= 3)
         return tool_rc(store_resolve_cycle(st, argv[1], STORE_STATUS_IN_DOUBT, argv[2], argc > 3 ? argv[3] : NULL,
                                            argc > 4 ? argv[4] : NULL, err, sizeof err),

@@ -1,5 +1,6 @@
 /* The backtest's CSV loader: both formats, seconds/milliseconds/ISO times, gaps, interval
- * inference, resampling, and every bad file with the line it names. */
+ * inference, resampling, and every bad file with the line it names, also when the file spans
+ * many read blocks or the line is counted again after loading. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,61 @@ static void test_fast_rows(void)
     }
 }
 
+
+/* A file of `rows` hourly Kraken rows from t = 0, with `extra` inserted before row `at` (0-based
+ * row index; NULL = nothing); returns its path. Rows are ~40 bytes: 60,000 of them span blocks. */
+static const char *write_rows(const char *name, size_t rows, size_t at, const char *extra)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    for (size_t i = 0; i < rows; i++) {
+        if (extra && i == at) fputs(extra, f);
+        fprintf(f, "%zu,100.5,101.25,99.75,100.5,12.345678,42\n", i * 3600);
+    }
+    fclose(f);
+    return path;
+}
+
+static void test_many_blocks(void)
+{
+    csvdata d;
+    char err[512] = "";
+    const char *big = write_rows("big.csv", 60000, 0, NULL);
+    CHECK_MSG(csvdata_load(big, &d, err, sizeof err) == 0, err);
+    CHECK_INT(d.count, 60000);
+    CHECK_INT(d.bars[59999].t, 59999 * 3600);
+    CHECK(d.bars[31234].v == 12.345678 && d.bars[31234].trades == 42);
+    csvdata_free(&d);
+    /* errors far past the first block name their line */
+    expect_error(write_rows("late_bad.csv", 60000, 45000, "162000000,1,1,1,1,1,abc\n"), "late_bad.csv:45001:",
+                 "trades 'abc' is not a number");
+    expect_error(write_rows("late_dup.csv", 60000, 45000, "162000000,1,1,1,1,1,1\n"), "late_dup.csv:45002:",
+                 "duplicate time 1975-02-19T00:00:00.000Z (same as line 45001)");
+    /* a step shorter than the interval is found after loading: its lines are counted again,
+     * past blank lines and the header */
+    char text[512];
+    snprintf(text, sizeof text, "timestamp,open,high,low,close,volume\n\n0,1,1,1,1,0\n3600,1,1,1,1,0\n  \r\n"
+                                "7200,1,1,1,1,0\n7260,1,1,1,1,0\n10800,1,1,1,1,0\n");
+    expect_error(write_tmp("short_step.csv", text), "short_step.csv:7:", "(line 6), shorter than the interval");
+    expect_error(write_rows("late_step.csv", 60000, 50000, "179999940,1,1,1,1,0,0\n"), "late_step.csv:50001:",
+                 "(line 50000), shorter than the interval");
+    /* one line longer than a read block is no row of candles */
+    size_t n = ((size_t)1 << 20) + 100;
+    char *line = malloc(n + 64);
+    memset(line, '7', n);
+    strcpy(line + n, ",1,1,1,1,0,0\n");
+    expect_error(write_rows("long.csv", 10, 5, line), "long.csv:6:", "not a row of candles");
+    free(line);
+    /* a NUL byte anywhere, even past the first block */
+    const char *nul = write_rows("nul.csv", 60000, 0, NULL);
+    FILE *f = fopen(nul, "r+b");
+    fseek(f, 2000000, SEEK_SET);
+    fputc('\0', f);
+    fclose(f);
+    expect_error(nul, "not a text file", NULL);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -277,6 +333,7 @@ int main(void)
     test_bom();
     test_numbers_exact();
     test_fast_rows();
+    test_many_blocks();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

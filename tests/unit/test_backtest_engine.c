@@ -53,16 +53,15 @@ static backtest_options options(const char *strategy, const char *data, double f
     return o;
 }
 
-/* equity = cash + position x close on every bar; the fills replay to the same cash and
- * position; fees add up to the reported total. */
+/* The fills replayed bar by bar give back the equity of every bar (cash + position x close),
+ * the bars in the market and the fees reported. */
 static void check_accounting(const backtest_result *r, const char *what)
 {
     int identity = 1, replay = 1;
-    size_t f = 0;
+    size_t f = 0, in_market = 0;
     double cash = r->m.start_equity, pos = 0, fees = 0;
     for (size_t k = 0; k + r->start <= r->end; k++) {
         const csv_bar *b = &r->data.bars[r->start + k];
-        identity &= r->equity[k] == r->cash[k] + r->position[k] * b->c;
         for (; f < r->nfills && r->fills[f].t <= b->t; f++) {
             const backtest_fill *x = &r->fills[f];
             cash += x->side == SIDE_BUY ? -(x->cost + x->fee) : x->cost - x->fee;
@@ -70,11 +69,14 @@ static void check_accounting(const backtest_result *r, const char *what)
             fees += x->fee;
             replay &= fabs(x->cost - x->price * x->volume) < 1e-9 && x->t == b->t;
         }
-        replay &= fabs(cash - r->cash[k]) < 1e-6 && fabs(pos - r->position[k]) < 1e-12;
+        identity &= fabs(r->equity[k] - (cash + pos * b->c)) < 1e-6;
+        in_market += pos >= 0.0001 - 1e-12;
     }
     CHECK_MSG(identity, what);
     CHECK_MSG(replay && f == r->nfills, what);
     CHECK_MSG(fabs(fees - r->m.fees) < 1e-9, what);
+    CHECK_MSG(in_market == r->in_market && NEAR(r->m.time_in_market, (double)in_market / (double)(r->end - r->start + 1)),
+              what);
 }
 
 static void test_round_trip(void)

@@ -1,10 +1,14 @@
 /* Unit tests of the store's shared parts: the readers of PostgREST answers (store_json.c, the
- * host's lua-cjson decoder), argument checks (misuse never reaches a database), opening rules, and the
- * single-process lock semantics on a real SQLite file in a temporary folder. */
+ * host's lua-cjson decoder), argument checks (misuse never reaches a database), opening rules, the
+ * single-process lock semantics on a real SQLite file in a temporary folder, batches, and a file
+ * that is opened again (or written by an older release). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "store.h"
 #include "store_impl.h"
@@ -357,8 +361,8 @@ static void test_cycle(store *st)
     CHECK_INT(store_acquire_cycle(st, "c1", "s", "PAPER", "b", 60, &info, err, sizeof err), STORE_HELD);
     CHECK_STR(info.holder, "a");
     store_cycle_free(&info);
-    CHECK_INT(store_update_cycle_orders(st, "c1", "a", "[{\"cl\":1}]", err, sizeof err), STORE_OK);
-    CHECK_INT(store_update_cycle_orders(st, "c1", "b", "[]", err, sizeof err), STORE_CONFLICT);
+    CHECK_INT(store_update_cycle_orders(st, "c1", "a", "[{\"cl\":1}]", STORE_DURABLE, err, sizeof err), STORE_OK);
+    CHECK_INT(store_update_cycle_orders(st, "c1", "b", "[]", STORE_DURABLE, err, sizeof err), STORE_CONFLICT);
     CHECK_INT(store_finish_cycle(st, "c1", "a", "skipped", NULL, NULL, "no signal", err, sizeof err), STORE_OK);
     CHECK_INT(store_acquire_cycle(st, "c1", "s", "PAPER", "b", 60, &info, err, sizeof err), STORE_DONE);
     CHECK_STR(info.status, "skipped");
@@ -404,6 +408,122 @@ static void test_open_rules(const char *dir)
     unsetenv("SUPABASE_URL"), unsetenv("SUPABASE_KEY"), unsetenv("TITAN_DB");
 }
 
+
+static store_fill test_fill(const char *ref, double volume)
+{
+    return (store_fill){.cycle_id = "b1", .order_ref = ref, .ts_ms = 1794960000000, .pair = "XBTUSD", .side = "buy",
+                        .order_type = "market", .volume = volume, .price = 100, .cost = volume * 100, .fee = 0,
+                        .base_asset = "XBT", .quote_asset = "USD", .reason = "test"};
+}
+
+static size_t fill_count(store *st, const char *strategy)
+{
+    char err[512];
+    store_fill *rows = NULL;
+    size_t n = 0;
+    if (store_paper_fills(st, strategy, NULL, 0, 100, &rows, &n, err, sizeof err) != STORE_OK) return (size_t)-1;
+    store_fills_free(rows, n);
+    return n;
+}
+
+/* A batch: one transaction around the cycle's last writes; a refused write inside changes
+ * nothing of its own and leaves the others; closing inside a batch discards it. */
+static void test_batch(const char *dir)
+{
+    char path[600], err[512];
+    snprintf(path, sizeof path, "%s/batch.db", dir);
+    store *st = store_open_sqlite(path, err, sizeof err);
+    CHECK_MSG(st != NULL, err);
+    if (!st) return;
+    store_balance *b = NULL;
+    size_t n = 0;
+    CHECK_INT(store_paper_balances(st, "bs", "USD", 1000, &b, &n, err, sizeof err), STORE_OK);
+    free(b);
+    CHECK_INT(store_acquire_cycle(st, "b1", "bs", "PAPER", "h", 60, NULL, err, sizeof err), STORE_ACQUIRED);
+    CHECK_INT(store_batch_begin(st, err, sizeof err), STORE_OK);
+    CHECK_INT(store_batch_begin(st, err, sizeof err), STORE_OK);   /* a second begin: the same batch */
+    store_fill f = test_fill("o1", 1);
+    CHECK_INT(store_paper_apply_fill(st, "bs", &f, NULL, err, sizeof err), STORE_OK);
+    CHECK_INT(store_paper_apply_fill(st, "bs", &f, NULL, err, sizeof err), STORE_CONFLICT);   /* the same ref */
+    store_fill big = test_fill("o2", 100);                                                    /* 10000 > cash */
+    CHECK_INT(store_paper_apply_fill(st, "bs", &big, NULL, err, sizeof err), STORE_CONFLICT);
+    CHECK_INT(store_state_set(st, "bs", "k", "{\"a\":1}", err, sizeof err), STORE_OK);
+    CHECK_INT((int)fill_count(st, "bs"), 1);                                  /* the batch reads its own writes */
+    CHECK_INT(store_finish_cycle(st, "b1", "h", "done", NULL, "[]", NULL, err, sizeof err), STORE_OK);
+    CHECK_INT(store_batch_end(st, err, sizeof err), STORE_OK);
+    CHECK_INT(store_batch_end(st, err, sizeof err), STORE_OK);                /* no batch: nothing to do */
+    store_close(st);
+
+    st = store_open_sqlite(path, err, sizeof err);
+    CHECK_MSG(st != NULL, err);
+    if (!st) return;
+    CHECK_INT((int)fill_count(st, "bs"), 1);
+    CHECK_INT(store_paper_balances(st, "bs", NULL, 0, &b, &n, err, sizeof err), STORE_OK);
+    CHECK_MSG(n == 2 && store_balance_of(b, n, "USD") == 900 && store_balance_of(b, n, "XBT") == 1,
+              "the refused fills changed no balance");
+    free(b);
+    char *v = NULL;
+    CHECK_INT(store_state_get(st, "bs", "k", &v, err, sizeof err), STORE_OK);
+    free(v);
+    store_cycle row;
+    CHECK_INT(store_get_cycle(st, "b1", &row, err, sizeof err), STORE_OK);
+    CHECK_STR(row.status, "done");
+    store_cycle_free(&row);
+    /* a batch that never ends (the process died) leaves nothing */
+    CHECK_INT(store_batch_begin(st, err, sizeof err), STORE_OK);
+    CHECK_INT(store_state_set(st, "bs", "lost", "1", err, sizeof err), STORE_OK);
+    store_fill f3 = test_fill("o3", 1);
+    CHECK_INT(store_paper_apply_fill(st, "bs", &f3, NULL, err, sizeof err), STORE_OK);
+    store_close(st);
+    st = store_open_sqlite(path, err, sizeof err);
+    CHECK_MSG(st != NULL, err);
+    if (!st) return;
+    CHECK_INT(store_state_get(st, "bs", "lost", &v, err, sizeof err), STORE_NOT_FOUND);
+    CHECK_INT((int)fill_count(st, "bs"), 1);
+    /* the same query many times: the statement is prepared once and reset between uses */
+    int same = 1;
+    for (int i = 0; i < 200; i++) {
+        same &= store_state_get(st, "bs", "k", &v, err, sizeof err) == STORE_OK && strcmp(v, "{\"a\":1}") == 0;
+        free(v);
+    }
+    CHECK_MSG(same, "200 reads of one key");
+    store_close(st);
+}
+
+/* Size and modification time (ns) of a file, -1 when absent: what a write would change. */
+static long long file_stamp(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size * 1000003 + sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec
+                                : -1;
+}
+
+/* Opening a file already at the schema writes nothing; a file of an older release (another
+ * user_version) is brought up to date once: its missing tables are created. */
+static void test_reopen(const char *dir)
+{
+    char path[600], wal[610], err[512];
+    snprintf(path, sizeof path, "%s/reopen.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    store *st = store_open_sqlite(path, err, sizeof err);
+    CHECK_MSG(st != NULL, err);
+    store_close(st);
+    long long db_before = file_stamp(path), wal_before = file_stamp(wal);
+    usleep(20000);   /* past the file system's time resolution */
+    for (int i = 0; i < 3; i++) store_close(store_open_sqlite(path, err, sizeof err));
+    CHECK_MSG(file_stamp(path) == db_before && file_stamp(wal) == wal_before, "opening a current file again writes nothing");
+
+    sqlite3 *db = NULL;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "DROP TABLE locks; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    st = store_open_sqlite(path, err, sizeof err);
+    CHECK_MSG(st != NULL, err);
+    char holder[200] = "";
+    CHECK_INT(store_lock_acquire(st, "n", "me", 10, holder, sizeof holder, err, sizeof err), STORE_OK);
+    store_close(st);
+}
+
 int main(void)
 {
     test_json_valid();
@@ -423,6 +543,8 @@ int main(void)
         store_close(st);
     }
     test_open_rules(dir);
+    test_batch(dir);
+    test_reopen(dir);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

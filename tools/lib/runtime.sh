@@ -14,6 +14,9 @@ RT_STAMP=etc/titan-runtime   # inside a built root filesystem: which lock and pr
 RT_NAME_RE='^[a-z0-9][a-z0-9+.-]+$'
 RT_VERSION_RE='^[A-Za-z0-9.+:~-]+$'
 RT_SNAPSHOT_RE='^[0-9]{8}T[0-9]{6}Z$'
+# The source packages tools/static-deps compiles into the self-contained binary (`make static`);
+# tools/lock-deps locks each at the version of its binary packages in the lock.
+RT_STATIC_SOURCES="curl lua5.4 lua-cjson"
 
 rt_die() { echo "${RT_TOOL:-runtime}: $*" >&2; exit 2; }
 
@@ -28,7 +31,8 @@ rt_lock_read() {
   local file=$1 line n=0 section="" key value name version sha archive path profiles p
   RT_PROBLEMS=() RT_FORMAT="" RT_SUITE="" RT_ARCH="" RT_SNAPSHOT="" RT_LOCK_FILE=$file
   declare -gA RT_ARCHIVES=() RT_PROFILES=() RT_VERSION=() RT_SHA=() RT_ARCHIVE_OF=() RT_PATH=() RT_IN=()
-  declare -ga RT_PACKAGES=() RT_SOURCES=()
+  declare -gA RT_SRC_VERSION=() RT_SRC_SHA=() RT_SRC_ARCHIVE=() RT_SRC_PATH=() RT_SRC_OF=() RT_SRC_DSC=()
+  declare -ga RT_PACKAGES=() RT_SOURCES=() RT_SRC_FILES=()
   if [ ! -f "$file" ]; then RT_PROBLEMS+=("no lock at $file"); return 1; fi
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
@@ -65,8 +69,7 @@ rt_lock_read() {
     fi
     [ -n "${RT_ARCHIVES[$archive]+set}" ] || RT_PROBLEMS+=("line $n: $name: archive '$archive' is not declared in the header")
     if [ "$section" = source ]; then
-      [ -z "$profiles" ] || RT_PROBLEMS+=("line $n: malformed source line: '$line'")
-      RT_SOURCES+=("$name=$version $sha $archive $path"); continue
+      rt_lock_source_line "$n" "$name" "$version" "$sha" "$archive" "$path" "$profiles" "$line"; continue
     fi
     [[ "$path" == *.deb ]] || RT_PROBLEMS+=("line $n: $name: $path is not a .deb")
     if [ -n "${RT_VERSION[$name]+set}" ]; then RT_PROBLEMS+=("line $n: $name is listed twice"); continue; fi
@@ -83,12 +86,34 @@ rt_lock_read() {
   [ -n "$RT_ARCH" ] || RT_PROBLEMS+=("no architecture in the header")
   [ ${#RT_ARCHIVES[@]} -gt 0 ] || RT_PROBLEMS+=("no archive in the header")
   [ ${#RT_PROFILES[@]} -gt 0 ] || RT_PROBLEMS+=("no profile in the header")
+  for name in "${RT_SOURCES[@]}"; do
+    [ -n "${RT_SRC_DSC[$name]+set}" ] || RT_PROBLEMS+=("source $name has no .dsc line")
+  done
   for p in "${!RT_PROFILES[@]}"; do
     for name in ${RT_PROFILES[$p]}; do
       [[ "${RT_IN[$name]:-}" == *",$p,"* ]] || RT_PROBLEMS+=("profile $p: its root package $name is not locked in it")
     done
   done
   [ ${#RT_PROBLEMS[@]} = 0 ]
+}
+
+# rt_lock_source_line N NAME VERSION SHA ARCHIVE PATH EXTRA LINE: one file of a source package
+# (rt_lock_read's [source] section). Files are keyed by their name, which a source package's .dsc
+# names them by; RT_SOURCES lists the package names in lock order.
+rt_lock_source_line() {
+  local n=$1 name=$2 version=$3 sha=$4 archive=$5 path=$6 extra=$7 line=$8 file
+  file=${path##*/}
+  if [ -n "$extra" ] || ! [[ "$file" =~ ^[A-Za-z0-9][A-Za-z0-9_.+~-]*\.(dsc|tar\.(gz|xz|bz2|lzma)|tar\.(gz|xz|bz2|lzma)\.asc|diff\.gz)$ ]]; then
+    RT_PROBLEMS+=("line $n: malformed source line: '$line'"); return
+  fi
+  if [ -n "${RT_SRC_SHA[$file]+set}" ]; then RT_PROBLEMS+=("line $n: source file $file is listed twice"); return; fi
+  if [ -n "${RT_SRC_VERSION[$name]+set}" ] && [ "${RT_SRC_VERSION[$name]}" != "$version" ]; then
+    RT_PROBLEMS+=("line $n: source $name is locked at two versions (${RT_SRC_VERSION[$name]}, $version)"); return
+  fi
+  [ -n "${RT_SRC_VERSION[$name]+set}" ] || RT_SOURCES+=("$name")
+  RT_SRC_VERSION[$name]=$version RT_SRC_SHA[$file]=$sha RT_SRC_ARCHIVE[$file]=$archive RT_SRC_PATH[$file]=$path RT_SRC_OF[$file]=$name
+  RT_SRC_FILES+=("$file")
+  [[ "$file" != *.dsc ]] || RT_SRC_DSC[$name]=$file
 }
 
 # rt_profile_packages PROFILE: the locked package names of PROFILE ("all": every one), sorted.
