@@ -141,15 +141,19 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libtitan.a
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 
+# The build steps of test, static and run compile on every core, unless make was given its own -j.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PARALLEL    = $(if $(findstring jobserver,$(MAKEFLAGS))$(filter -j%,$(MAKEFLAGS)),,-j$(BUILD_JOBS))
+
 test: test-deps
-	@$(MAKE) --no-print-directory titan-host unit
+	@$(MAKE) --no-print-directory $(PARALLEL) titan-host unit
 	@TITAN_BIN=$(CURDIR)/$(BUILD)/titan-host UNIT_DIR=$(CURDIR)/$(BUILD)/tests SANITIZER=$(SANITIZER) \
 	  TITAN_VARIANT=$(VARIANT) tests/run
 
 # The self-contained binary (./titan-host): what the workflows run and publish. `make test
 # VARIANT=static` runs every suite against it.
 static: deps
-	@$(MAKE) --no-print-directory VARIANT=static titan-host
+	@$(MAKE) --no-print-directory $(PARALLEL) VARIANT=static titan-host
 
 # Benchmarks (never part of `make test`) on the self-contained binary the workflows run;
 # BENCH_VARIANT=release measures the dynamic build instead.
@@ -172,7 +176,7 @@ fuzz-run: $(FUZZ_BIN)
 
 # One PAPER cycle of the default strategy on the embedded SQLite store (./titan.db).
 run: deps
-	@$(MAKE) --no-print-directory titan-host
+	@$(MAKE) --no-print-directory $(PARALLEL) titan-host
 	SYSTEM_MODE=PAPER ./titan-host run strategies/default.lua
 
 # Keeps build/sources (the verified source packages), so `make static` stays offline.

@@ -171,7 +171,7 @@ static void jsondoc_write(lua_State *S, int idx, strbuf *out, int depth)
         lua_pop(S, 1);
         if (lua_type(S, -1) == LUA_TSTRING && k < n) keys[k++] = lua_tostring(S, -1);   /* anchored by the table */
     }
-    qsort(keys, k, sizeof *keys, jsondoc_key_cmp);
+    if (k > 1) qsort(keys, k, sizeof *keys, jsondoc_key_cmp);   /* keys is NULL for {} */
     strbuf_puts(out, "{");
     for (size_t i = 0; i < k; i++) {
         if (i) strbuf_puts(out, ",");
